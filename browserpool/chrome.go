@@ -1,0 +1,301 @@
+package browserpool
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ErrNoChrome is returned when no Chromium executable can be found.
+var ErrNoChrome = errors.New("no Chromium found: install Debian's chromium package, or pass --chrome or set SOUS_CHROME")
+
+// FindChrome returns the Chromium executable to run: explicit if set, else
+// $SOUS_CHROME, else the first of chromium, chromium-browser, google-chrome
+// and google-chrome-stable on PATH.
+func FindChrome(explicit string) (string, error) {
+	for _, p := range []string{explicit, os.Getenv("SOUS_CHROME")} {
+		if p == "" {
+			continue
+		}
+		path, err := exec.LookPath(p)
+		if err != nil {
+			return "", fmt.Errorf("chrome %q: %w", p, err)
+		}
+		return path, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path, nil
+		}
+	}
+	return "", ErrNoChrome
+}
+
+// chromeFlags are the flags every browser starts with. The network-related
+// ones matter on machines without internet access: without them Chromium
+// stalls on background connections that are refused.
+var chromeFlags = []string{
+	"--headless",
+	"--no-sandbox",
+	"--disable-gpu",
+	"--disable-quic",
+	"--no-first-run",
+	"--no-default-browser-check",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+	"--disable-default-apps",
+	"--disable-extensions",
+	"--disable-breakpad",
+	"--disable-crash-reporter",
+	"--disable-client-side-phishing-detection",
+	"--disable-domain-reliability",
+	"--disable-hang-monitor",
+	"--disable-popup-blocking",
+	"--disable-prompt-on-repost",
+	"--disable-ipc-flooding-protection",
+	// Every tab renders at full priority: the pool has no foreground tab.
+	"--disable-background-timer-throttling",
+	"--disable-backgrounding-occluded-windows",
+	"--disable-renderer-backgrounding",
+	// BackForwardCache would keep a finished page alive after the tab moves
+	// on; the pool wants it gone.
+	"--disable-features=Translate,BackForwardCache,MediaRouter,OptimizationHints,DialMediaRouteProvider,AcceptCHFrame,InterestFeedContentSuggestions",
+	"--disable-dev-shm-usage",
+	"--force-color-profile=srgb",
+	"--hide-scrollbars",
+	"--mute-audio",
+	"--metrics-recording-only",
+	"--password-store=basic",
+	"--use-mock-keychain",
+	"--remote-debugging-pipe",
+}
+
+// process is one running Chromium: its process, its protocol connection and
+// its profile directory.
+type process struct {
+	cmd     *exec.Cmd
+	conn    *conn
+	dataDir string
+	guard   *os.File // write end of the guard's pipe; see startGuard
+
+	exited  chan struct{} // closed when the process has exited and been reaped
+	waitErr error
+
+	closeOnce sync.Once
+}
+
+// launch starts Chromium with a fresh profile directory and connects to it.
+// The process is bound to the calling service in three ways, so that it never
+// outlives it: the kernel kills it when our thread dies (Pdeathsig), close
+// kills its process group, and a guard process kills whatever is left using
+// its profile when our side of a pipe closes, however we exit.
+func launch(ctx context.Context, execPath string, extraFlags []string, stderr io.Writer) (*process, error) {
+	dataDir, err := os.MkdirTemp("", fmt.Sprintf("sous-chrome-%d-", os.Getpid()))
+	if err != nil {
+		return nil, fmt.Errorf("profile dir: %w", err)
+	}
+	guard, err := startGuard(dataDir)
+	if err != nil {
+		os.RemoveAll(dataDir)
+		return nil, err
+	}
+
+	args := append(append(slices.Clone(chromeFlags), extraFlags...), "--user-data-dir="+dataDir, "about:blank")
+	cmd := exec.Command(execPath, args...)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	cmd.Stdout = stderr
+	cmd.Stderr = stderr
+
+	childR, parentW, err := os.Pipe()
+	if err != nil {
+		guard.Close()
+		return nil, err
+	}
+	parentR, childW, err := os.Pipe()
+	if err != nil {
+		childR.Close()
+		parentW.Close()
+		guard.Close()
+		return nil, err
+	}
+	cmd.ExtraFiles = []*os.File{childR, childW} // fd 3 and 4: --remote-debugging-pipe
+
+	p := &process{cmd: cmd, dataDir: dataDir, guard: guard, exited: make(chan struct{})}
+	started := make(chan error, 1)
+	go func() {
+		// Pdeathsig fires when the thread that started the child exits, not
+		// the process, so the starting goroutine keeps its thread until the
+		// browser is gone (go.dev/issue/27505).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	err = <-started
+	childR.Close()
+	childW.Close()
+	if err != nil {
+		parentR.Close()
+		parentW.Close()
+		guard.Close()
+		return nil, fmt.Errorf("start %s: %w", execPath, err)
+	}
+	p.conn = newConn(chromedp.NewPipeConn(parentR, parentW))
+
+	// The browser answers its first command once it is ready.
+	readyCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := p.conn.call(readyCtx, "", "Browser.getVersion", nil, nil); err != nil {
+		p.close()
+		return nil, fmt.Errorf("chromium did not start: %w", err)
+	}
+	return p, nil
+}
+
+// close kills the browser and everything it started, waits for it to exit and
+// removes its profile. It is safe to call more than once.
+func (p *process) close() {
+	p.closeOnce.Do(func() {
+		if p.cmd.Process != nil {
+			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+		p.conn.transportClose()
+		killUsing(p.dataDir)
+		os.RemoveAll(p.dataDir)
+		p.guard.Close()
+	})
+}
+
+// alive reports whether the browser process is still running.
+func (p *process) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	case <-p.conn.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// guardScript waits until its standard input closes, which happens when the
+// service exits in any way, SIGKILL included, then kills every process still
+// using the profile directory and removes it. Chromium's zygote and renderers
+// can outlive a killed browser process, and they are not always in its
+// process group, so the profile directory on the command line is what finds
+// them.
+const guardScript = `cat >/dev/null
+for f in /proc/[0-9]*/cmdline; do
+  if tr '\0' '\n' <"$f" 2>/dev/null | grep -qxF -- "--user-data-dir=$1"; then
+    p=${f#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null
+  fi
+done
+rm -rf -- "$1"`
+
+// startGuard starts the guard for dataDir and returns the write end of its
+// standard input; closing it (or exiting) sets the guard off.
+func startGuard(dataDir string) (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("/bin/sh", "-c", guardScript, "sous-guard", dataDir)
+	cmd.Stdin = r
+	// Its own process group, so that a Ctrl-C aimed at the service does not
+	// stop the guard before it has done its work.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("start guard: %w", err)
+	}
+	r.Close()
+	go cmd.Wait() // reap it when it is done
+	return w, nil
+}
+
+// killUsing kills the processes whose command line names dataDir as their
+// profile, until none are left (a child can fork while its parent dies).
+func killUsing(dataDir string) {
+	want := []byte("--user-data-dir=" + dataDir)
+	deadline := time.Now().Add(2 * time.Second)
+	for quiet := 0; quiet < 3 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if n := killMatching(want); n == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
+}
+
+func killMatching(arg []byte) int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		for a := range bytes.SplitSeq(cmdline, []byte{0}) {
+			if bytes.Equal(a, arg) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// CountProcesses returns how many processes run with a profile directory
+// under dir; tests use it to check that no browser outlives the pool.
+func CountProcesses(dir string) int {
+	entries, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(cmdline, []byte("--user-data-dir="+dir)) && !strings.Contains(string(cmdline), "sous-guard") {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,185 @@
+package browserpool
+
+import (
+	"context"
+	"iter"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/network"
+)
+
+// networkWatch follows a tab's network events during one render: requests in
+// flight (for networkidle), the origins the page touched (for the wipe) and
+// the status of each document.
+type networkWatch struct {
+	mu       sync.Mutex
+	inflight map[network.RequestID]bool
+	changed  time.Time // when inflight last changed
+	origins  map[string]bool
+	status   map[cdp.LoaderID]int
+	blocked  string
+	notify   chan struct{} // receives a value whenever inflight changes
+
+	stopOnce sync.Once
+	cancel   func()
+	done     chan struct{}
+}
+
+func newNetworkWatch(s session) *networkWatch {
+	w := &networkWatch{
+		inflight: map[network.RequestID]bool{},
+		changed:  time.Now(),
+		origins:  map[string]bool{},
+		status:   map[cdp.LoaderID]int{},
+		notify:   make(chan struct{}, 1),
+		done:     make(chan struct{}),
+	}
+	sent, stopSent := s.Subscribe(network.RequestWillBeSent.Method)
+	finished, stopFinished := s.Subscribe(network.LoadingFinished.Method)
+	failed, stopFailed := s.Subscribe(network.LoadingFailed.Method)
+	received, stopReceived := s.Subscribe(network.ResponseReceived.Method)
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = func() {
+		cancel()
+		stopSent()
+		stopFinished()
+		stopFailed()
+		stopReceived()
+	}
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case raw, ok := <-sent:
+				if !ok {
+					return
+				}
+				var ev network.EventRequestWillBeSent
+				if jsonv2.Unmarshal(raw, &ev) == nil && ev.Request != nil {
+					w.started(ev.RequestID, ev.Request.URL)
+				}
+			case raw, ok := <-finished:
+				if !ok {
+					return
+				}
+				var ev network.EventLoadingFinished
+				if jsonv2.Unmarshal(raw, &ev) == nil {
+					w.ended(ev.RequestID)
+				}
+			case raw, ok := <-failed:
+				if !ok {
+					return
+				}
+				var ev network.EventLoadingFailed
+				if jsonv2.Unmarshal(raw, &ev) == nil {
+					w.ended(ev.RequestID)
+					if ev.BlockedReason != "" {
+						w.mu.Lock()
+						w.blocked = string(ev.BlockedReason)
+						w.mu.Unlock()
+					}
+				}
+			case raw, ok := <-received:
+				if !ok {
+					return
+				}
+				var ev network.EventResponseReceived
+				if jsonv2.Unmarshal(raw, &ev) == nil && ev.Type == network.ResourceTypeDocument && ev.Response != nil {
+					w.mu.Lock()
+					w.status[ev.LoaderID] = int(ev.Response.Status)
+					w.mu.Unlock()
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return w
+}
+
+func (w *networkWatch) started(id network.RequestID, rawURL string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if u, err := url.Parse(rawURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		w.origins[u.Scheme+"://"+u.Host] = true
+	}
+	if !w.inflight[id] { // a redirect reuses the id of its request
+		w.inflight[id] = true
+		w.touch()
+	}
+}
+
+func (w *networkWatch) ended(id network.RequestID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inflight[id] {
+		delete(w.inflight, id)
+		w.touch()
+	}
+}
+
+// touch records a change; callers hold mu.
+func (w *networkWatch) touch() {
+	w.changed = time.Now()
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+}
+
+// waitIdle waits until at most max requests have been in flight for quiet.
+func (w *networkWatch) waitIdle(ctx context.Context, max int, quiet time.Duration) error {
+	for {
+		w.mu.Lock()
+		n, since := len(w.inflight), time.Since(w.changed)
+		w.mu.Unlock()
+		wait := quiet
+		if n <= max {
+			if since >= quiet {
+				return nil
+			}
+			wait = quiet - since
+		}
+		select {
+		case <-time.After(wait):
+		case <-w.notify:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (w *networkWatch) documentStatus(loader cdp.LoaderID) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.status[loader]
+}
+
+func (w *networkWatch) blockedReason() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.blocked
+}
+
+// originsSeen iterates over the origins the page requested from. Call it
+// after stop.
+func (w *networkWatch) originsSeen() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for o := range w.origins {
+			if !yield(o) {
+				return
+			}
+		}
+	}
+}
+
+func (w *networkWatch) stop() {
+	w.stopOnce.Do(func() {
+		w.cancel()
+		<-w.done
+	})
+}

@@ -1,0 +1,458 @@
+package browserpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+
+	"github.com/sous-dev/sous/render"
+)
+
+// Options configure a Pool. Zero values mean the documented defaults.
+type Options struct {
+	// ExecPath is the Chromium binary; default: FindChrome("").
+	ExecPath string
+	// Tabs is how many renders the pool runs at once, each in its own tab and
+	// its own browser context. Default: 4 per core.
+	Tabs int
+	// TabReuse is how many renders a tab serves before its browser context is
+	// thrown away and a new one made. Between renders a tab is wiped (see
+	// Pool); this bounds whatever a wipe might miss. Default 50; 1 means a
+	// fresh context for every render.
+	TabReuse int
+	// RecycleAfterRenders and RecycleAfter retire a browser after that many
+	// renders or that much time; work in flight finishes on the old one while
+	// a new one takes new work. Defaults: 2000 renders, 30 minutes.
+	RecycleAfterRenders int
+	RecycleAfter        time.Duration
+	// AllowPrivate lets pages load from loopback and private addresses.
+	AllowPrivate bool
+	// Flags are extra Chromium command-line flags.
+	Flags []string
+	// Stderr receives Chromium's own output; default: discarded.
+	Stderr io.Writer
+	Logger *slog.Logger
+}
+
+// Pool keeps warm Chromium tabs and renders requests in them.
+//
+// Isolation: every tab lives in its own browser context (an incognito
+// profile), and serves one request at a time. A new context and tab cost about
+// a quarter of a second of CPU on a 2-core machine, mostly to start a renderer
+// process, which would cap the pool at a third of the throughput of reused
+// tabs. So a tab is reused, and after each render, off the request path, it
+// is navigated away (which ends the page's scripts and connections) and then
+// wiped: the context's cookies, the HTTP cache, every storage type of every
+// origin the page touched, its history, and the settings the request changed.
+// A tab whose render failed, timed out, used HTTP authentication (whose cache
+// no command clears), opened another window, or reached TabReuse renders is
+// closed with its whole context instead.
+type Pool struct {
+	opts     Options
+	userAgent string // Chromium's own, without "Headless"
+
+	ctx    context.Context // ends when the pool closes; parent of background work
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	current  *browserProc // takes new tabs; nil while (re)starting
+	browsers map[*browserProc]struct{}
+	changed  chan struct{} // closed and replaced whenever current changes
+
+	ready chan *tab // clean tabs waiting for a request
+
+	restarts  atomic.Int64
+	closeOnce sync.Once
+}
+
+var _ render.Fetcher = (*Pool)(nil)
+
+// browserProc is one Chromium process and the bookkeeping of its tabs.
+type browserProc struct {
+	proc    *process
+	started time.Time
+	renders atomic.Int64
+	tabs    atomic.Int64 // tabs alive in it, leased or not
+	retired atomic.Bool
+}
+
+func (b *browserProc) usable() bool { return b.proc.alive() && !b.retired.Load() }
+
+// New starts a browser and begins warming tabs. It returns once the browser
+// answers; tabs become ready in the background.
+func New(ctx context.Context, opts Options) (*Pool, error) {
+	if opts.Tabs < 0 || opts.TabReuse < 0 || opts.RecycleAfterRenders < 0 || opts.RecycleAfter < 0 {
+		return nil, errors.New("browserpool: negative option")
+	}
+	if opts.Tabs == 0 {
+		opts.Tabs = render.DefaultConcurrency()
+	}
+	if opts.TabReuse == 0 {
+		opts.TabReuse = 50
+	}
+	if opts.RecycleAfterRenders == 0 {
+		opts.RecycleAfterRenders = 2000
+	}
+	if opts.RecycleAfter == 0 {
+		opts.RecycleAfter = 30 * time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ExecPath == "" {
+		path, err := FindChrome("")
+		if err != nil {
+			return nil, err
+		}
+		opts.ExecPath = path
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	p := &Pool{
+		opts:     opts,
+		ctx:      pctx,
+		cancel:   cancel,
+		browsers: make(map[*browserProc]struct{}),
+		changed:  make(chan struct{}),
+		ready:    make(chan *tab, opts.Tabs),
+	}
+	b, err := p.startBrowser(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	var v browser.GetVersionResult
+	if err := b.proc.conn.call(ctx, "", browser.CommandGetVersion, nil, &v); err == nil {
+		p.userAgent = strings.Replace(v.UserAgent, "HeadlessChrome", "Chrome", 1)
+	}
+	p.setCurrent(b)
+	for range opts.Tabs {
+		p.spawn(func() { p.refill(nil) })
+	}
+	p.spawn(p.watchAge)
+	return p, nil
+}
+
+// spawn runs f as a goroutine that Close waits for.
+func (p *Pool) spawn(f func()) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		f()
+	}()
+}
+
+func (p *Pool) startBrowser(ctx context.Context) (*browserProc, error) {
+	proc, err := launch(ctx, p.opts.ExecPath, p.opts.Flags, p.opts.Stderr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", render.ErrBrowser, err)
+	}
+	b := &browserProc{proc: proc, started: time.Now()}
+	p.mu.Lock()
+	p.browsers[b] = struct{}{}
+	p.mu.Unlock()
+	p.spawn(func() { p.watch(b) })
+	return b, nil
+}
+
+func (p *Pool) setCurrent(b *browserProc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.current = b
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// currentBrowser waits for a browser that takes new tabs.
+func (p *Pool) currentBrowser(ctx context.Context) (*browserProc, error) {
+	for {
+		p.mu.Lock()
+		b, changed := p.current, p.changed
+		p.mu.Unlock()
+		if b != nil && b.usable() {
+			return b, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// watch waits for a browser to exit. If it was the current one, it crashed:
+// a replacement starts, with a pause between failed starts.
+func (p *Pool) watch(b *browserProc) {
+	select {
+	case <-b.proc.exited:
+	case <-b.proc.conn.done:
+	case <-p.ctx.Done():
+		return
+	}
+	p.mu.Lock()
+	crashed := p.current == b
+	if crashed {
+		p.current = nil
+	}
+	p.mu.Unlock()
+	b.proc.close()
+	if !crashed {
+		return
+	}
+	p.restarts.Add(1)
+	p.opts.Logger.Warn("browser exited; starting a new one")
+	p.replaceBrowser()
+}
+
+// replaceBrowser starts a browser and makes it current, retrying until it
+// works or the pool closes.
+func (p *Pool) replaceBrowser() {
+	for pause := 100 * time.Millisecond; ; pause = min(2*pause, 5*time.Second) {
+		nb, err := p.startBrowser(p.ctx)
+		if err == nil {
+			p.setCurrent(nb)
+			return
+		}
+		p.opts.Logger.Error("starting browser", "err", err)
+		select {
+		case <-time.After(pause):
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// retire stops giving b new tabs and starts its successor. b closes when its
+// last tab is gone.
+func (p *Pool) retire(b *browserProc) {
+	if !b.retired.CompareAndSwap(false, true) {
+		return
+	}
+	p.opts.Logger.Info("recycling browser", "renders", b.renders.Load(), "age", time.Since(b.started).Round(time.Second))
+	p.restarts.Add(1)
+	p.mu.Lock()
+	if p.current == b {
+		p.current = nil
+	}
+	p.mu.Unlock()
+	p.spawn(p.replaceBrowser)
+	p.closeIfDrained(b)
+}
+
+func (p *Pool) closeIfDrained(b *browserProc) {
+	if b.retired.Load() && b.tabs.Load() == 0 {
+		p.mu.Lock()
+		delete(p.browsers, b)
+		p.mu.Unlock()
+		b.proc.close()
+	}
+}
+
+// watchAge retires browsers older than RecycleAfter.
+func (p *Pool) watchAge() {
+	tick := time.NewTicker(min(p.opts.RecycleAfter/4, time.Minute))
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			p.mu.Lock()
+			b := p.current
+			p.mu.Unlock()
+			if b != nil && time.Since(b.started) > p.opts.RecycleAfter {
+				p.retire(b)
+			}
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// refill closes old (if any) and puts a new clean tab in ready. Each of the
+// Tabs slots is always either a ready tab, a leased one, or a refill in
+// progress, so the pool never holds more tabs than Tabs.
+func (p *Pool) refill(old *tab) {
+	if old != nil {
+		old.close()
+		old.browser.tabs.Add(-1)
+		p.closeIfDrained(old.browser)
+	}
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, 2*time.Second) {
+		b, err := p.currentBrowser(p.ctx)
+		if err != nil {
+			return // closing
+		}
+		b.tabs.Add(1)
+		t, err := newTab(p.ctx, b, p.userAgent)
+		if err == nil {
+			p.ready <- t
+			return
+		}
+		b.tabs.Add(-1)
+		if p.ctx.Err() != nil {
+			return
+		}
+		p.opts.Logger.Warn("opening tab", "err", err)
+		select {
+		case <-time.After(pause):
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// lease waits for a clean tab on a usable browser.
+func (p *Pool) lease(ctx context.Context) (*tab, error) {
+	for {
+		select {
+		case t := <-p.ready:
+			if t.browser.usable() {
+				return t, nil
+			}
+			p.spawn(func() { p.refill(t) })
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for a browser tab: %w", ctx.Err())
+		case <-p.ctx.Done():
+			return nil, render.ErrClosed
+		}
+	}
+}
+
+// release hands a used tab to a background cleanup that wipes it for the
+// next request, or replaces it when it cannot be trusted.
+func (p *Pool) release(t *tab, failed bool) {
+	b := t.browser
+	if n := b.renders.Add(1); n >= int64(p.opts.RecycleAfterRenders) {
+		p.retire(b)
+	}
+	t.uses++
+	p.spawn(func() {
+		if !failed && t.uses < p.opts.TabReuse && b.usable() && p.ctx.Err() == nil {
+			ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+			err := t.wipe(ctx)
+			cancel()
+			if err == nil {
+				p.ready <- t
+				return
+			}
+			p.opts.Logger.Debug("wiping tab failed; replacing it", "err", err)
+		}
+		p.refill(t)
+	})
+}
+
+// Fetch renders req in a clean tab. It satisfies render.Fetcher.
+func (p *Pool) Fetch(ctx context.Context, req *render.Request) (*render.Page, error) {
+	if p.ctx.Err() != nil {
+		return nil, render.ErrClosed
+	}
+	if req.URL != "" && !p.opts.AllowPrivate {
+		if err := checkPublic(ctx, req.URL); err != nil {
+			return nil, err
+		}
+	}
+	t, err := p.lease(ctx)
+	if err != nil {
+		return nil, classify(ctx, err)
+	}
+	page, dirty, err := t.render(ctx, req, p.opts.AllowPrivate)
+	p.release(t, err != nil || dirty)
+	if err != nil {
+		return nil, classify(ctx, err)
+	}
+	return page, nil
+}
+
+// classify wraps err in the render sentinel that describes it.
+func classify(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, render.ErrInvalidRequest), errors.Is(err, render.ErrBlocked),
+		errors.Is(err, render.ErrNavigation), errors.Is(err, render.ErrClosed),
+		errors.Is(err, render.ErrTimeout), errors.Is(err, render.ErrBrowser):
+		return err
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w: %v", render.ErrTimeout, err)
+	case errors.Is(err, errConnClosed):
+		return fmt.Errorf("%w: the browser exited during the render; it is being replaced, try again", render.ErrBrowser)
+	}
+	return fmt.Errorf("%w: %v", render.ErrBrowser, err)
+}
+
+// Stats is a snapshot of the pool for health checks and metrics.
+type Stats struct {
+	Browsers int   // Chromium processes running
+	Tabs     int   // tab slots
+	Idle     int   // clean tabs waiting
+	Restarts int64 // browsers replaced after a crash or recycled
+}
+
+// Stats returns a snapshot of the pool.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	n := 0
+	for b := range p.browsers {
+		if b.proc.alive() {
+			n++
+		}
+	}
+	p.mu.Unlock()
+	return Stats{Browsers: n, Tabs: p.opts.Tabs, Idle: len(p.ready), Restarts: p.restarts.Load()}
+}
+
+// Ready reports whether a browser is running and accepting tabs.
+func (p *Pool) Ready() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.current != nil && p.current.usable()
+}
+
+// Close stops every browser and waits for them and the pool's goroutines to
+// end. Renders in flight fail. It is safe to call more than once.
+func (p *Pool) Close() error {
+	p.closeOnce.Do(func() {
+		p.cancel()
+		p.mu.Lock()
+		browsers := make([]*browserProc, 0, len(p.browsers))
+		for b := range p.browsers {
+			browsers = append(browsers, b)
+		}
+		p.mu.Unlock()
+		for _, b := range browsers {
+			b.proc.close() // fails calls in flight at once
+		}
+		p.wg.Wait()
+	drain:
+		for {
+			select {
+			case <-p.ready:
+			default:
+				break drain
+			}
+		}
+	})
+	return nil
+}
+
+// Process returns the operating-system process of the current browser, or
+// nil; tests use it to kill the browser.
+func (p *Pool) Process() (pid int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.current == nil || p.current.proc.cmd.Process == nil {
+		return 0
+	}
+	return p.current.proc.cmd.Process.Pid
+}
+
+var _ = runtime.NumCPU
+var _ cdp.Session = session{}

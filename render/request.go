@@ -1,0 +1,379 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Format names one representation of a page in a Result.
+type Format string
+
+// The formats a request can ask for.
+const (
+	FormatMarkdown   Format = "markdown"
+	FormatText       Format = "text"
+	FormatHTML       Format = "html"    // cleaned: no scripts, styles or comments
+	FormatRawHTML    Format = "rawHtml" // the document as the browser serialised it
+	FormatLinks      Format = "links"
+	FormatMetadata   Format = "metadata"
+	FormatScreenshot Format = "screenshot"
+	FormatPDF        Format = "pdf"
+)
+
+// Formats lists every known format, in the order documentation shows them.
+var Formats = []Format{FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks, FormatMetadata, FormatScreenshot, FormatPDF}
+
+// Request is one render. Field names and JSON names follow Cloudflare Browser
+// Rendering where it has one, so its request bodies work unchanged.
+type Request struct {
+	// URL is the page to render. Exactly one of URL and HTML is set.
+	URL string `json:"url,omitempty"`
+	// HTML is a document to render as given, with no fetch for the document
+	// itself (its subresources are still fetched).
+	HTML string `json:"html,omitempty"`
+	// Formats lists what the Result carries; empty means markdown.
+	Formats []Format `json:"formats,omitempty"`
+
+	GotoOptions     *GotoOptions     `json:"gotoOptions,omitempty"`
+	WaitForSelector *WaitForSelector `json:"waitForSelector,omitempty"`
+	// WaitForTimeout is a pause in milliseconds after the page has loaded.
+	WaitForTimeout int       `json:"waitForTimeout,omitempty"`
+	Viewport       *Viewport `json:"viewport,omitempty"`
+	UserAgent      string    `json:"userAgent,omitempty"`
+	// ExtraHTTPHeaders are sent with every request the page makes.
+	ExtraHTTPHeaders map[string]string `json:"setExtraHTTPHeaders,omitempty"`
+	Cookies          []Cookie          `json:"cookies,omitempty"`
+	Authenticate     *Credentials      `json:"authenticate,omitempty"`
+
+	// Resource filters. Types are the browser's resource types (document,
+	// stylesheet, image, media, font, script, xhr, fetch, …); patterns are
+	// regular expressions over the request URL, plain or as /re/flags.
+	// A request is dropped if it matches a reject rule, or if allow rules are
+	// given and it matches none of them. The document itself is never dropped.
+	RejectResourceTypes  []string `json:"rejectResourceTypes,omitempty"`
+	RejectRequestPattern []string `json:"rejectRequestPattern,omitempty"`
+	AllowResourceTypes   []string `json:"allowResourceTypes,omitempty"`
+	AllowRequestPattern  []string `json:"allowRequestPattern,omitempty"`
+
+	AddScriptTag []ScriptTag `json:"addScriptTag,omitempty"`
+	AddStyleTag  []StyleTag  `json:"addStyleTag,omitempty"`
+	// EmulateMediaType is "screen" or "print".
+	EmulateMediaType string `json:"emulateMediaType,omitempty"`
+	// JavaScriptEnabled turns page scripts off when false.
+	JavaScriptEnabled *bool `json:"setJavaScriptEnabled,omitempty"`
+
+	ScreenshotOptions *ScreenshotOptions `json:"screenshotOptions,omitempty"`
+	// Selector limits a screenshot to the first element it matches.
+	Selector   string      `json:"selector,omitempty"`
+	PDFOptions *PDFOptions `json:"pdfOptions,omitempty"`
+}
+
+// GotoOptions controls navigation.
+type GotoOptions struct {
+	// WaitUntil is when navigation counts as done: load (default),
+	// domcontentloaded, networkidle0 (no connections for 500 ms) or
+	// networkidle2 (at most two for 500 ms). JSON takes a string or a list.
+	WaitUntil WaitUntil `json:"waitUntil,omitempty"`
+	// Timeout in milliseconds is the deadline of the whole request, every
+	// stage included. Zero means the service default.
+	Timeout int `json:"timeout,omitempty"`
+	// Referer is sent with the document request.
+	Referer string `json:"referer,omitempty"`
+}
+
+// WaitUntil is a list of lifecycle events that must all have happened.
+type WaitUntil []string
+
+// UnmarshalJSON accepts "load" as well as ["load", "networkidle0"].
+func (w *WaitUntil) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*w = WaitUntil{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("waitUntil: want a string or a list of strings")
+	}
+	*w = many
+	return nil
+}
+
+// The lifecycle events WaitUntil may name.
+const (
+	WaitLoad             = "load"
+	WaitDOMContentLoaded = "domcontentloaded"
+	WaitNetworkIdle0     = "networkidle0"
+	WaitNetworkIdle2     = "networkidle2"
+)
+
+// WaitForSelector waits for an element after navigation.
+type WaitForSelector struct {
+	Selector string `json:"selector"`
+	Visible  bool   `json:"visible,omitempty"`
+	Hidden   bool   `json:"hidden,omitempty"`
+	// Timeout in milliseconds; zero means until the request deadline.
+	Timeout int `json:"timeout,omitempty"`
+}
+
+// Viewport is the size of the page's window.
+type Viewport struct {
+	Width             int     `json:"width"`
+	Height            int     `json:"height"`
+	DeviceScaleFactor float64 `json:"deviceScaleFactor,omitempty"`
+	IsMobile          bool    `json:"isMobile,omitempty"`
+	HasTouch          bool    `json:"hasTouch,omitempty"`
+	IsLandscape       bool    `json:"isLandscape,omitempty"`
+}
+
+// Cookie is set before navigation. Either URL or Domain must be given.
+type Cookie struct {
+	Name     string  `json:"name"`
+	Value    string  `json:"value"`
+	URL      string  `json:"url,omitempty"`
+	Domain   string  `json:"domain,omitempty"`
+	Path     string  `json:"path,omitempty"`
+	Secure   bool    `json:"secure,omitempty"`
+	HTTPOnly bool    `json:"httpOnly,omitempty"`
+	SameSite string  `json:"sameSite,omitempty"` // Strict, Lax or None
+	Expires  float64 `json:"expires,omitempty"`  // seconds since the epoch
+}
+
+// Credentials answer HTTP authentication challenges.
+type Credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// ScriptTag is a script added to the page after it loads: a URL or inline content.
+type ScriptTag struct {
+	URL     string `json:"url,omitempty"`
+	Content string `json:"content,omitempty"`
+	Type    string `json:"type,omitempty"`
+	ID      string `json:"id,omitempty"`
+}
+
+// StyleTag is a stylesheet added to the page after it loads.
+type StyleTag struct {
+	URL     string `json:"url,omitempty"`
+	Content string `json:"content,omitempty"`
+}
+
+// ScreenshotOptions follow Puppeteer's names, as Cloudflare's do.
+type ScreenshotOptions struct {
+	Type                  string `json:"type,omitempty"`    // png (default), jpeg or webp
+	Quality               int    `json:"quality,omitempty"` // 0-100, jpeg and webp only
+	FullPage              bool   `json:"fullPage,omitempty"`
+	OmitBackground        bool   `json:"omitBackground,omitempty"`
+	Clip                  *Clip  `json:"clip,omitempty"`
+	CaptureBeyondViewport *bool  `json:"captureBeyondViewport,omitempty"`
+	OptimizeForSpeed      bool   `json:"optimizeForSpeed,omitempty"`
+}
+
+// Clip is a rectangle of the page in CSS pixels.
+type Clip struct {
+	X      float64 `json:"x"`
+	Y      float64 `json:"y"`
+	Width  float64 `json:"width"`
+	Height float64 `json:"height"`
+	Scale  float64 `json:"scale,omitempty"`
+}
+
+// PDFOptions follow Puppeteer's names, as Cloudflare's do.
+type PDFOptions struct {
+	// Format is a paper size: Letter (default), Legal, Tabloid, Ledger, A0–A6.
+	Format              string     `json:"format,omitempty"`
+	Landscape           bool       `json:"landscape,omitempty"`
+	PrintBackground     bool       `json:"printBackground,omitempty"`
+	Scale               float64    `json:"scale,omitempty"`
+	Width               string     `json:"width,omitempty"`  // CSS length, e.g. "8.5in", "210mm"
+	Height              string     `json:"height,omitempty"` // CSS length
+	Margin              *PDFMargin `json:"margin,omitempty"`
+	DisplayHeaderFooter bool       `json:"displayHeaderFooter,omitempty"`
+	HeaderTemplate      string     `json:"headerTemplate,omitempty"`
+	FooterTemplate      string     `json:"footerTemplate,omitempty"`
+	PageRanges          string     `json:"pageRanges,omitempty"`
+	PreferCSSPageSize   bool       `json:"preferCSSPageSize,omitempty"`
+	OmitBackground      bool       `json:"omitBackground,omitempty"`
+}
+
+// PDFMargin holds CSS lengths ("1cm", "0.5in", "10px" or a number of pixels).
+type PDFMargin struct {
+	Top    string `json:"top,omitempty"`
+	Right  string `json:"right,omitempty"`
+	Bottom string `json:"bottom,omitempty"`
+	Left   string `json:"left,omitempty"`
+}
+
+// Limits on what one request may ask for.
+const (
+	MaxURLLength  = 8 << 10
+	MaxHTMLLength = 8 << 20
+	MaxViewport   = 8192
+)
+
+// Wants reports whether f is among the requested formats.
+func (r *Request) Wants(f Format) bool { return slices.Contains(r.Formats, f) }
+
+// Validate normalises r (default format, trimmed URL) and reports the first
+// problem a caller must fix, wrapped in ErrInvalidRequest.
+func (r *Request) Validate() error {
+	r.URL = strings.TrimSpace(r.URL)
+	switch {
+	case r.URL == "" && r.HTML == "":
+		return invalid("give either url or html")
+	case r.URL != "" && r.HTML != "":
+		return invalid("give either url or html, not both")
+	case len(r.HTML) > MaxHTMLLength:
+		return invalid("html is %d bytes; the limit is %d", len(r.HTML), MaxHTMLLength)
+	}
+	if r.URL != "" {
+		if err := ValidateURL(r.URL); err != nil {
+			return err
+		}
+	}
+	if len(r.Formats) == 0 {
+		r.Formats = []Format{FormatMarkdown}
+	}
+	for i, f := range r.Formats {
+		if !slices.Contains(Formats, f) {
+			return invalid("formats[%d]: unknown format %q; known formats are %s", i, f, formatList())
+		}
+	}
+	if g := r.GotoOptions; g != nil {
+		for _, w := range g.WaitUntil {
+			switch w {
+			case WaitLoad, WaitDOMContentLoaded, WaitNetworkIdle0, WaitNetworkIdle2:
+			default:
+				return invalid("gotoOptions.waitUntil: unknown event %q; use load, domcontentloaded, networkidle0 or networkidle2", w)
+			}
+		}
+		if g.Timeout < 0 {
+			return invalid("gotoOptions.timeout must not be negative")
+		}
+	}
+	if w := r.WaitForSelector; w != nil {
+		if strings.TrimSpace(w.Selector) == "" {
+			return invalid("waitForSelector.selector is empty")
+		}
+		if w.Visible && w.Hidden {
+			return invalid("waitForSelector: visible and hidden exclude each other")
+		}
+	}
+	if r.WaitForTimeout < 0 {
+		return invalid("waitForTimeout must not be negative")
+	}
+	if v := r.Viewport; v != nil {
+		if v.Width <= 0 || v.Height <= 0 || v.Width > MaxViewport || v.Height > MaxViewport {
+			return invalid("viewport: width and height must be between 1 and %d", MaxViewport)
+		}
+		if v.DeviceScaleFactor < 0 || v.DeviceScaleFactor > 4 {
+			return invalid("viewport.deviceScaleFactor must be between 0 and 4")
+		}
+	}
+	for i, c := range r.Cookies {
+		if c.Name == "" {
+			return invalid("cookies[%d]: name is empty", i)
+		}
+		if c.URL == "" && c.Domain == "" && r.URL == "" {
+			return invalid("cookies[%d]: give url or domain", i)
+		}
+	}
+	for name, list := range map[string][]string{"rejectRequestPattern": r.RejectRequestPattern, "allowRequestPattern": r.AllowRequestPattern} {
+		for i, p := range list {
+			if _, err := CompilePattern(p); err != nil {
+				return invalid("%s[%d]: %v", name, i, err)
+			}
+		}
+	}
+	if m := r.EmulateMediaType; m != "" && m != "screen" && m != "print" {
+		return invalid("emulateMediaType: want screen or print, not %q", m)
+	}
+	if s := r.ScreenshotOptions; s != nil {
+		switch s.Type {
+		case "", "png", "jpeg", "webp":
+		default:
+			return invalid("screenshotOptions.type: want png, jpeg or webp, not %q", s.Type)
+		}
+		if s.Quality < 0 || s.Quality > 100 {
+			return invalid("screenshotOptions.quality must be between 0 and 100")
+		}
+		if s.Clip != nil && (s.Clip.Width <= 0 || s.Clip.Height <= 0) {
+			return invalid("screenshotOptions.clip needs a positive width and height")
+		}
+	}
+	for i, t := range r.AddScriptTag {
+		if (t.URL == "") == (t.Content == "") {
+			return invalid("addScriptTag[%d]: give url or content", i)
+		}
+	}
+	for i, t := range r.AddStyleTag {
+		if (t.URL == "") == (t.Content == "") {
+			return invalid("addStyleTag[%d]: give url or content", i)
+		}
+	}
+	return nil
+}
+
+// ValidateURL checks that u is an absolute http or https URL without
+// credentials, the only kind a render may start from.
+func ValidateURL(u string) error {
+	if len(u) > MaxURLLength {
+		return invalid("url is %d bytes; the limit is %d", len(u), MaxURLLength)
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return invalid("url %q does not parse: %v", u, err)
+	}
+	if p.Scheme != "http" && p.Scheme != "https" {
+		return invalid("url must start with http:// or https://, not %q", u)
+	}
+	if p.Hostname() == "" {
+		return invalid("url %q has no host", u)
+	}
+	if p.User != nil {
+		return invalid("url must not carry a user name or password; use authenticate")
+	}
+	return nil
+}
+
+// CompilePattern compiles a request pattern: a Go regular expression, or a
+// JavaScript-style literal /re/flags (flag i is honoured, others ignored), as
+// Cloudflare's examples write them.
+func CompilePattern(p string) (*regexp.Regexp, error) {
+	if len(p) >= 2 && p[0] == '/' {
+		if end := strings.LastIndexByte(p, '/'); end > 0 {
+			re, flags := p[1:end], p[end+1:]
+			if strings.Trim(flags, "gimsuy") == "" {
+				if strings.Contains(flags, "i") {
+					re = "(?i)" + re
+				}
+				p = re
+			}
+		}
+	}
+	return regexp.Compile(p)
+}
+
+// Deadline returns how long the request may take in all: its own timeout if
+// set, else def, and never more than max.
+func (r *Request) Deadline(def, max time.Duration) time.Duration {
+	d := def
+	if r.GotoOptions != nil && r.GotoOptions.Timeout > 0 {
+		d = time.Duration(r.GotoOptions.Timeout) * time.Millisecond
+	}
+	return min(d, max)
+}
+
+func formatList() string {
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}

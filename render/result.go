@@ -1,0 +1,90 @@
+package render
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Page is what a Fetcher hands to the Extractor: the document after its
+// scripts ran, and the captures that only a browser can make.
+type Page struct {
+	// URL is the final address after redirects ("about:blank" for html input).
+	URL string
+	// Status is the HTTP status of the document (0 for html input).
+	Status int
+	// HTML is the serialised DOM.
+	HTML  string
+	Title string
+	// Screenshot and PDF are set when the request asked for them.
+	Screenshot []byte
+	PDF        []byte
+	// Engine names what produced the page: "browser" or "http".
+	Engine string
+}
+
+// Result is one rendered page. Only the fields of the requested formats are
+// set; Screenshot and PDF are base64 strings in JSON.
+type Result struct {
+	Markdown   string    `json:"markdown,omitempty"`
+	Text       string    `json:"text,omitempty"`
+	HTML       string    `json:"html,omitempty"`
+	RawHTML    string    `json:"rawHtml,omitempty"`
+	Links      []Link    `json:"links,omitempty"`
+	Metadata   *Metadata `json:"metadata,omitempty"`
+	Screenshot []byte    `json:"screenshot,omitempty"`
+	PDF        []byte    `json:"pdf,omitempty"`
+
+	// Meta describes how the result was made; transports put it beside the
+	// result, not in it.
+	Meta Meta `json:"-"`
+}
+
+// Link is one hyperlink of the page, with an absolute URL.
+type Link struct {
+	URL  string `json:"url"`
+	Text string `json:"text,omitempty"`
+}
+
+// Metadata is what the document says about itself.
+type Metadata struct {
+	Title       string            `json:"title,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Language    string            `json:"language,omitempty"`
+	Canonical   string            `json:"canonical,omitempty"`
+	OpenGraph   map[string]string `json:"openGraph,omitempty"`
+	Twitter     map[string]string `json:"twitter,omitempty"`
+	// JSONLD holds each JSON-LD object of the page as it was written.
+	JSONLD []json.RawMessage `json:"jsonLd,omitempty"`
+}
+
+// Meta says how a result was made.
+type Meta struct {
+	Status  int     `json:"status,omitempty"`
+	URL     string  `json:"url,omitempty"`
+	Title   string  `json:"title,omitempty"`
+	Engine  string  `json:"engine,omitempty"`
+	Cache   string  `json:"cache,omitempty"`
+	Timings Timings `json:"timings"`
+}
+
+// Timings are in milliseconds.
+type Timings struct {
+	Queue   int64 `json:"queueMs"`
+	Fetch   int64 `json:"fetchMs"`
+	Extract int64 `json:"extractMs"`
+	Total   int64 `json:"totalMs"`
+}
+
+func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// Fetcher turns a request into a Page: a browser pool or a plain HTTP client.
+// It must return within ctx's deadline, wrapping ErrTimeout when it ends.
+type Fetcher interface {
+	Fetch(ctx context.Context, req *Request) (*Page, error)
+}
+
+// Extractor derives the text formats of a Result from a Page. It does no I/O.
+type Extractor interface {
+	Extract(page *Page, req *Request) (*Result, error)
+}

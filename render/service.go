@@ -1,0 +1,205 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Service. Zero values mean the documented defaults.
+type Options struct {
+	Fetcher   Fetcher   // required
+	Extractor Extractor // required
+
+	// Concurrency is how many requests render at once; default: 4 per core.
+	Concurrency int
+	// Queue is how many more may wait for a slot; past it, ErrOverloaded.
+	// Default: 4 × Concurrency. Negative means no waiting at all.
+	Queue int
+	// DefaultTimeout bounds a request that sets none; default 30 s.
+	DefaultTimeout time.Duration
+	// MaxTimeout bounds any request; default 60 s.
+	MaxTimeout time.Duration
+
+	Logger *slog.Logger
+}
+
+// Service runs render requests through admission, fetch and extraction under
+// one deadline. It is safe for concurrent use.
+type Service struct {
+	opts  Options
+	slots chan struct{}
+
+	waiting atomic.Int64
+	running atomic.Int64
+	avgMs   atomic.Int64 // moving average of render time, for Retry-After
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// NewService checks opts and returns a Service.
+func NewService(opts Options) (*Service, error) {
+	if opts.Fetcher == nil || opts.Extractor == nil {
+		return nil, errors.New("render: Options.Fetcher and Options.Extractor are required")
+	}
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("render: Concurrency %d is negative", opts.Concurrency)
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = DefaultConcurrency()
+	}
+	if opts.Queue == 0 {
+		opts.Queue = 4 * opts.Concurrency
+	}
+	if opts.Queue < 0 {
+		opts.Queue = 0
+	}
+	if opts.DefaultTimeout == 0 {
+		opts.DefaultTimeout = 30 * time.Second
+	}
+	if opts.MaxTimeout == 0 {
+		opts.MaxTimeout = 60 * time.Second
+	}
+	if opts.DefaultTimeout > opts.MaxTimeout {
+		return nil, fmt.Errorf("render: DefaultTimeout %v exceeds MaxTimeout %v", opts.DefaultTimeout, opts.MaxTimeout)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		opts:   opts,
+		slots:  make(chan struct{}, opts.Concurrency),
+		closed: make(chan struct{}),
+	}, nil
+}
+
+// DefaultConcurrency is the number of renders in flight a machine gets by
+// default: four per core, since a render spends much of its time waiting on
+// the network and the browser.
+func DefaultConcurrency() int { return 4 * runtime.NumCPU() }
+
+// Limits reports the effective concurrency and queue length.
+func (s *Service) Limits() (concurrency, queue int) { return s.opts.Concurrency, s.opts.Queue }
+
+// Load reports how many requests are rendering and how many wait.
+func (s *Service) Load() (running, waiting int) {
+	return int(s.running.Load()), int(s.waiting.Load())
+}
+
+// RetryAfter estimates when an overloaded caller should try again.
+func (s *Service) RetryAfter() time.Duration {
+	d := time.Duration(s.avgMs.Load()) * time.Millisecond
+	return max(time.Second, d.Round(time.Second))
+}
+
+// Close makes new requests fail with ErrClosed. Requests already admitted
+// finish. It is safe to call more than once.
+func (s *Service) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return nil
+}
+
+// Render runs one request. Its errors wrap the sentinels of this package.
+func (s *Service) Render(ctx context.Context, req *Request) (*Result, error) {
+	start := time.Now()
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	select {
+	case <-s.closed:
+		return nil, ErrClosed
+	default:
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, req.Deadline(s.opts.DefaultTimeout, s.opts.MaxTimeout), ErrTimeout)
+	defer cancel()
+
+	release, err := s.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	queued := time.Since(start)
+
+	page, err := s.opts.Fetcher.Fetch(ctx, req)
+	if err != nil {
+		return nil, deadlineError(ctx, err)
+	}
+	fetched := time.Since(start)
+
+	res, err := s.opts.Extractor.Extract(page, req)
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, deadlineError(ctx, err)
+	}
+	if req.Wants(FormatScreenshot) {
+		res.Screenshot = page.Screenshot
+	}
+	if req.Wants(FormatPDF) {
+		res.PDF = page.PDF
+	}
+	total := time.Since(start)
+	res.Meta = Meta{
+		Status: page.Status,
+		URL:    page.URL,
+		Title:  page.Title,
+		Engine: page.Engine,
+		Timings: Timings{
+			Queue:   ms(queued),
+			Fetch:   ms(fetched - queued),
+			Extract: ms(total - fetched),
+			Total:   ms(total),
+		},
+	}
+	s.observe(total - queued)
+	return res, nil
+}
+
+// admit waits for a render slot, or fails at once when the queue is full.
+func (s *Service) admit(ctx context.Context) (release func(), err error) {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		if s.waiting.Add(1) > int64(s.opts.Queue) {
+			s.waiting.Add(-1)
+			return nil, fmt.Errorf("%w: %d renders running and %d waiting", ErrOverloaded, s.opts.Concurrency, s.opts.Queue)
+		}
+		defer s.waiting.Add(-1)
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, deadlineError(ctx, fmt.Errorf("waiting for a render slot: %w", ctx.Err()))
+		case <-s.closed:
+			return nil, ErrClosed
+		}
+	}
+	s.running.Add(1)
+	return func() {
+		s.running.Add(-1)
+		<-s.slots
+	}, nil
+}
+
+func (s *Service) observe(d time.Duration) {
+	old := s.avgMs.Load()
+	s.avgMs.Store((old*7 + d.Milliseconds()) / 8)
+}
+
+// deadlineError makes sure an error caused by the request's deadline wraps
+// ErrTimeout, whatever the stage that noticed it returned.
+func deadlineError(ctx context.Context, err error) error {
+	if errors.Is(err, ErrTimeout) {
+		return err
+	}
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrTimeout) {
+		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	}
+	return err
+}
