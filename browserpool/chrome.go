@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -192,6 +193,16 @@ func (p *process) close() {
 	})
 }
 
+// userAgent is the browser's user agent without the "Headless" that makes
+// many sites treat it as a bot.
+func (p *process) userAgent(ctx context.Context) string {
+	var v browser.GetVersionResult
+	if err := p.conn.call(ctx, "", browser.CommandGetVersion, nil, &v); err != nil {
+		return ""
+	}
+	return strings.Replace(v.UserAgent, "HeadlessChrome", "Chrome", 1)
+}
+
 // alive reports whether the browser process is still running.
 func (p *process) alive() bool {
 	select {
@@ -278,6 +289,33 @@ func killMatching(arg []byte) int {
 		}
 	}
 	return n
+}
+
+// pssOf sums the proportional set size of the processes using dataDir.
+func pssOf(dataDir string) int64 {
+	want := []byte("--user-data-dir=" + dataDir)
+	entries, _ := os.ReadDir("/proc")
+	var total int64
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !slices.ContainsFunc(bytes.Split(cmdline, []byte{0}), func(a []byte) bool { return bytes.Equal(a, want) }) {
+			continue
+		}
+		rollup, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(rollup)) {
+			if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+				total += kb << 10
+			}
+		}
+	}
+	return total
 }
 
 // CountProcesses returns how many processes run with a profile directory

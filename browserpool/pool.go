@@ -6,14 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/cdp"
 
 	"github.com/sous-dev/sous/render"
 )
@@ -35,6 +30,10 @@ type Options struct {
 	// a new one takes new work. Defaults: 2000 renders, 30 minutes.
 	RecycleAfterRenders int
 	RecycleAfter        time.Duration
+	// Unisolated reuses tabs without wiping them, so one request can see the
+	// cookies and storage of another. It exists for trusted single-tenant use
+	// and as the baseline of `sous bench`; never enable it for shared use.
+	Unisolated bool
 	// AllowPrivate lets pages load from loopback and private addresses.
 	AllowPrivate bool
 	// Flags are extra Chromium command-line flags.
@@ -58,7 +57,7 @@ type Options struct {
 // no command clears), opened another window, or reached TabReuse renders is
 // closed with its whole context instead.
 type Pool struct {
-	opts     Options
+	opts      Options
 	userAgent string // Chromium's own, without "Headless"
 
 	ctx    context.Context // ends when the pool closes; parent of background work
@@ -131,10 +130,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 		cancel()
 		return nil, err
 	}
-	var v browser.GetVersionResult
-	if err := b.proc.conn.call(ctx, "", browser.CommandGetVersion, nil, &v); err == nil {
-		p.userAgent = strings.Replace(v.UserAgent, "HeadlessChrome", "Chrome", 1)
-	}
+	p.userAgent = b.proc.userAgent(ctx)
 	p.setCurrent(b)
 	for range opts.Tabs {
 		p.spawn(func() { p.refill(nil) })
@@ -337,6 +333,10 @@ func (p *Pool) release(t *tab, failed bool) {
 	}
 	t.uses++
 	p.spawn(func() {
+		if p.opts.Unisolated && !failed && b.usable() {
+			p.ready <- t
+			return
+		}
 		if !failed && t.uses < p.opts.TabReuse && b.usable() && p.ctx.Err() == nil {
 			ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 			err := t.wipe(ctx)
@@ -454,5 +454,18 @@ func (p *Pool) Process() (pid int) {
 	return p.current.proc.cmd.Process.Pid
 }
 
-var _ = runtime.NumCPU
-var _ cdp.Session = session{}
+// MemoryPSS returns the proportional set size, in bytes, of every Chromium
+// process of the pool: the fair share of memory they use.
+func (p *Pool) MemoryPSS() int64 {
+	p.mu.Lock()
+	dirs := make([]string, 0, len(p.browsers))
+	for b := range p.browsers {
+		dirs = append(dirs, b.proc.dataDir)
+	}
+	p.mu.Unlock()
+	var total int64
+	for _, d := range dirs {
+		total += pssOf(d)
+	}
+	return total
+}

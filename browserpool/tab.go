@@ -92,7 +92,12 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (*tab, error)
 		{page.CommandSetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: true}},
 		{network.CommandEnable, network.EnableParams{}},
 		{emulation.CommandSetDeviceMetricsOverride, defaultMetrics()},
-		{emulation.CommandSetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: userAgent}},
+	}
+	if userAgent != "" {
+		steps = append(steps, struct {
+			method string
+			params any
+		}{emulation.CommandSetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: userAgent}})
 	}
 	for _, st := range steps {
 		if err := t.s.Call(ctx, st.method, st.params, nil); err != nil {
@@ -180,7 +185,7 @@ func (t *tab) wipe(ctx context.Context) error {
 		}
 	}
 	add(o.viewport, emulation.CommandSetDeviceMetricsOverride, defaultMetrics())
-	add(o.userAgent, emulation.CommandSetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: t.userAgent})
+	add(o.userAgent && t.userAgent != "", emulation.CommandSetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: t.userAgent})
 	add(o.headers, network.CommandSetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{}})
 	add(o.javaScript, emulation.CommandSetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
 	add(o.media, emulation.CommandSetEmulatedMedia, emulation.SetEmulatedMediaParams{})

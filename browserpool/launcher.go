@@ -1,0 +1,50 @@
+package browserpool
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sous-dev/sous/render"
+)
+
+// Launcher is a Fetcher that starts a fresh Chromium for every request and
+// stops it afterwards: no warm-up cost for a single render from the command
+// line, and the naive baseline that `sous bench` compares the pool against.
+type Launcher struct {
+	ExecPath     string // default: FindChrome("")
+	AllowPrivate bool
+	Flags        []string
+}
+
+var _ render.Fetcher = (*Launcher)(nil)
+
+// Fetch launches a browser, renders req in a new tab and closes the browser.
+func (l *Launcher) Fetch(ctx context.Context, req *render.Request) (*render.Page, error) {
+	execPath := l.ExecPath
+	if execPath == "" {
+		var err error
+		if execPath, err = FindChrome(""); err != nil {
+			return nil, err
+		}
+	}
+	if req.URL != "" && !l.AllowPrivate {
+		if err := checkPublic(ctx, req.URL); err != nil {
+			return nil, err
+		}
+	}
+	proc, err := launch(ctx, execPath, l.Flags, nil)
+	if err != nil {
+		return nil, classify(ctx, fmt.Errorf("%w: %v", render.ErrBrowser, err))
+	}
+	defer proc.close()
+	b := &browserProc{proc: proc}
+	t, err := newTab(ctx, b, proc.userAgent(ctx))
+	if err != nil {
+		return nil, classify(ctx, err)
+	}
+	page, _, err := t.render(ctx, req, l.AllowPrivate)
+	if err != nil {
+		return nil, classify(ctx, err)
+	}
+	return page, nil
+}
