@@ -1,0 +1,37 @@
+# Sous — see README.md. Every target installs what it needs first.
+GO        ?= go
+BIN       := bin/sous
+ADDR      ?= 127.0.0.1:8080
+
+.PHONY: run test bench build chromium vet fmt clean
+
+run: build chromium
+	$(BIN) serve --addr $(ADDR)
+
+build:
+	$(GO) build -o $(BIN) ./cmd/sous
+
+test: chromium
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 9m ./...
+
+bench: build chromium
+	$(BIN) bench
+
+# Chromium from Debian's package, unless one is already on PATH or named by SOUS_CHROME.
+chromium:
+	@if [ -n "$$SOUS_CHROME" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then :; \
+	else \
+		echo "Installing Chromium from Debian's chromium package"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

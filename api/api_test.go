@@ -1,0 +1,123 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sous-dev/sous/api"
+	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/extract"
+	"github.com/sous-dev/sous/fixtures"
+	"github.com/sous-dev/sous/render"
+)
+
+var (
+	baseURL string
+	site    *fixtures.Server
+)
+
+// TestMain serves the API on a real listener over a real pool.
+func TestMain(m *testing.M) {
+	site = fixtures.Start()
+	pool, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	svc, err := render.NewService(render.Options{Fetcher: pool, Extractor: extract.New(), Concurrency: 2})
+	if err != nil {
+		panic(err)
+	}
+	srv := api.New(svc, api.Options{BodyLimit: 1 << 20})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go srv.Serve(ln)
+	baseURL = "http://" + ln.Addr().String()
+	code := m.Run()
+	srv.Shutdown(context.Background())
+	pool.Close()
+	site.Close()
+	os.Exit(code)
+}
+
+func TestRenderStatusCodes(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		wantStatus  int
+		wantCode    string
+	}{
+		{"success", "application/json", fmt.Sprintf(`{"url": %q, "formats": ["markdown", "metadata"]}`, site.URL+"/article.html"), 200, ""},
+		{"html input", "", `{"html": "<h1>Hi</h1>", "formats": ["text"]}`, 200, ""},
+		{"empty body", "application/json", ``, 400, "invalid_request"},
+		{"not json", "application/json", `url=x`, 400, "invalid_request"},
+		{"wrong type", "application/json", `{"url": 42}`, 400, "invalid_request"},
+		{"unknown field", "application/json", `{"url": "https://example.com", "colour": "red"}`, 400, "invalid_request"},
+		{"two values", "application/json", `{"html": "x"} {}`, 400, "invalid_request"},
+		{"form content type", "application/x-www-form-urlencoded", `{"html": "x"}`, 400, "invalid_request"},
+		{"bad wait event", "", `{"html": "x", "gotoOptions": {"waitUntil": "idle"}}`, 400, "invalid_request"},
+		{"refused connection", "", `{"url": "http://127.0.0.1:1/"}`, 502, "navigation_failed"},
+		{"deadline", "", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1000}}`, site.URL+"/never.html"), 504, "timeout"},
+		{"body too large", "", `{"html": "` + strings.Repeat("x", 2<<20) + `"}`, 413, "too_large"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest("POST", baseURL+"/v1/render", strings.NewReader(tc.body))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var env api.Envelope
+			if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+				t.Fatalf("decoding: %v", err)
+			}
+			if resp.StatusCode != tc.wantStatus {
+				t.Errorf("status = %d, want %d (%+v)", resp.StatusCode, tc.wantStatus, env.Errors)
+			}
+			if tc.wantCode == "" {
+				if !env.Success || env.Result == nil || env.Meta == nil || len(env.Errors) != 0 {
+					t.Errorf("envelope = %+v", env)
+				}
+				return
+			}
+			if env.Success || len(env.Errors) != 1 || env.Errors[0].Code != tc.wantCode || env.Errors[0].Message == "" {
+				t.Errorf("errors = %+v, want one with code %s", env.Errors, tc.wantCode)
+			}
+		})
+	}
+}
+
+func TestHealthAndUnknownRoutes(t *testing.T) {
+	resp, err := http.Get(baseURL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/healthz: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(baseURL + "/v2/nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env api.Envelope
+	json.NewDecoder(resp.Body).Decode(&env)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || len(env.Errors) != 1 || env.Errors[0].Code != "not_found" {
+		t.Errorf("unknown route: %d %+v", resp.StatusCode, env)
+	}
+}

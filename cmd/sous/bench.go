@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/extract"
+	"github.com/sous-dev/sous/fixtures"
+	"github.com/sous-dev/sous/render"
+)
+
+// bench measures render throughput and latency for three ways of running
+// Chromium, on the same page, and prints one table:
+//
+//	isolated  the pool as served: a tab per render, wiped between renders
+//	reused    the pool without isolation: tabs reused as they are
+//	naive     a new Chromium for every request
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", "bench [flags]\n\nMeasures pages/s and latency of isolated pool renders against a reused tab\nand a browser launched per request, on a local fixture page.", stderr)
+	levels := fs.String("concurrency", "1,4,8", "comma-separated concurrency levels")
+	requests := fs.Int("requests", 48, "renders per level for the pool modes (the naive mode does a third as many)")
+	modes := fs.String("modes", "isolated,reused,naive", "modes to run, comma-separated")
+	page := fs.String("url", "", "page to render (default: the fixture article, served locally)")
+	chrome := fs.String("chrome", "", "Chromium executable")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var conc []int
+	for _, s := range strings.Split(*levels, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("--concurrency: %q is not a positive number", s)
+		}
+		conc = append(conc, n)
+	}
+	target := *page
+	if target == "" {
+		srv := fixtures.Start()
+		defer srv.Close()
+		target = srv.URL + "/article.html"
+	}
+	maxConc := slices.Max(conc)
+
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(stdout, "page: %s, %d renders per level (naive: %d), %d CPUs\n\n", target, *requests, max(*requests/3, 4), runtime.NumCPU())
+	fmt.Fprintln(tw, "mode\tconcurrency\tpages/s\tp50 ms\tp99 ms\tbrowser PSS MiB\terrors\t")
+	rates := map[string]map[int]float64{}
+	for _, mode := range strings.Split(*modes, ",") {
+		mode = strings.TrimSpace(mode)
+		var fetcher render.Fetcher
+		var pool *browserpool.Pool
+		n := *requests
+		switch mode {
+		case "isolated", "reused":
+			p, err := browserpool.New(ctx, browserpool.Options{ExecPath: *chrome, Tabs: maxConc, AllowPrivate: true, Unisolated: mode == "reused"})
+			if err != nil {
+				return err
+			}
+			fetcher, pool = p, p
+		case "naive":
+			fetcher = &browserpool.Launcher{ExecPath: *chrome, AllowPrivate: true}
+			n = max(*requests/3, 4)
+		default:
+			return fmt.Errorf("--modes: unknown mode %q", mode)
+		}
+		rates[mode] = map[int]float64{}
+		for _, c := range conc {
+			svc, err := render.NewService(render.Options{Fetcher: fetcher, Extractor: extract.New(), Concurrency: c, Queue: n})
+			if err != nil {
+				return err
+			}
+			if pool != nil { // warm every tab first
+				runLevel(ctx, svc, target, maxConc, maxConc)
+			}
+			r := runLevel(ctx, svc, target, c, n)
+			pss := "-"
+			if pool != nil {
+				pss = fmt.Sprintf("%.0f", float64(pool.MemoryPSS())/(1<<20))
+			}
+			rates[mode][c] = r.rate
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d\t%d\t%s\t%d\t\n", mode, c, r.rate, r.p50.Milliseconds(), r.p99.Milliseconds(), pss, r.errors)
+			fmt.Fprintf(stderr, "bench: %s at concurrency %d: %.2f pages/s\n", mode, c, r.rate)
+		}
+		if pool != nil {
+			pool.Close()
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout)
+	for _, c := range conc {
+		iso, reused, naive := rates["isolated"][c], rates["reused"][c], rates["naive"][c]
+		if iso > 0 && naive > 0 {
+			fmt.Fprintf(stdout, "concurrency %d: isolated is %.1f× naive", c, iso/naive)
+		} else {
+			fmt.Fprintf(stdout, "concurrency %d:", c)
+		}
+		if iso > 0 && reused > 0 {
+			fmt.Fprintf(stdout, "; reused is %.2f× isolated", reused/iso)
+		}
+		fmt.Fprintln(stdout)
+	}
+	return nil
+}
+
+type levelResult struct {
+	rate     float64
+	p50, p99 time.Duration
+	errors   int
+}
+
+// runLevel runs n renders of target, c at a time.
+func runLevel(ctx context.Context, svc *render.Service, target string, c, n int) levelResult {
+	jobs := make(chan int)
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range c {
+		wg.Go(func() {
+			for range jobs {
+				t0 := time.Now()
+				_, err := svc.Render(ctx, &render.Request{URL: target, Formats: []render.Format{render.FormatMarkdown}})
+				mu.Lock()
+				if err != nil {
+					errs++
+				} else {
+					lat = append(lat, time.Since(t0))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range n {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	r := levelResult{rate: float64(len(lat)) / elapsed.Seconds(), errors: errs}
+	if len(lat) > 0 {
+		r.p50 = lat[len(lat)/2]
+		r.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	return r
+}

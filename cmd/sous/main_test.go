@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/fixtures"
+)
+
+// binary is the sous command built once for the tests that run it as a
+// separate process, the way people and CI run it.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sous-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "sous")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building sous: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running `sous serve`.
+type server struct {
+	cmd    *exec.Cmd
+	url    string
+	tmp    string // its TMPDIR, where Chromium's profiles live
+	stderr *bytes.Buffer
+}
+
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &server{url: "http://" + addr, tmp: t.TempDir(), stderr: new(bytes.Buffer)}
+	s.cmd = exec.Command(binary, append([]string{"serve", "--addr", addr, "--concurrency", "2"}, args...)...)
+	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp)
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.cmd.Wait()
+		// The guard removes Chromium's profile just after sous exits; wait
+		// for it so that the test's own TempDir cleanup does not race it.
+		waitNoChromium(t, s.tmp)
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if m, _ := filepath.Glob(filepath.Join(s.tmp, "sous-chrome-*")); len(m) == 0 {
+				break
+			}
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sous serve did not come up: %v\n%s", err, s.stderr)
+		}
+	}
+	return s
+}
+
+func (s *server) render(t *testing.T, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(s.url+"/v1/render", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reply map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
+		t.Fatalf("decoding reply: %v", err)
+	}
+	return resp.StatusCode, reply
+}
+
+// waitNoChromium waits until no Chromium runs with a profile under dir.
+func waitNoChromium(t *testing.T, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for browserpool.CountProcesses(dir) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d Chromium processes still running 10 s after sous ended", browserpool.CountProcesses(dir))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// The done-when of the core: a page whose content is made by script comes
+// back as markdown, links and a PNG screenshot over real HTTP.
+func TestServeRendersScriptMadePage(t *testing.T) {
+	site := fixtures.Start()
+	defer site.Close()
+	s := startServer(t, "--allow-private")
+	status, reply := s.render(t, fmt.Sprintf(`{"url": %q, "formats": ["markdown", "links", "screenshot"], "waitForSelector": {"selector": "#app h1"}}`, site.URL+"/spa.html"))
+	if status != 200 || reply["success"] != true {
+		t.Fatalf("status %d, reply %v", status, reply)
+	}
+	result := reply["result"].(map[string]any)
+	if md, _ := result["markdown"].(string); !strings.Contains(md, "Fetched items") {
+		t.Errorf("markdown lacks the script-made heading:\n%s", md)
+	}
+	if links, _ := result["links"].([]any); len(links) == 0 {
+		t.Error("no links")
+	}
+	shot, _ := base64.StdEncoding.DecodeString(result["screenshot"].(string))
+	if _, err := png.Decode(bytes.NewReader(shot)); err != nil {
+		t.Errorf("screenshot is not a PNG: %v", err)
+	}
+	meta := reply["meta"].(map[string]any)
+	if meta["status"] != float64(200) || meta["engine"] != "browser" {
+		t.Errorf("meta = %v", meta)
+	}
+}
+
+func TestServeRejectsBadInput(t *testing.T) {
+	s := startServer(t)
+	tests := []struct{ name, body, code string }{
+		{"no url or html", `{}`, "invalid_request"},
+		{"malformed url", `{"url": "not a url"}`, "invalid_request"},
+		{"unknown format", `{"url": "https://example.com", "formats": ["mp3"]}`, "invalid_request"},
+		{"bad json", `{"url": `, "invalid_request"},
+		{"misspelt option", `{"url": "https://example.com", "fromats": ["markdown"]}`, "invalid_request"},
+		{"private address", `{"url": "http://127.0.0.1:9/"}`, "blocked"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, reply := s.render(t, tc.body)
+			errs, _ := reply["errors"].([]any)
+			if len(errs) != 1 {
+				t.Fatalf("status %d, reply %v", status, reply)
+			}
+			e := errs[0].(map[string]any)
+			if e["code"] != tc.code || e["message"] == "" {
+				t.Errorf("error = %v, want code %s", e, tc.code)
+			}
+			want := map[string]int{"invalid_request": 400, "blocked": 403}[tc.code]
+			if status != want {
+				t.Errorf("status = %d, want %d", status, want)
+			}
+		})
+	}
+}
+
+// Past --concurrency and --queue, callers get 429 with Retry-After at once.
+func TestServeOverloadGives429(t *testing.T) {
+	site := fixtures.Start()
+	defer site.Close()
+	s := startServer(t, "--allow-private", "--queue", "0")
+	body := fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 4000}}`, site.URL+"/never.html")
+	done := make(chan struct{})
+	for range 2 { // fill both tabs
+		go func() {
+			http.Post(s.url+"/v1/render", "application/json", strings.NewReader(body))
+			done <- struct{}{}
+		}()
+	}
+	time.Sleep(time.Second)
+	resp, err := http.Post(s.url+"/v1/render", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	<-done
+	<-done
+}
+
+// However sous ends, no Chromium outlives it.
+func TestNoChromiumOutlivesSous(t *testing.T) {
+	site := fixtures.Start()
+	defer site.Close()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			s := startServer(t, "--allow-private")
+			if status, reply := s.render(t, fmt.Sprintf(`{"url": %q}`, site.URL+"/article.html")); status != 200 {
+				t.Fatalf("status %d: %v", status, reply)
+			}
+			if browserpool.CountProcesses(s.tmp) == 0 {
+				t.Fatal("no Chromium found while sous runs; the check is broken")
+			}
+			s.cmd.Process.Signal(sig)
+			done := make(chan error, 1)
+			go func() { done <- s.cmd.Wait() }()
+			select {
+			case err := <-done:
+				if sig != syscall.SIGKILL && err != nil {
+					t.Errorf("sous exited with %v after %v\n%s", err, sig, s.stderr)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("sous did not exit after %v", sig)
+			}
+			waitNoChromium(t, s.tmp)
+		})
+	}
+}
+
+func TestRenderCommand(t *testing.T) {
+	site := fixtures.Start()
+	defer site.Close()
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "page.md")
+	cmd := exec.Command(binary, "render", "--allow-private", "-f", "markdown", "-o", out, site.URL+"/article.html")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sous render: %v\n%s", err, b)
+	}
+	md, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "# ") || !strings.Contains(strings.ToLower(string(md)), "sourdough") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	waitNoChromium(t, tmp)
+
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := run(ctx, []string{"render", "--help"}, nil, new(bytes.Buffer), &stderr); err == nil || !strings.Contains(stderr.String(), "-f") {
+		t.Errorf("render --help: err %v, output %q", err, stderr.String())
+	}
+	if err := run(ctx, []string{"render"}, nil, new(bytes.Buffer), &stderr); err == nil {
+		t.Error("render with no URL succeeded")
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/sous-dev/sous/api"
+	"github.com/sous-dev/sous/render"
+)
+
+func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("render", "render [flags] URL\n\nRenders one page in a local Chromium and prints it.", stderr)
+	format := fs.String("f", "markdown", "output: markdown, text, html, rawHtml, links, metadata, json (everything, as the API returns it), screenshot or pdf")
+	out := fs.String("o", "", "write to this file instead of standard output (needed for screenshot and pdf on a terminal)")
+	waitUntil := fs.String("wait-until", "load", "when the page counts as loaded: load, domcontentloaded, networkidle0 or networkidle2")
+	fullPage := fs.Bool("full-page", false, "screenshot the whole page, not just the viewport")
+	var eng engineFlags
+	eng.register(fs, 1)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("render takes exactly one URL, got %d arguments", fs.NArg())
+	}
+	req := &render.Request{URL: fs.Arg(0), GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{*waitUntil}}}
+	switch *format {
+	case "json":
+		req.Formats = []render.Format{render.FormatMarkdown, render.FormatText, render.FormatLinks, render.FormatMetadata}
+	default:
+		req.Formats = []render.Format{render.Format(*format)}
+	}
+	if *fullPage {
+		req.ScreenshotOptions = &render.ScreenshotOptions{FullPage: true}
+	}
+	if err := req.Validate(); err != nil {
+		return err
+	}
+
+	var w io.Writer = stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	} else if (*format == "screenshot" || *format == "pdf") && isTerminal(stdout) {
+		return fmt.Errorf("-f %s writes binary data; pass -o FILE or redirect standard output", *format)
+	}
+
+	svc, pool, err := eng.start(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	res, err := svc.Render(ctx, req)
+	if err != nil {
+		return err
+	}
+	if err := writeResult(w, *format, res); err != nil {
+		return err
+	}
+	if f, ok := w.(*os.File); ok && *out != "" {
+		return f.Close()
+	}
+	return nil
+}
+
+func writeResult(w io.Writer, format string, res *render.Result) error {
+	var err error
+	switch format {
+	case "markdown":
+		_, err = io.WriteString(w, withNewline(res.Markdown))
+	case "text":
+		_, err = io.WriteString(w, withNewline(res.Text))
+	case "html":
+		_, err = io.WriteString(w, withNewline(res.HTML))
+	case "rawHtml":
+		_, err = io.WriteString(w, withNewline(res.RawHTML))
+	case "links":
+		for _, l := range res.Links {
+			if _, err = fmt.Fprintf(w, "%s\t%s\n", l.URL, l.Text); err != nil {
+				return err
+			}
+		}
+	case "metadata":
+		err = writeJSON(w, res.Metadata)
+	case "json":
+		err = writeJSON(w, api.Envelope{Success: true, Result: res, Meta: &res.Meta, Errors: []api.Error{}})
+	case "screenshot":
+		_, err = w.Write(res.Screenshot)
+	case "pdf":
+		_, err = w.Write(res.PDF)
+	}
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func withNewline(s string) string {
+	if s == "" || strings.HasSuffix(s, "\n") {
+		return s
+	}
+	return s + "\n"
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,280 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+// clean rewrites doc into the "html" format: a document a reader (or a
+// model) can take as it is. It removes
+//
+//   - what runs or styles rather than says something: script, style,
+//     noscript (with scripting on, its content is only text about scripts),
+//     template (inert until a script uses it), stylesheet and preload links;
+//   - embedded documents and objects (iframe, frame, object, embed), whose
+//     content is not in this document anyway;
+//   - SVG, whose markup is drawing instructions, not text;
+//   - comments, event-handler attributes (on*) and javascript: or
+//     vbscript: URLs;
+//
+// and makes every URL attribute absolute, so that the result still works
+// away from the page's address. Everything else — structure, classes, ids,
+// hidden elements — stays.
+func clean(doc *html.Node, resolve resolver) {
+	var walk func(n *html.Node, preformatted bool)
+	walk = func(n *html.Node, preformatted bool) {
+		for c := n.FirstChild; c != nil; {
+			next := c.NextSibling
+			switch {
+			case removedByCleaning(c):
+				prev := c.PrevSibling
+				n.RemoveChild(c)
+				next = joinText(n, prev, next, preformatted)
+			case c.Type == html.ElementNode:
+				cleanAttributes(c, resolve)
+				walk(c, preformatted || isElement(c, "pre", "textarea", "listing", "xmp", "plaintext"))
+			}
+			c = next
+		}
+	}
+	walk(doc, false)
+}
+
+// joinText merges the text nodes prev and next, neighbours once more now
+// that the element between them is gone, and shortens the whitespace where
+// they meet to its last line break, so that a removed <script> leaves one
+// indented line break behind rather than a column of blank lines. It
+// returns the node the caller should continue with.
+func joinText(parent, prev, next *html.Node, preformatted bool) *html.Node {
+	if prev == nil || next == nil || prev.Type != html.TextNode || next.Type != html.TextNode {
+		return next
+	}
+	after := next.NextSibling
+	parent.RemoveChild(next)
+	if preformatted {
+		prev.Data += next.Data
+		return after
+	}
+	before := strings.TrimRightFunc(prev.Data, isSpace)
+	rest := strings.TrimLeftFunc(next.Data, isSpace)
+	space := prev.Data[len(before):] + next.Data[:len(next.Data)-len(rest)]
+	if i := strings.LastIndexByte(space, '\n'); i >= 0 {
+		space = space[i:]
+	}
+	prev.Data = before + space + rest
+	return after
+}
+
+func removedByCleaning(n *html.Node) bool {
+	switch n.Type {
+	case html.CommentNode:
+		return true
+	case html.ElementNode:
+	default:
+		return false
+	}
+	if n.Namespace == "svg" {
+		return true
+	}
+	switch n.Data {
+	// Also in MathML, where a <script> or <style> tag makes an element of
+	// that name too.
+	case "script", "style":
+		return true
+	}
+	if n.Namespace != "" {
+		return false
+	}
+	switch n.Data {
+	case "noscript", "template", "iframe", "frame", "frameset", "object", "embed", "applet":
+		return true
+	case "link":
+		rel, _ := attr(n, "rel")
+		return hasToken(rel, "stylesheet") || hasToken(rel, "preload") || hasToken(rel, "modulepreload")
+	}
+	return false
+}
+
+// urlAttributes hold one URL each. (srcset holds several and has its own
+// rule; ping and archive are rare enough to leave.)
+var urlAttributes = map[string]bool{
+	"href": true, "src": true, "action": true, "formaction": true,
+	"poster": true, "cite": true, "background": true, "longdesc": true,
+}
+
+func cleanAttributes(n *html.Node, resolve resolver) {
+	kept := n.Attr[:0]
+	for _, a := range n.Attr {
+		key := strings.ToLower(a.Key)
+		switch {
+		case a.Namespace != "":
+			// xlink:href and friends: only SVG uses them, and SVG is gone.
+		case strings.HasPrefix(key, "on"):
+			continue
+		case urlAttributes[key]:
+			switch scheme(a.Val) {
+			case "javascript", "vbscript":
+				continue
+			}
+			a.Val = resolve.absolute(a.Val)
+		case key == "srcset":
+			a.Val = resolveSrcset(a.Val, resolve)
+		}
+		kept = append(kept, a)
+	}
+	n.Attr = kept
+}
+
+// resolveSrcset makes each candidate URL of a srcset ("a.png 1x, b.png
+// 480w") absolute and keeps its descriptor, splitting candidates the way the
+// HTML standard does: a URL runs to the next whitespace (so the commas of a
+// data: URL stay inside it) and its descriptors to the next comma outside
+// parentheses.
+func resolveSrcset(srcset string, resolve resolver) string {
+	if resolve.base == nil {
+		return srcset
+	}
+	var candidates []string
+	for i := 0; i < len(srcset); {
+		for i < len(srcset) && (isSpace(rune(srcset[i])) || srcset[i] == ',') {
+			i++
+		}
+		start := i
+		for i < len(srcset) && !isSpace(rune(srcset[i])) {
+			i++
+		}
+		address := srcset[start:i]
+		if address == "" {
+			break
+		}
+		var descriptor string
+		if trimmed := strings.TrimRight(address, ","); trimmed != address {
+			address = trimmed
+		} else {
+			start, depth := i, 0
+			for ; i < len(srcset); i++ {
+				switch srcset[i] {
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+				if srcset[i] == ',' && depth <= 0 {
+					break
+				}
+			}
+			descriptor = collapseSpace(srcset[start:i])
+		}
+		candidate := resolve.absolute(address)
+		if descriptor != "" {
+			candidate += " " + descriptor
+		}
+		candidates = append(candidates, candidate)
+	}
+	return strings.Join(candidates, ", ")
+}
+
+// prune removes what a reader of the page would not see, before the page
+// becomes text or markdown: elements with the hidden attribute (except
+// hidden="until-found", which is collapsed content the browser's find can
+// open) or aria-hidden="true" (decorative icons, duplicated carousel
+// slides, "#" heading anchors); the form widgets select, datalist and
+// textarea, whose text is a list of choices or a user's draft rather than
+// the page's content; and image maps, whose areas are geometry (they are
+// in the links format).
+func prune(doc *html.Node) {
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; {
+			next := c.NextSibling
+			if c.Type == html.ElementNode {
+				if unseen(c) {
+					n.RemoveChild(c)
+				} else {
+					walk(c)
+				}
+			}
+			c = next
+		}
+	}
+	walk(doc)
+}
+
+func unseen(n *html.Node) bool {
+	if hidden, ok := attr(n, "hidden"); ok && !strings.EqualFold(strings.TrimSpace(hidden), "until-found") {
+		return true
+	}
+	if ariaHidden, _ := attr(n, "aria-hidden"); strings.EqualFold(strings.TrimSpace(ariaHidden), "true") {
+		return true
+	}
+	return isElement(n, "select", "datalist", "textarea", "map")
+}
+
+// joinCJKLines removes the line breaks that source formatting puts between
+// two Chinese or Japanese characters. These scripts use no spaces between
+// words, so a browser following CSS Text 3 removes such a break instead of
+// showing it as a space; collapsing it to a space, as for Latin text, would
+// put spaces into the middle of Japanese sentences. Only breaks within one
+// text node are seen, which is where source formatting puts them.
+func joinCJKLines(doc *html.Node) {
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				if strings.ContainsAny(c.Data, "\n\r") {
+					c.Data = dropCJKBreaks(c.Data)
+				}
+			case isElement(c, "pre", "listing", "xmp", "plaintext", "code"):
+			case c.Type == html.ElementNode:
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+}
+
+func dropCJKBreaks(s string) string {
+	var b strings.Builder
+	last := rune(-1) // the last character before the current whitespace run
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isSpace(r) {
+			b.WriteString(s[i : i+size])
+			last = r
+			i += size
+			continue
+		}
+		end := i
+		for end < len(s) && isSpace(rune(s[end])) {
+			end++
+		}
+		run := s[i:end]
+		nextRune, _ := utf8.DecodeRuneInString(s[end:])
+		if !(end < len(s) && strings.ContainsAny(run, "\n\r") && isCJK(last) && isCJK(nextRune)) {
+			b.WriteString(run)
+		}
+		i = end
+	}
+	return b.String()
+}
+
+// isCJK reports whether r is a Chinese or Japanese character or CJK
+// punctuation: East Asian wide characters other than Hangul, since Korean
+// separates words with spaces.
+func isCJK(r rune) bool {
+	switch {
+	case r < 0x2E80:
+		return false
+	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Bopomofo):
+		return true
+	case r >= 0x3000 && r <= 0x303F: // CJK symbols and punctuation
+		return true
+	case r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6: // full-width forms
+		return true
+	}
+	return false
+}
