@@ -119,11 +119,9 @@ func (s *Server) render(c fiber.Ctx) error {
 }
 
 // decodeJSON decodes the request body into v, refusing unknown fields so that
-// a misspelt option is an error and not silently ignored.
+// a misspelt option is an error and not silently ignored. The body is read as
+// JSON whatever its Content-Type says, since `curl -d` labels JSON as a form.
 func decodeJSON(c fiber.Ctx, v any) error {
-	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
-		return fmt.Errorf("%w: Content-Type must be application/json, not %q", render.ErrInvalidRequest, ct)
-	}
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fmt.Errorf("%w: the request body is empty; send a JSON object such as {\"url\": \"https://example.com\"}", render.ErrInvalidRequest)

@@ -63,7 +63,7 @@ func TestRenderStatusCodes(t *testing.T) {
 		{"wrong type", "application/json", `{"url": 42}`, 400, "invalid_request"},
 		{"unknown field", "application/json", `{"url": "https://example.com", "colour": "red"}`, 400, "invalid_request"},
 		{"two values", "application/json", `{"html": "x"} {}`, 400, "invalid_request"},
-		{"form content type", "application/x-www-form-urlencoded", `{"html": "x"}`, 400, "invalid_request"},
+		{"curl's default content type", "application/x-www-form-urlencoded", `{"html": "x"}`, 200, ""},
 		{"bad wait event", "", `{"html": "x", "gotoOptions": {"waitUntil": "idle"}}`, 400, "invalid_request"},
 		{"refused connection", "", `{"url": "http://127.0.0.1:1/"}`, 502, "navigation_failed"},
 		{"deadline", "", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1000}}`, site.URL+"/never.html"), 504, "timeout"},

@@ -201,6 +201,7 @@ func (p *Pool) watch(b *browserProc) {
 	if crashed {
 		p.current = nil
 	}
+	delete(p.browsers, b)
 	p.mu.Unlock()
 	b.proc.close()
 	if !crashed {
