@@ -20,6 +20,10 @@ type Options struct {
 	// Tabs is how many renders the pool runs at once, each in its own tab and
 	// its own browser context. Default: 4 per core.
 	Tabs int
+	// SpareTabs are tabs beyond Tabs, so that renders need not wait while
+	// used tabs are wiped in the background. Default: a quarter of Tabs, at
+	// least one (none when Unisolated).
+	SpareTabs int
 	// TabReuse is how many renders a tab serves before its browser context is
 	// thrown away and a new one made. Between renders a tab is wiped (see
 	// Pool); this bounds whatever a wipe might miss. Default 50; 1 means a
@@ -91,11 +95,14 @@ func (b *browserProc) usable() bool { return b.proc.alive() && !b.retired.Load()
 // New starts a browser and begins warming tabs. It returns once the browser
 // answers; tabs become ready in the background.
 func New(ctx context.Context, opts Options) (*Pool, error) {
-	if opts.Tabs < 0 || opts.TabReuse < 0 || opts.RecycleAfterRenders < 0 || opts.RecycleAfter < 0 {
+	if opts.Tabs < 0 || opts.SpareTabs < 0 || opts.TabReuse < 0 || opts.RecycleAfterRenders < 0 || opts.RecycleAfter < 0 {
 		return nil, errors.New("browserpool: negative option")
 	}
 	if opts.Tabs == 0 {
 		opts.Tabs = render.DefaultConcurrency()
+	}
+	if opts.SpareTabs == 0 && !opts.Unisolated {
+		opts.SpareTabs = max(1, opts.Tabs/4)
 	}
 	if opts.TabReuse == 0 {
 		opts.TabReuse = 50
@@ -123,7 +130,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 		cancel:   cancel,
 		browsers: make(map[*browserProc]struct{}),
 		changed:  make(chan struct{}),
-		ready:    make(chan *tab, opts.Tabs),
+		ready:    make(chan *tab, opts.Tabs+opts.SpareTabs),
 	}
 	b, err := p.startBrowser(ctx)
 	if err != nil {
@@ -132,7 +139,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 	}
 	p.userAgent = b.proc.userAgent(ctx)
 	p.setCurrent(b)
-	for range opts.Tabs {
+	for range opts.Tabs + opts.SpareTabs {
 		p.spawn(func() { p.refill(nil) })
 	}
 	p.spawn(p.watchAge)
@@ -276,8 +283,8 @@ func (p *Pool) watchAge() {
 }
 
 // refill closes old (if any) and puts a new clean tab in ready. Each of the
-// Tabs slots is always either a ready tab, a leased one, or a refill in
-// progress, so the pool never holds more tabs than Tabs.
+// Tabs+SpareTabs slots is always either a ready tab, a leased one, or a wipe
+// or refill in progress, so the pool never holds more tabs than that.
 func (p *Pool) refill(old *tab) {
 	if old != nil {
 		old.close()
@@ -392,7 +399,7 @@ func classify(ctx context.Context, err error) error {
 // Stats is a snapshot of the pool for health checks and metrics.
 type Stats struct {
 	Browsers int   // Chromium processes running
-	Tabs     int   // tab slots
+	Tabs     int   // tab slots, spares included
 	Idle     int   // clean tabs waiting
 	Restarts int64 // browsers replaced after a crash or recycled
 }
@@ -407,7 +414,7 @@ func (p *Pool) Stats() Stats {
 		}
 	}
 	p.mu.Unlock()
-	return Stats{Browsers: n, Tabs: p.opts.Tabs, Idle: len(p.ready), Restarts: p.restarts.Load()}
+	return Stats{Browsers: n, Tabs: p.opts.Tabs + p.opts.SpareTabs, Idle: len(p.ready), Restarts: p.restarts.Load()}
 }
 
 // Ready reports whether a browser is running and accepting tabs.

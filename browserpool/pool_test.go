@@ -208,8 +208,9 @@ func TestRendersAreIsolated(t *testing.T) {
 	fetch(t, p, &render.Request{URL: site.URL + "/cookies?set=leak=1"})
 	for i := range 3 {
 		page := fetch(t, p, &render.Request{URL: site.URL + "/cookies/js.html"})
-		for _, leak := range []string{"leak=1", "visited", "js_visited"} {
-			if strings.Contains(textOf(page.HTML, `<ul id="cookies">`), leak) || strings.Contains(textOf(page.HTML, `<ul id="storage">`), leak) {
+		for _, leak := range []string{"leak=1", "visited", "js_visited", "session_visited"} {
+			if strings.Contains(textOf(page.HTML, `<ul id="cookies">`), leak) || strings.Contains(textOf(page.HTML, `<ul id="storage">`), leak) ||
+				strings.Contains(textOf(page.HTML, `<ul id="session">`), leak) {
 				t.Errorf("render %d sees %q from an earlier render:\n%s", i, leak, page.HTML)
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"regexp"
 	"slices"
@@ -152,20 +151,24 @@ func (t *tab) navigateBlank(ctx context.Context) error {
 // connections, by navigating to about:blank from inside the page. Unlike a
 // navigation from the browser, that keeps the tab's renderer process (the new
 // about:blank inherits the page's origin), which measured at twice the
-// throughput of the pool. It waits until a random mark set on the old
-// document's window is gone.
+// throughput of the pool. It returns once the main frame has committed
+// about:blank, so the old document is gone.
 func (t *tab) leavePage(ctx context.Context) error {
-	mark := "__sous_" + strconv.FormatUint(rand.Uint64(), 36)
-	if _, err := t.eval(ctx, fmt.Sprintf("window.%s = 1; location.replace('about:blank')", mark)); err != nil {
+	navigated, stop := t.s.Subscribe(page.FrameNavigated.Method)
+	defer stop()
+	if _, err := t.eval(ctx, "location.replace('about:blank')"); err != nil {
 		return fmt.Errorf("leave page: %w", err)
 	}
 	for {
-		gone, err := t.eval(ctx, fmt.Sprintf("!(%q in window)", mark))
-		if err == nil && string(gone) == "true" {
-			return nil
-		}
 		select {
-		case <-time.After(5 * time.Millisecond):
+		case raw, ok := <-navigated:
+			if !ok {
+				return errConnClosed
+			}
+			var ev page.EventFrameNavigated
+			if jsonv2.Unmarshal(raw, &ev) == nil && ev.Frame != nil && string(ev.Frame.ID) == string(t.targetID) && ev.Frame.URL == "about:blank" {
+				return nil
+			}
 		case <-ctx.Done():
 			return fmt.Errorf("leave page: %w", ctx.Err())
 		}
