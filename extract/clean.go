@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,48 +25,76 @@ import (
 // away from the page's address. Everything else — structure, classes, ids,
 // hidden elements — stays.
 func clean(doc *html.Node, resolve resolver) {
-	var walk func(n *html.Node, preformatted bool)
-	walk = func(n *html.Node, preformatted bool) {
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; {
 			next := c.NextSibling
 			switch {
 			case removedByCleaning(c):
-				prev := c.PrevSibling
 				n.RemoveChild(c)
-				next = joinText(n, prev, next, preformatted)
 			case c.Type == html.ElementNode:
 				cleanAttributes(c, resolve)
-				walk(c, preformatted || isElement(c, "pre", "textarea", "listing", "xmp", "plaintext"))
+				walk(c)
 			}
 			c = next
 		}
 	}
-	walk(doc, false)
+	walk(doc)
+	mergeText(doc, true)
 }
 
-// joinText merges the text nodes prev and next, neighbours once more now
-// that the element between them is gone, and shortens the whitespace where
-// they meet to its last line break, so that a removed <script> leaves one
-// indented line break behind rather than a column of blank lines. It
-// returns the node the caller should continue with.
-func joinText(parent, prev, next *html.Node, preformatted bool) *html.Node {
-	if prev == nil || next == nil || prev.Type != html.TextNode || next.Type != html.TextNode {
-		return next
+// mergeText joins the runs of adjacent text nodes that removing elements
+// leaves behind. The parser never makes such runs, the converter's tree
+// walkers do not expect them, and the converter's own merging is quadratic
+// (it appends to the first node's string once per neighbour), so they are
+// joined here, once, in linear time.
+//
+// With tidySpace the whitespace where two nodes meet is also shortened —
+// to its last line break and that line's indentation, or to one space —
+// so that a removed <script> leaves one indented line break behind in the
+// cleaned HTML rather than a column of blank lines. Preformatted text keeps
+// its whitespace as it is.
+func mergeText(root *html.Node, tidySpace bool) {
+	var walk func(n *html.Node, preformatted bool)
+	walk = func(n *html.Node, preformatted bool) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode {
+				walk(c, preformatted || isElement(c, "pre", "textarea", "listing", "xmp", "plaintext"))
+				continue
+			}
+			if c.Type != html.TextNode || c.NextSibling == nil || c.NextSibling.Type != html.TextNode {
+				continue
+			}
+			joined := []byte(c.Data)
+			for next := c.NextSibling; next != nil && next.Type == html.TextNode; next = c.NextSibling {
+				if tidySpace && !preformatted {
+					joined = appendTidy(joined, next.Data)
+				} else {
+					joined = append(joined, next.Data...)
+				}
+				n.RemoveChild(next)
+			}
+			c.Data = string(joined)
+		}
 	}
-	after := next.NextSibling
-	parent.RemoveChild(next)
-	if preformatted {
-		prev.Data += next.Data
-		return after
+	walk(root, false)
+}
+
+// maxIndent bounds the indentation a junction keeps, so that joining stays
+// linear even when the whitespace runs are long.
+const maxIndent = 64
+
+func appendTidy(joined []byte, next string) []byte {
+	before := bytes.TrimRightFunc(joined, isSpace)
+	rest := strings.TrimLeftFunc(next, isSpace)
+	space := string(joined[len(before):]) + next[:len(next)-len(rest)]
+	switch i := strings.LastIndexByte(space, '\n'); {
+	case i >= 0:
+		space = space[i:min(len(space), i+1+maxIndent)]
+	case space != "":
+		space = space[:1]
 	}
-	before := strings.TrimRightFunc(prev.Data, isSpace)
-	rest := strings.TrimLeftFunc(next.Data, isSpace)
-	space := prev.Data[len(before):] + next.Data[:len(next.Data)-len(rest)]
-	if i := strings.LastIndexByte(space, '\n'); i >= 0 {
-		space = space[i:]
-	}
-	prev.Data = before + space + rest
-	return after
+	return append(append(before, space...), rest...)
 }
 
 func removedByCleaning(n *html.Node) bool {
@@ -184,7 +213,9 @@ func resolveSrcset(srcset string, resolve resolver) string {
 // slides, "#" heading anchors); the form widgets select, datalist and
 // textarea, whose text is a list of choices or a user's draft rather than
 // the page's content; and image maps, whose areas are geometry (they are
-// in the links format).
+// in the links format). It also removes the elements the markdown converter
+// would remove itself (input, link, meta), so that the text around them is
+// joined here, in linear time (see mergeText).
 func prune(doc *html.Node) {
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -201,6 +232,7 @@ func prune(doc *html.Node) {
 		}
 	}
 	walk(doc)
+	mergeText(doc, false)
 }
 
 func unseen(n *html.Node) bool {
@@ -210,7 +242,7 @@ func unseen(n *html.Node) bool {
 	if ariaHidden, _ := attr(n, "aria-hidden"); strings.EqualFold(strings.TrimSpace(ariaHidden), "true") {
 		return true
 	}
-	return isElement(n, "select", "datalist", "textarea", "map")
+	return isElement(n, "select", "datalist", "textarea", "map", "input", "link", "meta")
 }
 
 // joinCJKLines removes the line breaks that source formatting puts between

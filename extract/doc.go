@@ -13,6 +13,27 @@
 // Extractor serves any number of goroutines and the same page always gives
 // the same result (which is what makes the cache and the golden tests work).
 //
+// # What each format holds
+//
+//   - rawHtml: the page's HTML, unchanged.
+//   - html: the document without what runs or never shows (scripts, styles,
+//     templates, frames, embedded objects, SVG, comments, on* handlers,
+//     javascript: URLs), every URL made absolute; structure and other
+//     attributes stay.
+//   - markdown: GitHub-flavoured markdown of the body: ATX headings, fenced
+//     code with its language, pipe tables (spans expanded, pipes escaped),
+//     absolute links and images, at most one blank line in a row.
+//   - text: the body as readable text, like a browser's innerText: blocks
+//     on their own lines, paragraphs apart by a blank line, table cells
+//     separated by tabs.
+//   - links: each http(s) page the body links to, once, in order, without
+//     #fragment, with the text a reader sees (or the link's accessible name).
+//   - metadata: title, description, language and canonical address, each
+//     with fallbacks; OpenGraph and Twitter tags; JSON-LD objects.
+//
+// Markdown and text leave out what a reader would not see: hidden and
+// aria-hidden elements, form widgets' choices.
+//
 // # One parse, several readers
 //
 // The HTML is parsed once per call and every format reads the same tree.
@@ -21,10 +42,8 @@
 //
 //  1. metadata and links read the document as parsed (JSON-LD lives in
 //     <script> elements, which cleaning removes);
-//  2. cleaning removes what is never content or is active (scripts, styles,
-//     templates, frames, embedded objects, SVG, comments, on* handlers,
-//     javascript: URLs) and makes every URL attribute absolute; the "html"
-//     format is this tree serialised;
+//  2. cleaning removes what is never content or is active and makes every
+//     URL attribute absolute; the "html" format is this tree serialised;
 //  3. pruning then removes what a reader would not see (elements with the
 //     hidden attribute or aria-hidden="true", image maps) and form widgets
 //     whose text is a list of choices (select, datalist, textarea); table
@@ -40,6 +59,18 @@
 // address, as a browser does). When there is no usable base — html input
 // arrives as "about:blank" — relative URLs stay as they were written rather
 // than becoming "about:blank/foo".
+//
+// # Bounded work
+//
+// Pages are untrusted, so every stage is linear in the size of the page or
+// capped: documents nested deeper than the parser accepts are flattened
+// rather than refused, and documents that would keep the parser searching
+// deep stacks for seconds are flattened before it starts (parseDocument);
+// table spans, which the markdown table plugin would expand without limit,
+// are expanded here within a budget (expandTableSpans); text nodes left
+// side by side by removals are joined once, not by the converter's
+// quadratic merging (mergeText). Extract takes no context: an 8 MB page of
+// tag soup still takes a few seconds, bounded by these rules.
 //
 // This first version converts the whole body; picking the main content out
 // of navigation and footers is a separate step.

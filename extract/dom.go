@@ -32,6 +32,12 @@ func attr(n *html.Node, key string) (string, bool) {
 	return "", false
 }
 
+// attrOr is attr's value, or "" when n has no such attribute.
+func attrOr(n *html.Node, key string) string {
+	v, _ := attr(n, key)
+	return v
+}
+
 func setAttr(n *html.Node, key, val string) {
 	for i, a := range n.Attr {
 		if a.Namespace == "" && a.Key == key {

@@ -3,6 +3,7 @@ package extract
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/JohannesKaufmann/html-to-markdown/v2/converter"
@@ -79,8 +80,8 @@ func (e *Extractor) convertMarkdown(doc *html.Node, resolve resolver) (md string
 //     where a browser shows it;
 //   - block content inside a table cell makes the table plugin give up on
 //     the whole table, so cells are flattened: list items become lines
-//     ("• item", separated by <br>), headings bold text, quotes their
-//     content, preformatted text inline code; rules go;
+//     ("• item" or "1. item", separated by <br>), headings bold text,
+//     quotes their content, preformatted text inline code; rules go;
 //   - a link with no text (an icon) would be "[](url)"; it gets its
 //     aria-label or title as text;
 //   - the converter merges a bold element with an italic one right after
@@ -143,6 +144,7 @@ func prepareMarkdown(doc *html.Node, resolve resolver) {
 			a.AppendChild(&html.Node{Type: html.TextNode, Data: label})
 		}
 	}
+	mergeText(doc, false)
 }
 
 func isBold(n *html.Node) bool { return n.Data == "b" || n.Data == "strong" }
@@ -194,14 +196,38 @@ func flattenCellBlock(n *html.Node) {
 		n.Data, n.DataAtom, n.Attr = "strong", atom.Strong, nil
 		parent.InsertBefore(&html.Node{Type: html.ElementNode, Data: "br", DataAtom: atom.Br}, n.NextSibling)
 	case "li":
-		n.InsertBefore(&html.Node{Type: html.TextNode, Data: "• "}, n.FirstChild)
-		if n.NextSibling != nil {
-			n.AppendChild(&html.Node{Type: html.ElementNode, Data: "br", DataAtom: atom.Br})
+		// Items are flattened last to first, so the ones before this one
+		// are still list items.
+		n.InsertBefore(&html.Node{Type: html.TextNode, Data: itemMarker(n)}, n.FirstChild)
+		for prev := n.PrevSibling; prev != nil; prev = prev.PrevSibling {
+			if isElement(prev, "li") {
+				n.InsertBefore(&html.Node{Type: html.ElementNode, Data: "br", DataAtom: atom.Br}, n.FirstChild)
+				break
+			}
 		}
 		unwrap(n)
 	case "ul", "ol", "blockquote":
 		unwrap(n)
 	}
+}
+
+// itemMarker is what a list item in a table cell starts with: its number
+// in an ordered list, a bullet otherwise.
+func itemMarker(li *html.Node) string {
+	list := li.Parent
+	if !isElement(list, "ol") {
+		return "• "
+	}
+	number := 1
+	if start, err := strconv.Atoi(strings.TrimSpace(attrOr(list, "start"))); err == nil {
+		number = start
+	}
+	for p := li.PrevSibling; p != nil; p = p.PrevSibling {
+		if isElement(p, "li") {
+			number++
+		}
+	}
+	return strconv.Itoa(number) + ". "
 }
 
 // unwrap replaces n by its children.

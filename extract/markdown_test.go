@@ -98,6 +98,13 @@ func TestMarkdown(t *testing.T) {
 			want: "| Plan | Features |\n|---|---|\n| **Pro** | • SSO<br />• Audit log |\n| Code | `a b` |",
 		},
 		{
+			name: "an ordered list in a cell keeps its numbers",
+			html: `<table><tr><th>Steps</th></tr><tr><td><ol start="3"> <li>Mix</li> <li>Bake</li> </ol></td></tr></table>`,
+			// The converter escapes a number that starts a line; GitHub
+			// shows "3." all the same.
+			want: "| Steps |\n|---|\n| 3\\. Mix<br />4\\. Bake |",
+		},
+		{
 			name: "data: images give way to lazy sources or alt text",
 			html: `<p><img src="data:image/gif;base64,R0lGOD" data-src="/real.jpg" alt="Real">` +
 				` <img src="data:image/png;base64,iVBOR" alt="Inline chart"> <img src="data:image/png;base64,iVBOR"></p>`,

@@ -5,9 +5,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/html"
 )
 
-func TestFlattenNesting(t *testing.T) {
+func TestFlatten(t *testing.T) {
 	deep := func(n int, open, close string) string {
 		return strings.Repeat(open, n) + "x" + strings.Repeat(close, n)
 	}
@@ -23,21 +24,31 @@ func TestFlattenNesting(t *testing.T) {
 			want: `<div><p>a <b>b</b></p><ul><li>1<li>2</ul><script>if (a<b) {}</script></div>`,
 		},
 		{
-			name: "tags past the depth go, with their end tags, content stays",
-			html: deep(maxFlatDepth+2, "<div>", "</div>") + "<p>after</p>",
-			want: deep(maxFlatDepth, "<div>", "</div>") + "<p>after</p>",
+			name: "wrappers past their depth go, with their end tags, content stays",
+			html: deep(102, "<div>", "</div>") + "<p>after</p>",
+			want: deep(100, "<div>", "</div>") + "<p>after</p>",
+		},
+		{
+			name: "content elements go only past the second depth",
+			html: strings.Repeat("<div>", 100) + deep(102, "<blockquote>", "</blockquote>"),
+			want: strings.Repeat("<div>", 100) + deep(100, "<blockquote>", "</blockquote>"),
+		},
+		{
+			name: "custom elements are wrappers",
+			html: strings.Repeat("<div>", 100) + `<app-card><p>x</p></app-card>`,
+			want: strings.Repeat("<div>", 100) + `<p>x</p>`,
 		},
 		{
 			name: "raw text elements are never dropped, or their text would become markup",
-			html: strings.Repeat("<div>", maxFlatDepth) + `<script>"<div><div>"</script><textarea><b></textarea>`,
-			want: strings.Repeat("<div>", maxFlatDepth) + `<script>"<div><div>"</script><textarea><b></textarea>`,
+			html: strings.Repeat("<p>", 200) + `<script>"<div><div>"</script><textarea><b></textarea>`,
+			want: strings.Repeat("<p>", 200) + `<script>"<div><div>"</script><textarea><b></textarea>`,
 		},
 		{
 			name: "an end tag the parser would ignore does not count as closing",
-			// </span> meets a <div> first, so the parser ignores it: the
-			// model must still count the span open.
-			html: strings.Repeat("<span><div></span>", maxFlatDepth/2) + "<i>x</i>",
-			want: strings.Repeat("<span><div></span>", maxFlatDepth/2) + "x",
+			// </mark> meets a <blockquote> first, so the parser ignores it:
+			// the model must still count the mark open.
+			html: strings.Repeat("<mark><blockquote></mark>", 100) + "<i>x</i>",
+			want: strings.Repeat("<mark><blockquote></mark>", 100) + "x",
 		},
 		{
 			name:           "formatting tags can go altogether",
@@ -48,9 +59,9 @@ func TestFlattenNesting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := flattenNesting(tt.html, tt.dropFormatting)
+			got := flatten(tt.html, nestingModel{wrapperLimit: 100, limit: 200, dropFormatting: tt.dropFormatting})
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("flattenNesting mismatch (-want +got):\n%s", diff)
+				t.Errorf("flatten mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -62,5 +73,54 @@ func TestTextOnly(t *testing.T) {
 	want := "\n<p>\n<p>Title\n<p>\n<p>One two<br>three\n<p>\n<p>\n<p>\n<p>\n<p>item\n<p>\n<p>\n<p>"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("textOnly mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseWork(t *testing.T) {
+	tests := []struct {
+		name string
+		html string
+		want int
+	}{
+		{"shallow", "<p>a</p><p>b</p>", 0 + 1 + 0 + 1},
+		{"deep end tags", strings.Repeat("<div>", 10) + strings.Repeat("</p>", 5), 45 + 5*10},
+		{"void and raw text elements open nothing", "<br><img><script>x</script><p>", 0 + 0 + 0 + 0 + 0},
+		{"depth counts at most the parser's limit", strings.Repeat("<div>", 600) + "</p>", (511*512)/2 + 88*512 + 512},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseWork(tt.html); got != tt.want {
+				t.Errorf("parseWork = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseDocumentBoundsWork: a document whose tags would each make the
+// parser search hundreds of open elements is flattened first, keeping its
+// text.
+func TestParseDocumentBoundsWork(t *testing.T) {
+	s := strings.Repeat("<div>", 400) + "<p>kept</p>" + strings.Repeat("</p>", 100_000)
+	if work := parseWork(s); work <= maxParseWork {
+		t.Fatalf("test document has work %d, not over maxParseWork", work)
+	}
+	doc, err := parseDocument(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth := 0
+	var walk func(n *html.Node, d int)
+	walk = func(n *html.Node, d int) {
+		depth = max(depth, d)
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, d+1)
+		}
+	}
+	walk(doc, 0)
+	if depth > 60 {
+		t.Errorf("tree is %d deep; flattening should have kept it near 48", depth)
+	}
+	if !strings.Contains(textContent(doc), "kept") {
+		t.Error("the text was lost")
 	}
 }
