@@ -1,0 +1,432 @@
+package browserpool
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/storage"
+
+	"github.com/sous-dev/sous/render"
+)
+
+func (t *tab) render(ctx context.Context, req *render.Request, allowPrivate bool) (_ *render.Page, dirty bool, err error) {
+	net := newNetworkWatch(t.s)
+	defer net.stop()
+	// Dialogs would block the page's main thread until answered.
+	dialogs, stopDialogs := t.s.Subscribe(page.JavascriptDialogOpening.Method)
+	defer stopDialogs()
+	var helpers sync.WaitGroup
+	helperCtx, stopHelpers := context.WithCancel(ctx)
+	defer func() {
+		stopHelpers()
+		helpers.Wait()
+		for o := range net.originsSeen() {
+			t.origins[o] = true
+		}
+	}()
+	helpers.Go(func() { t.dismissDialogs(helperCtx, dialogs) })
+
+	if err := t.apply(ctx, req); err != nil {
+		return nil, true, err
+	}
+	// With scripts off the wipe cannot leave the page from inside it.
+	dirty = req.JavaScriptEnabled != nil && !*req.JavaScriptEnabled
+	if needsInterception(req) {
+		dirty = dirty || req.Authenticate != nil // the HTTP auth cache has no clear command
+		if err := t.intercept(ctx, req, &helpers, helperCtx); err != nil {
+			return nil, true, err
+		}
+	}
+
+	wantIdle := -1
+	waitDOM := false
+	if g := req.GotoOptions; g != nil {
+		for _, w := range g.WaitUntil {
+			switch w {
+			case render.WaitNetworkIdle0:
+				wantIdle = 0
+			case render.WaitNetworkIdle2:
+				if wantIdle != 0 {
+					wantIdle = 2
+				}
+			case render.WaitDOMContentLoaded:
+				waitDOM = len(g.WaitUntil) == 1
+			}
+		}
+	}
+
+	status := 0
+	if req.URL != "" {
+		status, err = t.navigate(ctx, req, net, waitDOM)
+	} else {
+		err = t.setContent(ctx, req.HTML, waitDOM)
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	if wantIdle >= 0 {
+		if err := net.waitIdle(ctx, wantIdle, 500*time.Millisecond); err != nil {
+			return nil, true, fmt.Errorf("waiting for network idle: %w", err)
+		}
+	}
+	for _, tag := range req.AddStyleTag {
+		if err := t.addTag(ctx, "style", tag.URL, tag.Content, "", ""); err != nil {
+			return nil, true, fmt.Errorf("addStyleTag: %w", err)
+		}
+	}
+	for _, tag := range req.AddScriptTag {
+		if err := t.addTag(ctx, "script", tag.URL, tag.Content, tag.Type, tag.ID); err != nil {
+			return nil, true, fmt.Errorf("addScriptTag: %w", err)
+		}
+	}
+	if w := req.WaitForSelector; w != nil {
+		if err := t.waitForSelector(ctx, w); err != nil {
+			return nil, true, err
+		}
+	}
+	if req.WaitForTimeout > 0 {
+		select {
+		case <-time.After(time.Duration(req.WaitForTimeout) * time.Millisecond):
+		case <-ctx.Done():
+			return nil, true, ctx.Err()
+		}
+	}
+
+	p, err := t.snapshot(ctx)
+	if err != nil {
+		return nil, true, err
+	}
+	p.Status = status
+	if req.Wants(render.FormatScreenshot) {
+		if p.Screenshot, err = t.screenshot(ctx, req); err != nil {
+			return nil, true, fmt.Errorf("screenshot: %w", err)
+		}
+	}
+	if req.Wants(render.FormatPDF) {
+		if p.PDF, err = t.pdf(ctx, req.PDFOptions); err != nil {
+			return nil, true, fmt.Errorf("pdf: %w", err)
+		}
+	}
+	return p, dirty, nil
+}
+
+func (t *tab) dismissDialogs(ctx context.Context, dialogs <-chan jsonv2.Value) {
+	for {
+		select {
+		case _, ok := <-dialogs:
+			if !ok {
+				return
+			}
+			cdp.Call(ctx, t.s, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (t *tab) apply(ctx context.Context, req *render.Request) error {
+	if v := req.Viewport; v != nil {
+		t.overridden.viewport = true
+		m := emulation.SetDeviceMetricsOverrideParams{
+			Width: int64(v.Width), Height: int64(v.Height), DeviceScaleFactor: v.DeviceScaleFactor, Mobile: v.IsMobile,
+		}
+		if m.DeviceScaleFactor == 0 {
+			m.DeviceScaleFactor = 1
+		}
+		if v.IsLandscape {
+			m.ScreenOrientation = &emulation.ScreenOrientation{Type: emulation.ScreenOrientationTypeLandscapePrimary, Angle: 90}
+		}
+		if _, err := cdp.Call(ctx, t.s, emulation.SetDeviceMetricsOverride, m); err != nil {
+			return fmt.Errorf("viewport: %w", err)
+		}
+	}
+	if req.UserAgent != "" {
+		t.overridden.userAgent = true
+		if _, err := cdp.Call(ctx, t.s, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: req.UserAgent}); err != nil {
+			return fmt.Errorf("userAgent: %w", err)
+		}
+	}
+	if len(req.ExtraHTTPHeaders) > 0 {
+		t.overridden.headers = true
+		h := network.Headers{}
+		for k, v := range req.ExtraHTTPHeaders {
+			h[k] = v
+		}
+		if _, err := cdp.Call(ctx, t.s, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h}); err != nil {
+			return fmt.Errorf("setExtraHTTPHeaders: %w", err)
+		}
+	}
+	if req.JavaScriptEnabled != nil && !*req.JavaScriptEnabled {
+		t.overridden.javaScript = true
+		if _, err := cdp.Call(ctx, t.s, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+			return fmt.Errorf("setJavaScriptEnabled: %w", err)
+		}
+	}
+	if req.EmulateMediaType != "" {
+		t.overridden.media = true
+		if _, err := cdp.Call(ctx, t.s, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: req.EmulateMediaType}); err != nil {
+			return fmt.Errorf("emulateMediaType: %w", err)
+		}
+	}
+	if len(req.Cookies) > 0 {
+		cookies := make([]*network.CookieParam, len(req.Cookies))
+		for i, c := range req.Cookies {
+			cp := &network.CookieParam{
+				Name: c.Name, Value: c.Value, URL: c.URL, Domain: c.Domain, Path: c.Path,
+				Secure: c.Secure, HTTPOnly: c.HTTPOnly, SameSite: network.CookieSameSite(c.SameSite),
+			}
+			if c.Expires > 0 {
+				cp.Expires = cdp.TimeSinceEpoch(c.Expires)
+			}
+			if cp.URL == "" && cp.Domain == "" {
+				cp.URL = req.URL
+			}
+			cookies[i] = cp
+			if u, err := url.Parse(cp.URL); err == nil && u.Host != "" {
+				t.origins[u.Scheme+"://"+u.Host] = true
+			}
+		}
+		bs := session{conn: t.browser.proc.conn}
+		if _, err := cdp.Call(ctx, bs, storage.SetCookies, storage.SetCookiesParams{Cookies: cookies, BrowserContextID: t.contextID}); err != nil {
+			return fmt.Errorf("%w: cookies: %v", render.ErrInvalidRequest, err)
+		}
+	}
+	return nil
+}
+
+func needsInterception(req *render.Request) bool {
+	return req.Authenticate != nil || len(req.RejectResourceTypes) > 0 || len(req.RejectRequestPattern) > 0 ||
+		len(req.AllowResourceTypes) > 0 || len(req.AllowRequestPattern) > 0
+}
+
+func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.WaitGroup, helperCtx context.Context) error {
+	compile := func(list []string) []*regexp.Regexp {
+		out := make([]*regexp.Regexp, 0, len(list))
+		for _, p := range list {
+			if re, err := render.CompilePattern(p); err == nil {
+				out = append(out, re)
+			}
+		}
+		return out
+	}
+	rejectRE, allowRE := compile(req.RejectRequestPattern), compile(req.AllowRequestPattern)
+	lower := func(list []string) []string {
+		out := make([]string, len(list))
+		for i, s := range list {
+			out[i] = strings.ToLower(s)
+		}
+		return out
+	}
+	rejectTypes, allowTypes := lower(req.RejectResourceTypes), lower(req.AllowResourceTypes)
+	matches := func(res []*regexp.Regexp, u string) bool {
+		return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(u) })
+	}
+	allowed := func(ev *fetch.EventRequestPaused) bool {
+		if ev.ResourceType == network.ResourceTypeDocument && string(ev.FrameID) == string(t.targetID) {
+			return true // the document itself is never dropped
+		}
+		typ, u := strings.ToLower(string(ev.ResourceType)), ev.Request.URL
+		if slices.Contains(rejectTypes, typ) || matches(rejectRE, u) {
+			return false
+		}
+		if len(allowTypes) == 0 && len(allowRE) == 0 {
+			return true
+		}
+		return slices.Contains(allowTypes, typ) || matches(allowRE, u)
+	}
+
+	paused, stopPaused := t.s.Subscribe(fetch.RequestPaused.Method)
+	auth, stopAuth := t.s.Subscribe(fetch.AuthRequired.Method)
+	t.overridden.fetch = true
+	if _, err := cdp.Call(ctx, t.s, fetch.Enable, fetch.EnableParams{
+		Patterns:           []*fetch.RequestPattern{{URLPattern: "*"}},
+		HandleAuthRequests: ptr(req.Authenticate != nil),
+	}); err != nil {
+		stopPaused()
+		stopAuth()
+		return fmt.Errorf("enable interception: %w", err)
+	}
+	answered := map[fetch.RequestID]int{}
+	helpers.Go(func() {
+		defer stopPaused()
+		defer stopAuth()
+		for {
+			select {
+			case raw, ok := <-paused:
+				if !ok {
+					return
+				}
+				var ev fetch.EventRequestPaused
+				if jsonv2.Unmarshal(raw, &ev) != nil || ev.Request == nil {
+					continue
+				}
+				if allowed(&ev) {
+					cdp.Call(helperCtx, t.s, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+				} else {
+					cdp.Call(helperCtx, t.s, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+				}
+			case raw, ok := <-auth:
+				if !ok {
+					return
+				}
+				var ev fetch.EventAuthRequired
+				if jsonv2.Unmarshal(raw, &ev) != nil {
+					continue
+				}
+				resp := &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth}
+				// Wrong credentials get the same challenge again; answer
+				// twice at most, then let the 401 through.
+				if a := req.Authenticate; a != nil && answered[ev.RequestID] < 2 {
+					answered[ev.RequestID]++
+					resp = &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: a.Username, Password: a.Password}
+				}
+				cdp.Call(helperCtx, t.s, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID, AuthChallengeResponse: resp})
+			case <-helperCtx.Done():
+				return
+			}
+		}
+	})
+	return nil
+}
+
+func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWatch, waitDOM bool) (int, error) {
+	events, stop := t.s.Subscribe(page.LifecycleEvent.Method)
+	defer stop()
+	params := page.NavigateParams{URL: req.URL}
+	if req.GotoOptions != nil {
+		params.Referrer = req.GotoOptions.Referer
+	}
+	nav, err := cdp.Call(ctx, t.s, page.Navigate, params)
+	if err != nil {
+		return 0, fmt.Errorf("navigate %s: %w", req.URL, err)
+	}
+	if nav.ErrorText != "" {
+		if blocked := net.blockedReason(); blocked != "" {
+			return 0, fmt.Errorf("%w: %s", render.ErrBlocked, blocked)
+		}
+		return 0, fmt.Errorf("%w: %s: %s", render.ErrNavigation, req.URL, nav.ErrorText)
+	}
+	event := "load"
+	if waitDOM {
+		event = "DOMContentLoaded"
+	}
+	if err := waitLifecycle(ctx, events, t.targetID, nav.LoaderID, event); err != nil {
+		return 0, fmt.Errorf("navigate %s: waiting for %s: %w", req.URL, event, err)
+	}
+	return net.documentStatus(nav.LoaderID), nil
+}
+
+func (t *tab) setContent(ctx context.Context, html string, waitDOM bool) error {
+	// A browser-initiated about:blank gets a fresh, opaque origin.
+	if err := t.navigateBlank(ctx); err != nil {
+		return err
+	}
+	if _, err := cdp.Call(ctx, t.s, page.SetDocumentContent, page.SetDocumentContentParams{FrameID: cdp.FrameID(t.targetID), HTML: html}); err != nil {
+		return fmt.Errorf("set content: %w", err)
+	}
+	state := `document.readyState === "complete" || new Promise(r => addEventListener("load", () => r(true), {once: true}))`
+	if waitDOM {
+		state = `document.readyState !== "loading" || new Promise(r => addEventListener("DOMContentLoaded", () => r(true), {once: true}))`
+	}
+	_, err := t.eval(ctx, state)
+	return err
+}
+
+func (t *tab) eval(ctx context.Context, expression string) (jsonv2.Value, error) {
+	res, err := cdp.Call(ctx, t.s, runtime.Evaluate, runtime.EvaluateParams{
+		Expression: expression, ReturnByValue: ptr(true), AwaitPromise: ptr(true),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ex := res.ExceptionDetails; ex != nil {
+		msg := ex.Text
+		if ex.Exception != nil && ex.Exception.Description != "" {
+			msg = ex.Exception.Description
+		}
+		return nil, fmt.Errorf("page script: %s", msg)
+	}
+	if res.Result == nil {
+		return nil, nil
+	}
+	return res.Result.Value, nil
+}
+
+func (t *tab) addTag(ctx context.Context, kind, src, content, typ, id string) error {
+	args, _ := json.Marshal(map[string]string{"kind": kind, "src": src, "content": content, "type": typ, "id": id})
+	_, err := t.eval(ctx, `(a => new Promise((resolve, reject) => {
+  let el;
+  if (a.kind === "style" && a.src) { el = document.createElement("link"); el.rel = "stylesheet"; el.href = a.src; }
+  else if (a.kind === "style") { el = document.createElement("style"); el.textContent = a.content; }
+  else { el = document.createElement("script"); if (a.type) el.type = a.type; if (a.id) el.id = a.id;
+         if (a.src) el.src = a.src; else el.textContent = a.content; }
+  if (a.src) { el.onload = () => resolve(true); el.onerror = () => reject(new Error("could not load " + a.src)); }
+  (document.head || document.documentElement).appendChild(el);
+  if (!a.src) resolve(true);
+}))(`+string(args)+`)`)
+	return err
+}
+
+func (t *tab) waitForSelector(ctx context.Context, w *render.WaitForSelector) error {
+	if w.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(w.Timeout)*time.Millisecond)
+		defer cancel()
+	}
+	args, _ := json.Marshal(w)
+	_, err := t.eval(ctx, `(w => new Promise((resolve, reject) => {
+  const visible = el => { const s = getComputedStyle(el), r = el.getBoundingClientRect();
+    return s.visibility !== "hidden" && s.display !== "none" && r.width > 0 && r.height > 0; };
+  const check = () => {
+    let el;
+    try { el = document.querySelector(w.selector); } catch (e) { reject(new Error("invalid selector " + JSON.stringify(w.selector))); return; }
+    const ok = w.hidden ? (!el || !visible(el)) : (el && (!w.visible || visible(el)));
+    if (ok) resolve(true); else setTimeout(check, 50);
+  };
+  check();
+}))(`+string(args)+`)`)
+	if err != nil {
+		if strings.Contains(err.Error(), "invalid selector") {
+			return fmt.Errorf("%w: waitForSelector: %v", render.ErrInvalidRequest, err)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: waiting for selector %q", render.ErrTimeout, w.Selector)
+		}
+		return fmt.Errorf("waitForSelector: %w", err)
+	}
+	return nil
+}
+
+func (t *tab) snapshot(ctx context.Context) (*render.Page, error) {
+	raw, err := t.eval(ctx, `(() => {
+  const d = document.doctype;
+  const doctype = d ? "<!DOCTYPE " + d.name + (d.publicId ? ' PUBLIC "' + d.publicId + '"' : "") + (d.systemId ? ' "' + d.systemId + '"' : "") + ">\n" : "";
+  return {url: location.href, title: document.title, html: doctype + (document.documentElement ? document.documentElement.outerHTML : "")};
+})()`)
+	if err != nil {
+		return nil, fmt.Errorf("read document: %w", err)
+	}
+	var doc struct {
+		URL   string `json:"url"`
+		Title string `json:"title"`
+		HTML  string `json:"html"`
+	}
+	if err := jsonv2.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("read document: %w", err)
+	}
+	return &render.Page{URL: doc.URL, Title: doc.Title, HTML: doc.HTML, Engine: "browser"}, nil
+}
