@@ -2,61 +2,100 @@ package browserpool
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
+	"strings"
 
+	"github.com/sous-dev/sous/netguard"
 	"github.com/sous-dev/sous/render"
 )
 
-// checkPublic refuses a document URL whose host is, or resolves to, an
-// address that is not public. It is the first line of the network guard: it
-// checks the document a caller names, before the browser sees it.
-func checkPublic(ctx context.Context, rawURL string) error {
+// networkGuard keeps page traffic off addresses the operator has not
+// allowed. Every request a page makes goes through a netguard.Proxy, which
+// resolves the name, checks each address and connects to the address it
+// checked; the document URL is also checked before navigation, for a clear
+// error. With AllowPrivate and nothing denied, there is no proxy at all.
+type networkGuard struct {
+	guard *netguard.Guard
+	proxy *netguard.Proxy
+}
+
+func newNetworkGuard(allowPrivate bool, allow []netip.Prefix, deny []netip.AddrPort) (*networkGuard, error) {
+	if allowPrivate && len(deny) == 0 {
+		return &networkGuard{}, nil
+	}
+	g, err := netguard.New(netguard.Options{AllowPrivate: allowPrivate, Allow: allow, Deny: deny})
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := netguard.StartProxy(g)
+	if err != nil {
+		return nil, fmt.Errorf("start network guard: %w", err)
+	}
+	return &networkGuard{guard: g, proxy: proxy}, nil
+}
+
+// flags route Chromium's traffic through the guard.
+func (n *networkGuard) flags() []string {
+	if n.proxy == nil {
+		return nil
+	}
+	return n.proxy.Flags()
+}
+
+func (n *networkGuard) close() {
+	if n.proxy != nil {
+		n.proxy.Close()
+	}
+}
+
+// checkDocument refuses a document URL whose host the guard would refuse.
+func (n *networkGuard) checkDocument(ctx context.Context, rawURL string) error {
+	if n.guard == nil {
+		return nil
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return fmt.Errorf("%w: %v", render.ErrInvalidRequest, err)
 	}
-	host := u.Hostname()
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else {
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	port := map[string]uint16{"http": 80, "https": 443}[u.Scheme]
+	if p := u.Port(); p != "" {
+		n, err := strconv.ParseUint(p, 10, 16)
 		if err != nil {
-			return fmt.Errorf("%w: resolve %s: %v", render.ErrNavigation, host, err)
+			return fmt.Errorf("%w: bad port %q", render.ErrInvalidRequest, p)
 		}
-		addrs = ips
+		port = uint16(n)
 	}
-	for _, a := range addrs {
-		if rule := privateRule(a); rule != "" {
-			return fmt.Errorf("%w: %s resolves to a %s address; pages may only load from public addresses (the operator can pass --allow-private)", render.ErrBlocked, host, rule)
-		}
+	err = n.guard.CheckHost(ctx, u.Hostname(), port)
+	var blocked *netguard.BlockedError
+	switch {
+	case errors.As(err, &blocked):
+		return blockedError(blocked.Host, blocked.Rule)
+	case err != nil:
+		return fmt.Errorf("%w: resolve %s: %v", render.ErrNavigation, u.Hostname(), err)
 	}
 	return nil
 }
 
-// privateRule names the class of a non-public address, or returns "".
-func privateRule(a netip.Addr) string {
-	a = a.Unmap()
-	switch {
-	case a.IsLoopback():
-		return "loopback"
-	case a.IsPrivate():
-		return "private"
-	case a.IsLinkLocalUnicast(), a.IsLinkLocalMulticast():
-		return "link-local"
-	case a.IsUnspecified():
-		return "unspecified"
-	case a.IsMulticast(), a.IsInterfaceLocalMulticast():
-		return "multicast"
-	case netip.MustParsePrefix("100.64.0.0/10").Contains(a):
-		return "shared (CGNAT)"
-	case netip.MustParsePrefix("0.0.0.0/8").Contains(a):
-		return "this-network"
-	case a == netip.MustParseAddr("255.255.255.255"):
-		return "broadcast"
+// explain turns a failed navigation to rawURL into ErrBlocked when the guard
+// refused its host (Chromium only reports a failed proxy tunnel).
+func (n *networkGuard) explain(rawURL, errorText string) error {
+	if n.proxy == nil || !strings.Contains(errorText, "TUNNEL_CONNECTION_FAILED") {
+		return nil
 	}
-	return ""
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil
+	}
+	if rule, ok := n.proxy.Blocked(u.Hostname()); ok {
+		return blockedError(u.Hostname(), rule)
+	}
+	return nil
+}
+
+func blockedError(host, rule string) error {
+	return fmt.Errorf("%w: %s is a %s address; pages may only load from public addresses (the operator can pass --allow-private)", render.ErrBlocked, host, rule)
 }

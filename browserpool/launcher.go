@@ -3,6 +3,7 @@ package browserpool
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sous-dev/sous/render"
 )
@@ -27,12 +28,17 @@ func (l *Launcher) Fetch(ctx context.Context, req *render.Request) (*render.Page
 			return nil, err
 		}
 	}
-	if req.URL != "" && !l.AllowPrivate {
-		if err := checkPublic(ctx, req.URL); err != nil {
+	guard, err := newNetworkGuard(l.AllowPrivate, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer guard.close()
+	if req.URL != "" {
+		if err := guard.checkDocument(ctx, req.URL); err != nil {
 			return nil, err
 		}
 	}
-	proc, err := launch(ctx, execPath, l.Flags, nil)
+	proc, err := launch(ctx, execPath, append(slices.Clone(l.Flags), guard.flags()...), nil)
 	if err != nil {
 		return nil, classify(ctx, fmt.Errorf("%w: %v", render.ErrBrowser, err))
 	}
@@ -42,7 +48,7 @@ func (l *Launcher) Fetch(ctx context.Context, req *render.Request) (*render.Page
 	if err != nil {
 		return nil, classify(ctx, err)
 	}
-	page, _, err := t.render(ctx, req, l.AllowPrivate)
+	page, _, err := t.render(ctx, req, guard)
 	if err != nil {
 		return nil, classify(ctx, err)
 	}

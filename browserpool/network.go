@@ -4,12 +4,15 @@ import (
 	"context"
 	"iter"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/network"
+
+	"github.com/sous-dev/sous/netguard"
 )
 
 // networkWatch follows a tab's network events during one render: requests in
@@ -21,8 +24,10 @@ type networkWatch struct {
 	changed  time.Time // when inflight last changed
 	origins  map[string]bool
 	status   map[cdp.LoaderID]int
-	blocked  string
-	notify   chan struct{} // receives a value whenever inflight changes
+	// docBlocked holds, by loader, the rule and host of a document the
+	// network guard's proxy refused (it answers 403 with a marker header).
+	docBlocked map[cdp.LoaderID][2]string
+	notify     chan struct{} // receives a value whenever inflight changes
 
 	stopOnce sync.Once
 	cancel   func()
@@ -31,12 +36,13 @@ type networkWatch struct {
 
 func newNetworkWatch(s session) *networkWatch {
 	w := &networkWatch{
-		inflight: map[network.RequestID]bool{},
-		changed:  time.Now(),
-		origins:  map[string]bool{},
-		status:   map[cdp.LoaderID]int{},
-		notify:   make(chan struct{}, 1),
-		done:     make(chan struct{}),
+		inflight:   map[network.RequestID]bool{},
+		changed:    time.Now(),
+		origins:    map[string]bool{},
+		status:     map[cdp.LoaderID]int{},
+		docBlocked: map[cdp.LoaderID][2]string{},
+		notify:     make(chan struct{}, 1),
+		done:       make(chan struct{}),
 	}
 	sent, stopSent := s.Subscribe(network.RequestWillBeSent.Method)
 	finished, stopFinished := s.Subscribe(network.LoadingFinished.Method)
@@ -77,11 +83,6 @@ func newNetworkWatch(s session) *networkWatch {
 				var ev network.EventLoadingFailed
 				if jsonv2.Unmarshal(raw, &ev) == nil {
 					w.ended(ev.RequestID)
-					if ev.BlockedReason != "" {
-						w.mu.Lock()
-						w.blocked = string(ev.BlockedReason)
-						w.mu.Unlock()
-					}
 				}
 			case raw, ok := <-received:
 				if !ok {
@@ -91,6 +92,13 @@ func newNetworkWatch(s session) *networkWatch {
 				if jsonv2.Unmarshal(raw, &ev) == nil && ev.Type == network.ResourceTypeDocument && ev.Response != nil {
 					w.mu.Lock()
 					w.status[ev.LoaderID] = int(ev.Response.Status)
+					if rule := headerValue(ev.Response.Headers, netguard.BlockedHeader); rule != "" {
+						host := ev.Response.URL
+						if u, err := url.Parse(host); err == nil {
+							host = u.Hostname()
+						}
+						w.docBlocked[ev.LoaderID] = [2]string{rule, host}
+					}
 					w.mu.Unlock()
 				}
 			case <-ctx.Done():
@@ -159,14 +167,17 @@ func (w *networkWatch) documentStatus(loader cdp.LoaderID) int {
 	return w.status[loader]
 }
 
-func (w *networkWatch) blockedReason() string {
+// documentBlocked returns the rule and host by which the guard refused the
+// document of loader, or empty strings.
+func (w *networkWatch) documentBlocked(loader cdp.LoaderID) (rule, host string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.blocked
+	b := w.docBlocked[loader]
+	return b[0], b[1]
 }
 
 // originsSeen iterates over the origins the page requested from. Call it
-// after stop.
+// only after stop, once nothing writes them any more.
 func (w *networkWatch) originsSeen() iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for o := range w.origins {
@@ -182,4 +193,14 @@ func (w *networkWatch) stop() {
 		w.cancel()
 		<-w.done
 	})
+}
+
+// headerValue returns the header name of h, whatever the case of its key.
+func headerValue(h network.Headers, name string) string {
+	for k, v := range h {
+		if s, ok := v.(string); ok && strings.EqualFold(k, name) {
+			return s
+		}
+	}
+	return ""
 }

@@ -23,9 +23,8 @@ import (
 	"github.com/sous-dev/sous/render"
 )
 
-func (t *tab) render(ctx context.Context, req *render.Request, allowPrivate bool) (_ *render.Page, dirty bool, err error) {
+func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGuard) (_ *render.Page, dirty bool, err error) {
 	net := newNetworkWatch(t.s)
-	defer net.stop()
 	// Dialogs would block the page's main thread until answered.
 	dialogs, stopDialogs := t.s.Subscribe(page.JavascriptDialogOpening.Method)
 	defer stopDialogs()
@@ -34,6 +33,7 @@ func (t *tab) render(ctx context.Context, req *render.Request, allowPrivate bool
 	defer func() {
 		stopHelpers()
 		helpers.Wait()
+		net.stop() // before reading what it saw: its goroutine writes origins
 		for o := range net.originsSeen() {
 			t.origins[o] = true
 		}
@@ -71,7 +71,7 @@ func (t *tab) render(ctx context.Context, req *render.Request, allowPrivate bool
 
 	status := 0
 	if req.URL != "" {
-		status, err = t.navigate(ctx, req, net, waitDOM)
+		status, err = t.navigate(ctx, req, net, guard, waitDOM)
 	} else {
 		err = t.setContent(ctx, req.HTML, waitDOM)
 	}
@@ -303,7 +303,7 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 	return nil
 }
 
-func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWatch, waitDOM bool) (int, error) {
+func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWatch, guard *networkGuard, waitDOM bool) (int, error) {
 	events, stop := t.s.Subscribe(page.LifecycleEvent.Method)
 	defer stop()
 	params := page.NavigateParams{URL: req.URL}
@@ -315,8 +315,8 @@ func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWat
 		return 0, fmt.Errorf("navigate %s: %w", req.URL, err)
 	}
 	if nav.ErrorText != "" {
-		if blocked := net.blockedReason(); blocked != "" {
-			return 0, fmt.Errorf("%w: %s", render.ErrBlocked, blocked)
+		if err := guard.explain(req.URL, nav.ErrorText); err != nil {
+			return 0, err
 		}
 		return 0, fmt.Errorf("%w: %s: %s", render.ErrNavigation, req.URL, nav.ErrorText)
 	}
@@ -326,6 +326,9 @@ func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWat
 	}
 	if err := waitLifecycle(ctx, events, t.targetID, nav.LoaderID, event); err != nil {
 		return 0, fmt.Errorf("navigate %s: waiting for %s: %w", req.URL, event, err)
+	}
+	if rule, host := net.documentBlocked(nav.LoaderID); rule != "" {
+		return 0, blockedError(host, rule) // a redirect to a refused address
 	}
 	return net.documentStatus(nav.LoaderID), nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +42,11 @@ type Options struct {
 	Unisolated bool
 	// AllowPrivate lets pages load from loopback and private addresses.
 	AllowPrivate bool
+	// AllowCIDRs lets pages reach these ranges even though they are private.
+	AllowCIDRs []netip.Prefix
+	// DenyAddrs are refused whatever else allows them: the service's own
+	// listeners, so that a page cannot call the API that renders it.
+	DenyAddrs []netip.AddrPort
 	// Flags are extra Chromium command-line flags.
 	Flags []string
 	// Stderr receives Chromium's own output; default: discarded.
@@ -63,6 +70,7 @@ type Options struct {
 type Pool struct {
 	opts      Options
 	userAgent string // Chromium's own, without "Headless"
+	guard     *networkGuard
 
 	ctx    context.Context // ends when the pool closes; parent of background work
 	cancel context.CancelFunc
@@ -123,8 +131,14 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 		}
 		opts.ExecPath = path
 	}
+	guard, err := newNetworkGuard(opts.AllowPrivate, opts.AllowCIDRs, opts.DenyAddrs)
+	if err != nil {
+		return nil, err
+	}
+	opts.Flags = append(slices.Clone(opts.Flags), guard.flags()...)
 	pctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{
+		guard:    guard,
 		opts:     opts,
 		ctx:      pctx,
 		cancel:   cancel,
@@ -135,6 +149,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 	b, err := p.startBrowser(ctx)
 	if err != nil {
 		cancel()
+		guard.close()
 		return nil, err
 	}
 	p.userAgent = b.proc.userAgent(ctx)
@@ -364,8 +379,8 @@ func (p *Pool) Fetch(ctx context.Context, req *render.Request) (*render.Page, er
 	if p.ctx.Err() != nil {
 		return nil, render.ErrClosed
 	}
-	if req.URL != "" && !p.opts.AllowPrivate {
-		if err := checkPublic(ctx, req.URL); err != nil {
+	if req.URL != "" {
+		if err := p.guard.checkDocument(ctx, req.URL); err != nil {
 			return nil, err
 		}
 	}
@@ -373,7 +388,7 @@ func (p *Pool) Fetch(ctx context.Context, req *render.Request) (*render.Page, er
 	if err != nil {
 		return nil, classify(ctx, err)
 	}
-	page, dirty, err := t.render(ctx, req, p.opts.AllowPrivate)
+	page, dirty, err := t.render(ctx, req, p.guard)
 	p.release(t, err != nil || dirty)
 	if err != nil {
 		return nil, classify(ctx, err)
@@ -439,6 +454,7 @@ func (p *Pool) Close() error {
 			b.proc.close() // fails calls in flight at once
 		}
 		p.wg.Wait()
+		p.guard.close()
 	drain:
 		for {
 			select {

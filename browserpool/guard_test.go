@@ -1,0 +1,122 @@
+package browserpool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/render"
+)
+
+// victim is a server on a loopback address the guard must keep pages away
+// from; it records every request that reaches it.
+type victim struct {
+	url  string
+	mu   sync.Mutex
+	hits []string
+}
+
+func startVictim(t *testing.T, host string) *victim {
+	t.Helper()
+	ln, err := net.Listen("tcp", host+":0")
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", host, err)
+	}
+	v := &victim{url: "http://" + ln.Addr().String()}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v.mu.Lock()
+		v.hits = append(v.hits, r.URL.Path)
+		v.mu.Unlock()
+		fmt.Fprint(w, "secret")
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return v
+}
+
+func (v *victim) requests() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.hits...)
+}
+
+// With default flags, nothing a page does reaches a loopback server: the
+// pool here allows only the fixtures' address, 127.0.0.1, and the victim
+// listens on 127.0.0.2.
+func TestGuardKeepsPagesOffPrivateAddresses(t *testing.T) {
+	v := startVictim(t, "127.0.0.2")
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+
+	// A page allowed in, that reaches for the victim every way it can.
+	html := strings.ReplaceAll(`<!doctype html><title>probe</title>
+<link rel="stylesheet" href="VICTIM/css">
+<style>body { background: url(VICTIM/bg) }</style>
+<img src="VICTIM/img">
+<iframe src="VICTIM/iframe"></iframe>
+<script src="VICTIM/script"></script>
+<script>
+  fetch("VICTIM/fetch").catch(() => {});
+  try { new WebSocket("VICTIM/ws".replace("http", "ws")); } catch (e) {}
+  try { new EventSource("VICTIM/events"); } catch (e) {}
+  navigator.sendBeacon && navigator.sendBeacon("VICTIM/beacon", "x");
+  try { new Worker("VICTIM/worker"); } catch (e) {}
+</script>`, "VICTIM", v.url)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := p.Fetch(ctx, &render.Request{HTML: html, GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"networkidle0"}}}); err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	// A script navigation of the whole page, in a render of its own.
+	p.Fetch(ctx, &render.Request{HTML: `<script>location.href = "` + v.url + `/navigate"</script>`, WaitForTimeout: 500})
+
+	// The document itself, and a redirect from an allowed host to it.
+	_, err = p.Fetch(ctx, &render.Request{URL: v.url + "/document"})
+	if !errors.Is(err, render.ErrBlocked) {
+		t.Errorf("document: err = %v, want ErrBlocked", err)
+	}
+	redirector := startRedirector(t, v.url+"/redirected")
+	_, err = p.Fetch(ctx, &render.Request{URL: redirector + "/go"})
+	if !errors.Is(err, render.ErrBlocked) {
+		t.Errorf("redirect to a private address: err = %v, want ErrBlocked", err)
+	}
+	if got := v.requests(); len(got) != 0 {
+		t.Errorf("the loopback server was reached: %v", got)
+	}
+}
+
+// startRedirector serves, on the allowed 127.0.0.1, a redirect to target.
+func startRedirector(t *testing.T, target string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.RedirectHandler(target, http.StatusFound)}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// Subresources of an allowed page still load through the guard's proxy.
+func TestGuardLetsAllowedTrafficThrough(t *testing.T) {
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	page := fetch(t, p, &render.Request{URL: site.URL + "/spa.html", WaitForSelector: &render.WaitForSelector{Selector: "#app h1"}})
+	if !strings.Contains(page.HTML, "Fetched items") || page.Status != 200 {
+		t.Errorf("status %d, html:\n%s", page.Status, page.HTML)
+	}
+}
