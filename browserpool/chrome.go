@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -87,6 +90,9 @@ var chromeFlags = []string{
 	"--metrics-recording-only",
 	"--password-store=basic",
 	"--use-mock-keychain",
+	// A page's JavaScript heap is capped, so a memory bomb crashes its own
+	// renderer (and fails its render) long before it threatens the machine.
+	"--js-flags=--max-old-space-size=512",
 	"--remote-debugging-pipe",
 }
 
@@ -100,6 +106,7 @@ type process struct {
 
 	exited  chan struct{} // closed when the process has exited and been reaped
 	waitErr error
+	popups  sync.WaitGroup // the goroutine of closePopups
 
 	closeOnce sync.Once
 }
@@ -178,7 +185,36 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 		p.close()
 		return nil, fmt.Errorf("chromium did not start: %w", err)
 	}
+	if err := p.closePopups(readyCtx); err != nil {
+		p.close()
+		return nil, err
+	}
 	return p, nil
+}
+
+// closePopups closes every window a page opens as soon as it exists, so a
+// page that calls window.open in a loop cannot fill the browser with tabs.
+// (The pool also replaces the tab of a page that opened one.)
+func (p *process) closePopups(ctx context.Context) error {
+	bs := session{conn: p.conn}
+	created, stop := bs.Subscribe(target.TargetCreated.Method)
+	if _, err := cdp.Call(ctx, bs, target.SetDiscoverTargets, target.SetDiscoverTargetsParams{Discover: true}); err != nil {
+		stop()
+		return fmt.Errorf("discover targets: %w", err)
+	}
+	p.popups.Go(func() {
+		defer stop()
+		for raw := range created { // ends when the connection closes
+			var ev target.EventTargetCreated
+			if jsonv2.Unmarshal(raw, &ev) != nil || ev.TargetInfo == nil || ev.TargetInfo.OpenerID == "" {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			cdp.Call(ctx, bs, target.CloseTarget, target.CloseTargetParams{TargetID: ev.TargetInfo.TargetID})
+			cancel()
+		}
+	})
+	return nil
 }
 
 // close kills the browser and everything it started, waits for it to exit and
@@ -191,6 +227,7 @@ func (p *process) close() {
 			<-p.exited
 		}
 		p.conn.transportClose()
+		p.popups.Wait()
 		killUsing(p.dataDir)
 		os.RemoveAll(p.dataDir)
 		p.guard.Close()

@@ -120,3 +120,34 @@ func TestGuardLetsAllowedTrafficThrough(t *testing.T) {
 		t.Errorf("status %d, html:\n%s", page.Status, page.HTML)
 	}
 }
+
+// A page that exhausts memory or opens windows in a loop harms only its own
+// render; the next render works.
+func TestHostilePagesAreContained(t *testing.T) {
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	_, err = p.Fetch(ctx, &render.Request{HTML: `<script>
+  const hoard = [];
+  for (;;) hoard.push(new Array(1 << 20).fill(Math.random()));
+</script>`})
+	if !errors.Is(err, render.ErrNavigation) || !strings.Contains(err.Error(), "crashed") {
+		t.Errorf("memory bomb: err = %v, want a crashed-page ErrNavigation", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the memory bomb ran into the deadline instead of failing fast")
+	}
+	if _, err := p.Fetch(ctx, &render.Request{HTML: `<script>
+  for (let i = 0; i < 200; i++) window.open("about:blank");
+</script>`, WaitForTimeout: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := p.OpenPages(ctx); err != nil || n > 3 {
+		t.Errorf("%d pages open after a page opened 200 windows; popups should be closed at once", n)
+	}
+	fetch(t, p, &render.Request{URL: site.URL + "/about.html"})
+}

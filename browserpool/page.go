@@ -3,6 +3,7 @@ package browserpool
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -24,6 +26,26 @@ import (
 )
 
 func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGuard) (_ *render.Page, dirty bool, err error) {
+	// A renderer that crashes (out of memory, most often) ends the render at
+	// once rather than at its deadline.
+	ctx, crashed := context.WithCancelCause(ctx)
+	defer crashed(nil)
+	defer func() {
+		if err != nil && errors.Is(context.Cause(ctx), errPageCrashed) {
+			err = fmt.Errorf("%w: %w", render.ErrNavigation, errPageCrashed)
+		}
+	}()
+	crashes, stopCrashes := t.s.Subscribe(inspector.TargetCrashed.Method)
+	defer stopCrashes()
+	go func() {
+		select {
+		case _, ok := <-crashes:
+			if ok {
+				crashed(errPageCrashed)
+			}
+		case <-ctx.Done():
+		}
+	}()
 	net := newNetworkWatch(t.s)
 	// Dialogs would block the page's main thread until answered.
 	dialogs, stopDialogs := t.s.Subscribe(page.JavascriptDialogOpening.Method)
@@ -207,6 +229,9 @@ func (t *tab) apply(ctx context.Context, req *render.Request) error {
 	}
 	return nil
 }
+
+// errPageCrashed is the cause of a render whose renderer process died.
+var errPageCrashed = errors.New("the page crashed; it may have run out of memory")
 
 func needsInterception(req *render.Request) bool {
 	return req.Authenticate != nil || len(req.RejectResourceTypes) > 0 || len(req.RejectRequestPattern) > 0 ||

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/target"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -430,6 +432,28 @@ func (p *Pool) Stats() Stats {
 	}
 	p.mu.Unlock()
 	return Stats{Browsers: n, Tabs: p.opts.Tabs + p.opts.SpareTabs, Idle: len(p.ready), Restarts: p.restarts.Load()}
+}
+
+// OpenPages counts the page targets of the current browser, popups
+// included. It asks the browser, which costs more than Stats.
+func (p *Pool) OpenPages(ctx context.Context) (int, error) {
+	p.mu.Lock()
+	cur := p.current
+	p.mu.Unlock()
+	if cur == nil {
+		return 0, nil
+	}
+	ts, err := cdp.Call(ctx, session{conn: cur.proc.conn}, target.GetTargets, target.GetTargetsParams{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ti := range ts.TargetInfos {
+		if ti.Type == "page" {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Ready reports whether a browser is running and accepting tabs.

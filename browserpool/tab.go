@@ -11,6 +11,7 @@ import (
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/storage"
@@ -85,6 +86,7 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (*tab, error)
 		params any
 	}{
 		{page.CommandEnable, page.EnableParams{}},
+		{inspector.CommandEnable, nil}, // for Inspector.targetCrashed
 		{page.CommandSetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: true}},
 		{network.CommandEnable, network.EnableParams{}},
 		{emulation.CommandSetDeviceMetricsOverride, defaultMetrics()},
