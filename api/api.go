@@ -8,24 +8,33 @@
 //
 // Native routes:
 //
-//	POST /v1/render   a render.Request as JSON → {success, result, meta, errors}
+//	POST /v1/render   a render.Request as JSON → {success, result, meta, errors};
+//	                  ?cacheTTL=N overrides the body's cacheTTL. Replies carry
+//	                  X-Cache (meta.cache), X-Browser-Ms-Used and X-Request-ID.
 //	GET  /healthz     200 while the process is alive
+//	GET  /readyz      200 while a browser is ready (Options.Ready), else 503
+//	GET  /metrics     Prometheus metrics (Options.Metrics)
+//	GET  /pressure    load and limits as Browserless reports them (Options.Pressure)
 package api
 
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/adaptor"
+	"github.com/gofiber/fiber/v3/middleware/requestid"
 
 	"github.com/sous-dev/sous/render"
 )
@@ -42,6 +51,36 @@ type Options struct {
 	// RetryAfter tells overloaded callers when to come back; default 1 s.
 	RetryAfter func() time.Duration
 	Logger     *slog.Logger
+
+	// Ready reports whether the service can render now, for /readyz;
+	// nil means always.
+	Ready func() bool
+	// Metrics serves /metrics; nil means no such route.
+	Metrics http.Handler
+	// Pressure reports load and limits for /pressure; nil means no such route.
+	Pressure func() Pressure
+	// Tokens, when any are set, are the bearer tokens that every route but
+	// /healthz requires (Authorization: Bearer TOKEN, Cloudflare's form).
+	Tokens []string
+}
+
+// Pressure is the body of /pressure, under "pressure", in Browserless's shape
+// so that its load balancer health checks work unchanged.
+type Pressure struct {
+	Running       int  `json:"running"`
+	Queued        int  `json:"queued"`
+	MaxConcurrent int  `json:"maxConcurrent"`
+	MaxQueued     int  `json:"maxQueued"`
+	IsAvailable   bool `json:"isAvailable"`
+	// CPU and Memory are the machine's use in percent.
+	CPU    int `json:"cpu"`
+	Memory int `json:"memory"`
+	// Reason is a code when unavailable ("no_browser", "full"), Message
+	// its explanation.
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	// Date is when this was measured, in milliseconds since the epoch.
+	Date int64 `json:"date"`
 }
 
 // Server serves the HTTP API.
@@ -70,11 +109,19 @@ func New(r Renderer, opts Options) *Server {
 		IdleTimeout:  2 * time.Minute,
 		ErrorHandler: s.handleError,
 	})
+	s.app.Use(requestid.New())
+	if len(opts.Tokens) > 0 {
+		s.app.Use(s.authorize)
+	}
 	s.app.Get("/healthz", func(c fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", s.ready)
+	if opts.Metrics != nil {
+		s.app.Get("/metrics", adaptor.HTTPHandler(opts.Metrics))
+	}
+	if opts.Pressure != nil {
+		s.app.Get("/pressure", func(c fiber.Ctx) error { return c.JSON(fiber.Map{"pressure": opts.Pressure()}) })
+	}
 	s.app.Post("/v1/render", s.render)
-	s.app.Use(func(c fiber.Ctx) error {
-		return fail(c, fiber.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s; see POST /v1/render", c.Method(), c.Path()))
-	})
 	return s
 }
 
@@ -109,13 +156,90 @@ func (s *Server) render(c fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if q := c.Query("cacheTTL"); q != "" {
+		ttl, err := strconv.Atoi(q)
+		if err != nil {
+			return fmt.Errorf("%w: the cacheTTL query parameter must be a whole number of seconds, not %q", render.ErrInvalidRequest, q)
+		}
+		req.CacheTTL = &ttl
+	}
 	start := time.Now()
 	res, err := s.renderer.Render(c.Context(), &req)
-	s.opts.Logger.Info("render", "url", hostOf(req.URL), "formats", req.Formats, "ms", time.Since(start).Milliseconds(), "code", render.Code(err))
+	s.logRender(c, &req, res, err, time.Since(start))
 	if err != nil {
 		return err
 	}
+	if res.Meta.Cache != "" {
+		c.Set("X-Cache", res.Meta.Cache)
+	}
+	c.Set("X-Browser-Ms-Used", strconv.FormatInt(browserMs(&res.Meta), 10))
 	return c.JSON(Envelope{Success: true, Result: res, Meta: &res.Meta, Errors: []Error{}})
+}
+
+// logRender writes the one line each render request gets.
+func (s *Server) logRender(c fiber.Ctx, req *render.Request, res *render.Result, err error, d time.Duration) {
+	status, engine, cache := fiber.StatusOK, "", ""
+	if err != nil {
+		status = statusOf(err)
+	} else {
+		engine, cache = res.Meta.Engine, res.Meta.Cache
+	}
+	target := hostOf(req.URL)
+	if req.URL == "" {
+		target = "(html)"
+	}
+	level := slog.LevelInfo
+	if status >= fiber.StatusInternalServerError {
+		level = slog.LevelWarn
+	}
+	s.opts.Logger.LogAttrs(c.Context(), level, "render",
+		slog.String("id", requestid.FromContext(c)),
+		slog.String("host", target),
+		slog.Any("formats", req.Formats),
+		slog.String("engine", engine),
+		slog.String("cache", cache),
+		slog.Int("status", status),
+		slog.Int64("ms", d.Milliseconds()),
+		slog.String("code", render.Code(err)),
+	)
+}
+
+// browserMs is the browser time a reply cost, as Cloudflare's
+// X-Browser-Ms-Used reports it: none when the cache or another request's
+// render answered it, or when no browser made the page.
+func browserMs(m *render.Meta) int64 {
+	if m.Engine != "browser" || m.Cache == render.CacheHit || m.Cache == render.CacheShared {
+		return 0
+	}
+	return m.Timings.Fetch
+}
+
+func (s *Server) ready(c fiber.Ctx) error {
+	if s.opts.Ready != nil && !s.opts.Ready() {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "message": "no browser is ready"})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// authorize lets a request through when it carries one of the tokens. The
+// comparison takes the same time whatever the token, so timing tells an
+// attacker nothing about how close a guess was.
+func (s *Server) authorize(c fiber.Ctx) error {
+	if c.Path() == "/healthz" {
+		return c.Next()
+	}
+	given, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if ok {
+		match := 0
+		for _, t := range s.opts.Tokens {
+			match |= subtle.ConstantTimeCompare([]byte(strings.TrimSpace(given)), []byte(t))
+		}
+		if match == 1 {
+			return c.Next()
+		}
+	}
+	c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="sous"`)
+	return fail(c, fiber.StatusUnauthorized, "unauthorized", "send Authorization: Bearer TOKEN with a token the operator gave you")
 }
 
 // decodeJSON decodes the request body into v, refusing unknown fields so that
@@ -170,12 +294,17 @@ func statusOf(err error) int {
 
 func (s *Server) handleError(c fiber.Ctx, err error) error {
 	var fe *fiber.Error
-	if errors.As(err, &fe) { // fiber's own: body too large, bad method, …
-		code := "invalid_request"
-		if fe.Code == fiber.StatusRequestEntityTooLarge {
-			code = "too_large"
+	if errors.As(err, &fe) { // fiber's own: no such route, body too large, …
+		// Unmatched routes are answered here rather than by a final
+		// catch-all route, so that routes added after New (such as /mcp)
+		// are still reached.
+		switch fe.Code {
+		case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
+			return fail(c, fe.Code, "not_found", fmt.Sprintf("no route %s %s; see POST /v1/render", c.Method(), c.Path()))
+		case fiber.StatusRequestEntityTooLarge:
+			return fail(c, fe.Code, "too_large", fe.Message)
 		}
-		return fail(c, fe.Code, code, fe.Message)
+		return fail(c, fe.Code, "invalid_request", fe.Message)
 	}
 	status := statusOf(err)
 	if status == fiber.StatusTooManyRequests || status == fiber.StatusServiceUnavailable {

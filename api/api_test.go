@@ -20,12 +20,14 @@ import (
 var (
 	baseURL string
 	site    *fixtures.Server
+	pool    *browserpool.Pool // shared by every server the tests start
 )
 
 // TestMain serves the API on a real listener over a real pool.
 func TestMain(m *testing.M) {
 	site = fixtures.Start()
-	pool, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
+	var err error
+	pool, err = browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -67,7 +69,7 @@ func TestRenderStatusCodes(t *testing.T) {
 		{"bad wait event", "", `{"html": "x", "gotoOptions": {"waitUntil": "idle"}}`, 400, "invalid_request"},
 		{"refused connection", "", `{"url": "http://127.0.0.1:1/"}`, 502, "navigation_failed"},
 		{"deadline", "", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1000}}`, site.URL+"/never.html"), 504, "timeout"},
-		{"body too large", "", `{"html": "` + strings.Repeat("x", 2<<20) + `"}`, 413, "too_large"},
+		{"body too large", "", `{"html": "` + strings.Repeat("x", 1<<20) + `"}`, 413, "too_large"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/JohannesKaufmann/html-to-markdown/v2/converter"
 	"golang.org/x/net/html"
@@ -18,12 +19,15 @@ type Extractor struct {
 	markdown *converter.Converter
 }
 
-var _ render.Extractor = (*Extractor)(nil)
+var (
+	_ render.Extractor      = (*Extractor)(nil)
+	_ render.RequestChecker = (*Extractor)(nil)
+)
 
 // New returns an Extractor with the house conversion rules (see the package
-// documentation). It takes no options yet: every rule so far is one a caller
-// would want, and the knobs the design names (main content only, include and
-// exclude tags, size budgets) belong to later work.
+// documentation). It takes no options: every rule is one a caller would
+// want, and what varies between calls (main content only, include and
+// exclude tags, size budgets) comes with each render.Request.
 func New() *Extractor {
 	return &Extractor{markdown: newMarkdownConverter()}
 }
@@ -48,6 +52,10 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		return res, nil
 	}
 
+	filter, err := compileTagFilter(req)
+	if err != nil {
+		return nil, err
+	}
 	doc, err := parseDocument(page.HTML)
 	if err != nil {
 		return nil, err
@@ -66,7 +74,22 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		return res, nil
 	}
 
+	// Narrowing goes before cleaning, so that selectors see the page's
+	// own markup (cleaning drops on* attributes, for one).
+	if err := filter.check(doc); err != nil {
+		return nil, err
+	}
+	filter.apply(doc)
 	clean(doc, resolve)
+	headline := ""
+	if req != nil && req.OnlyMainContent {
+		// Main content leaves the headline out, as article-extraction
+		// benchmarks do; markdown for an agent puts it back on top.
+		if h1 := find(doc, func(n *html.Node) bool { return isElement(n, "h1") }); h1 != nil {
+			headline = collapseSpace(textContent(h1))
+		}
+		narrowToMainContent(doc)
+	}
 	if want[render.FormatHTML] {
 		var buf bytes.Buffer
 		if err := html.Render(&buf, doc); err != nil {
@@ -81,8 +104,12 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 	prune(doc)
 	expandTableSpans(doc)
 	joinCJKLines(doc)
+	maxChars := 0
+	if req != nil {
+		maxChars = req.MaxChars
+	}
 	if want[render.FormatText] {
-		res.Text = readText(doc)
+		res.Text = cutToBudget(readText(doc), maxChars, false)
 	}
 	// Markdown goes last: the converter merges and rewrites nodes in place.
 	if want[render.FormatMarkdown] {
@@ -90,9 +117,21 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		if err != nil {
 			return nil, err
 		}
-		res.Markdown = md
+		if headline != "" && !strings.HasPrefix(md, "# ") {
+			md = strings.TrimSpace("# " + headline + "\n\n" + md)
+		}
+		res.Markdown = cutToBudget(md, maxChars, true)
 	}
 	return res, nil
+}
+
+// CheckRequest reports whether req is one Extract can serve: its
+// includeTags and excludeTags must be CSS selectors. Extract makes the same
+// check; a caller that checks first can refuse a bad request before paying
+// for a render. The error wraps render.ErrInvalidRequest.
+func (e *Extractor) CheckRequest(req *render.Request) error {
+	_, err := compileTagFilter(req)
+	return err
 }
 
 type formatSet map[render.Format]bool

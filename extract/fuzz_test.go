@@ -1,12 +1,14 @@
 package extract_test
 
 import (
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
@@ -111,4 +113,67 @@ func checkClean(t *testing.T, cleaned string) {
 		}
 	}
 	walk(doc)
+}
+
+// FuzzMainContent feeds arbitrary documents, selectors and budgets through
+// the main-content path. Extract must not panic or hang; a selector may be
+// refused, but only as the caller's error; and markdown and text must keep
+// to the budget (or be the marker alone when the budget is smaller).
+func FuzzMainContent(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "*.html"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	more, _ := filepath.Glob(filepath.Join("testdata", "*.html"))
+	for _, file := range append(files, more...) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b), "", 0)
+		f.Add(string(b), "p, li", 200)
+	}
+	f.Add(`<body class="post"><article><p>a, b, c</p></article></body>`, "article", 1)
+	f.Add(`<form><nav><div class="sidebar"><p>`+strings.Repeat("x, ", 100)+`</p></div></nav></form>`, "div[", 60)
+	f.Add("<pre>```\n\n```</pre><pre>\n\n</pre>"+strings.Repeat("<p>para</p>", 50), ":not(p)", 80)
+	f.Add(strings.Repeat("<div class=related>", 300)+strings.Repeat("<p>deep, text</p>", 30), "", 100)
+
+	x := extract.New()
+	f.Fuzz(func(t *testing.T, document, selector string, maxChars int) {
+		req := &render.Request{
+			Formats:         []render.Format{render.FormatMarkdown, render.FormatText, render.FormatHTML},
+			OnlyMainContent: true,
+			MaxChars:        max(0, maxChars),
+		}
+		if selector != "" {
+			req.ExcludeTags = []string{selector}
+		}
+		done := make(chan struct{})
+		var res *render.Result
+		var err error
+		go func() {
+			defer close(done)
+			res, err = x.Extract(&render.Page{URL: "https://example.com/a/", HTML: document}, req)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Extract of %d bytes did not return within 10s", len(document))
+		}
+		if err != nil {
+			if selector == "" || !errors.Is(err, render.ErrInvalidRequest) {
+				t.Fatalf("Extract: %v", err)
+			}
+			return
+		}
+		if req.MaxChars > 0 {
+			limit := max(req.MaxChars, 64)
+			for format, out := range map[string]string{"markdown": res.Markdown, "text": res.Text} {
+				if n := utf8.RuneCountInString(out); n > limit {
+					t.Errorf("%s has %d characters; maxChars is %d", format, n, req.MaxChars)
+				}
+			}
+		}
+		checkClean(t, res.HTML)
+	})
 }

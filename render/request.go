@@ -39,6 +39,21 @@ type Request struct {
 	// Formats lists what the Result carries; empty means markdown.
 	Formats []Format `json:"formats,omitempty"`
 
+	// OnlyMainContent narrows markdown, text and html to the page's main
+	// content: the article without its headline, menus, banners, sidebars,
+	// related links and footers.
+	OnlyMainContent bool `json:"onlyMainContent,omitempty"`
+	// IncludeTags and ExcludeTags are CSS selectors applied to the page
+	// before markdown, text and html are made from it: with IncludeTags only
+	// the elements they match are kept; elements ExcludeTags match are
+	// dropped.
+	IncludeTags []string `json:"includeTags,omitempty"`
+	ExcludeTags []string `json:"excludeTags,omitempty"`
+	// MaxChars caps markdown and text at this many characters; a longer
+	// output is cut at a block boundary and ends with a line saying how
+	// many characters were left out. Zero means no cap.
+	MaxChars int `json:"maxChars,omitempty"`
+
 	GotoOptions     *GotoOptions     `json:"gotoOptions,omitempty"`
 	WaitForSelector *WaitForSelector `json:"waitForSelector,omitempty"`
 	// WaitForTimeout is a pause in milliseconds after the page has loaded.
@@ -71,6 +86,11 @@ type Request struct {
 	// Selector limits a screenshot to the first element it matches.
 	Selector   string      `json:"selector,omitempty"`
 	PDFOptions *PDFOptions `json:"pdfOptions,omitempty"`
+
+	// CacheTTL is how many seconds a result may be reused: one stored at
+	// most this long ago answers the request, and this one is kept as long.
+	// Unset means 5; 0 means bypass the cache; at most 86400 (a day).
+	CacheTTL *int `json:"cacheTTL,omitempty"`
 }
 
 // GotoOptions controls navigation.
@@ -217,6 +237,14 @@ const (
 	MaxViewport   = 8192
 )
 
+// Limits on the content controls. Selectors are only checked for size
+// here; whether one parses is the Extractor's to say, since render has no
+// CSS parser (it wraps ErrInvalidRequest when one does not).
+const (
+	MaxSelectors      = 64
+	MaxSelectorLength = 1024
+)
+
 // Wants reports whether f is among the requested formats.
 func (r *Request) Wants(f Format) bool { return slices.Contains(r.Formats, f) }
 
@@ -245,6 +273,26 @@ func (r *Request) Validate() error {
 			return invalid("formats[%d]: unknown format %q; known formats are %s", i, f, formatList())
 		}
 	}
+	for _, tags := range []struct {
+		name string
+		list []string
+	}{{"includeTags", r.IncludeTags}, {"excludeTags", r.ExcludeTags}} {
+		name, list := tags.name, tags.list
+		if len(list) > MaxSelectors {
+			return invalid("%s has %d selectors; the limit is %d", name, len(list), MaxSelectors)
+		}
+		for i, sel := range list {
+			if strings.TrimSpace(sel) == "" {
+				return invalid("%s[%d] is empty", name, i)
+			}
+			if len(sel) > MaxSelectorLength {
+				return invalid("%s[%d] is %d bytes; the limit is %d", name, i, len(sel), MaxSelectorLength)
+			}
+		}
+	}
+	if r.MaxChars < 0 {
+		return invalid("maxChars must not be negative")
+	}
 	if g := r.GotoOptions; g != nil {
 		for _, w := range g.WaitUntil {
 			switch w {
@@ -267,6 +315,9 @@ func (r *Request) Validate() error {
 	}
 	if r.WaitForTimeout < 0 {
 		return invalid("waitForTimeout must not be negative")
+	}
+	if t := r.CacheTTL; t != nil && (*t < 0 || *t > int(MaxCacheTTL/time.Second)) {
+		return invalid("cacheTTL must be between 0 and %d seconds", int(MaxCacheTTL/time.Second))
 	}
 	if v := r.Viewport; v != nil {
 		if v.Width <= 0 || v.Height <= 0 || v.Width > MaxViewport || v.Height > MaxViewport {

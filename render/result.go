@@ -88,3 +88,10 @@ type Fetcher interface {
 type Extractor interface {
 	Extract(page *Page, req *Request) (*Result, error)
 }
+
+// RequestChecker is implemented by an Extractor that can refuse a request
+// it could not serve (a selector that does not parse, say) before anything
+// is rendered. The error wraps ErrInvalidRequest.
+type RequestChecker interface {
+	CheckRequest(req *Request) error
+}

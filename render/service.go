@@ -26,6 +26,12 @@ type Options struct {
 	// MaxTimeout bounds any request; default 60 s.
 	MaxTimeout time.Duration
 
+	// Cache answers repeated requests from memory and lets identical
+	// requests in flight share one render; nil means no cache.
+	Cache Cache
+	// Observer is told about every render, for metrics; nil means none.
+	Observer Observer
+
 	Logger *slog.Logger
 }
 
@@ -38,6 +44,7 @@ type Service struct {
 	waiting atomic.Int64
 	running atomic.Int64
 	avgMs   atomic.Int64 // moving average of render time, for Retry-After
+	flights flightGroup  // renders in flight by cache key
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -106,7 +113,29 @@ func (s *Service) Close() error {
 }
 
 // Render runs one request. Its errors wrap the sentinels of this package.
+//
+// With Options.Cache, a request repeated within its cacheTTL is answered
+// from the cache, and identical requests in flight share one render;
+// Meta.Cache says which happened. Results may share memory with the cache
+// and with other callers: treat them as read-only.
 func (s *Service) Render(ctx context.Context, req *Request) (*Result, error) {
+	start := time.Now()
+	var res *Result
+	state, err := "", req.Validate()
+	if c, ok := s.opts.Extractor.(RequestChecker); ok && err == nil {
+		err = c.CheckRequest(req) // before paying for a render
+	}
+	if err == nil {
+		res, state, err = s.renderCached(ctx, req, start)
+	}
+	if s.opts.Observer != nil {
+		s.opts.Observer.ObserveRender(Observation{Request: req, Result: res, Err: err, Cache: state, Duration: time.Since(start)})
+	}
+	return res, err
+}
+
+// renderOnce renders req without the cache.
+func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error) {
 	start := time.Now()
 	if err := req.Validate(); err != nil {
 		return nil, err

@@ -1,0 +1,274 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+// The vocabulary of class names and ids that say what a block of a page
+// is for. Pages name their parts for their own styling, not for us, so
+// these are words and word stems found in the wild, matched against the
+// words of a class or id ("article-related-links", "relatedStories" and
+// "related_2" all hold the word "related").
+
+// boilerplateStems begin the words that name a page's furniture: menus,
+// sharing widgets, related links, sign-up forms, advertising, comments,
+// and the byline, date and caption lines that surround an article but are
+// not its text.
+var boilerplateStems = []string{
+	"addthis", "advert", "agegate", "alert", "author", "banner", "breadcrumb", "byline",
+	"caption", "categor", "comment", "consent", "cookie", "copyright", "credit",
+	"dateline", "disqus", "footer", "follow", "gdpr", "header", "hovercard", "masthead", "menu",
+	"meta", "modal", "nav", "newsletter", "outbrain", "pagination", "pager",
+	"popover", "popular", "popup", "promo", "recirc", "recommend", "related", "revcontent", "rollover",
+	"share", "sharing", "sidebar", "signup", "skip", "social", "sociable",
+	"sponsor", "subnav", "subscri", "taboola", "tag", "timestamp", "toolbar", "tooltip",
+	"trending", "widget", "zergnet",
+}
+
+// inlineFurnitureStems begin the names of elements that sit inside a line
+// of text without being part of it: hover cards, share buttons, ads.
+var inlineFurnitureStems = []string{
+	"advert", "hovercard", "newsletter", "popover", "promo", "rollover", "share",
+	"sharing", "social", "sponsor", "subscri", "tooltip",
+}
+
+// isInlineFurniture reports whether an inline element's class or id names
+// furniture.
+func isInlineFurniture(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		if nameWords(a.Val, func(word string) bool {
+			if word == "ad" || word == "ads" {
+				return true
+			}
+			for _, stem := range inlineFurnitureStems {
+				if strings.HasPrefix(word, stem) {
+					return true
+				}
+			}
+			return false
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// boilerplateWords are short words that would match too much as stems.
+var boilerplateWords = map[string]bool{
+	"ad": true, "ads": true, "adv": true, "adslot": true, "adunit": true,
+	"aside": true, "date": true, "login": true, "overlay": true, "rail": true,
+	"readmore": true, "rss": true, "sign": true, "print": true, "hidden": true,
+}
+
+// contentWords name the blocks that hold an article. A block whose name
+// has one of them is not dropped for also having a boilerplate word
+// ("article-header" is dropped inside an article but "main-with-sidebar"
+// is not dropped while looking for one).
+var contentWords = map[string]bool{
+	"article": true, "body": true, "content": true, "entry": true, "main": true,
+	"post": true, "story": true, "text": true, "column": true, "blog": true,
+	"hentry": true, "page": true,
+}
+
+// nameWords calls visit for each lower-cased word of a class or id value:
+// words are split at anything but letters and digits, and at a lower-case
+// letter followed by an upper-case one (relatedStories).
+func nameWords(value string, visit func(word string) bool) bool {
+	start := -1
+	var prev rune
+	emit := func(end int) bool {
+		if start < 0 {
+			return false
+		}
+		word := strings.ToLower(value[start:end])
+		start = -1
+		return visit(word)
+	}
+	for i, r := range value {
+		alnum := r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		switch {
+		case !alnum:
+			if emit(i) {
+				return true
+			}
+		case start < 0:
+			start = i
+		case unicode.IsUpper(r) && unicode.IsLower(prev):
+			if emit(i) {
+				return true
+			}
+			start = i
+		}
+		prev = r
+	}
+	return emit(len(value))
+}
+
+func isBoilerplateWord(word string) bool {
+	if boilerplateWords[word] {
+		return true
+	}
+	for _, stem := range boilerplateStems {
+		if strings.HasPrefix(word, stem) {
+			return true
+		}
+	}
+	return false
+}
+
+// nameKind classifies an element by its class and id: whether they hold a
+// boilerplate word, and whether they hold a content word.
+func nameKind(n *html.Node) (boilerplate, content bool) {
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		nameWords(a.Val, func(word string) bool {
+			if contentWords[word] {
+				content = true
+			} else if isBoilerplateWord(word) {
+				boilerplate = true
+			}
+			return false
+		})
+	}
+	return boilerplate, content
+}
+
+// classWeight is readability's bonus for a block whose class or id says
+// it holds content, and malus for one whose name says it does not: ±25
+// for the class and ±25 for the id.
+func classWeight(n *html.Node) int {
+	weight := 0
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		var good, bad bool
+		nameWords(a.Val, func(word string) bool {
+			if contentWords[word] {
+				good = true
+			} else if isBoilerplateWord(word) {
+				bad = true
+			}
+			return false
+		})
+		if bad {
+			weight -= 25
+		}
+		if good {
+			weight += 25
+		}
+	}
+	return weight
+}
+
+// landmarkRoles are ARIA roles of page furniture.
+var landmarkRoles = map[string]bool{
+	"navigation": true, "banner": true, "contentinfo": true, "complementary": true,
+	"dialog": true, "alertdialog": true, "search": true, "menu": true, "menubar": true,
+	"toolbar": true, "tablist": true, "alert": true,
+}
+
+// furnitureTags are elements that hold a page's furniture rather than its
+// content: navigation, asides, site headers and footers, forms and their
+// widgets, embedded media without text.
+var furnitureTags = map[string]bool{
+	"nav": true, "aside": true, "header": true, "footer": true, "menu": true,
+	"dialog": true, "form": true, "button": true, "input": true, "select": true,
+	"textarea": true, "label": true, "fieldset": true, "datalist": true, "option": true,
+	"iframe": true, "object": true, "embed": true, "video": true, "audio": true,
+	"canvas": true, "map": true, "figcaption": true, "address": true,
+}
+
+// isFurniture reports whether n is, by its tag, role or visibility, part
+// of the page's furniture or invisible.
+func isFurniture(n *html.Node) bool {
+	if n.Namespace != "" {
+		return n.Namespace == "svg"
+	}
+	if furnitureTags[n.Data] {
+		return true
+	}
+	if role := strings.ToLower(strings.TrimSpace(attrOr(n, "role"))); landmarkRoles[role] {
+		return true
+	}
+	if unseen(n) && !isElement(n, "meta", "link") {
+		return true
+	}
+	if style, ok := attr(n, "style"); ok && hidesElement(style) {
+		return true
+	}
+	for _, a := range n.Attr {
+		if a.Key == "class" {
+			for _, c := range strings.Fields(a.Val) {
+				switch strings.ToLower(c) {
+				case "sr-only", "visually-hidden", "screen-reader-text", "screenreader-only", "hidden-visually", "skip-link":
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hidesElement reports whether an inline style hides its element.
+func hidesElement(style string) bool {
+	s := strings.ToLower(style)
+	s = strings.ReplaceAll(s, " ", "")
+	return strings.Contains(s, "display:none") || strings.Contains(s, "visibility:hidden")
+}
+
+// boilerplatePhrases start short blocks that are furniture whatever their
+// markup: labels of advertising and sharing, sign-up and follow prompts,
+// photo credits, reading times.
+var boilerplatePhrases = []string{
+	"advertisement", "advertising", "sponsored", "share this", "share on", "share:",
+	"follow us", "sign up", "subscribe", "click here", "read more", "read next",
+	"related:", "related articles", "related stories", "related post", "recommended",
+	"more from", "you may also like", "you might also like", "also read", "also on ",
+	"see also", "watch:", "image:", "photo:", "photograph:", "image credit",
+	"photo credit", "getty images", "©", "copyright", "all rights reserved",
+	"skip to", "loading", "story continues", "continue reading", "scroll to",
+	"filed under", "like this story", "reading time", "post a comment", "leave a comment",
+	"leave a reply",
+}
+
+// boilerplateInfixes mark short furniture blocks wherever they appear in
+// them.
+var boilerplateInfixes = []string{
+	"requires javascript", "enable javascript", "min read", "minute read",
+}
+
+// boilerplateLabels are whole blocks that label a widget whose content is
+// gone: a comment counter ("12 comments"), a "More:" over a list of links.
+var boilerplateLabels = map[string]bool{
+	"comments": true, "comment": true, "more": true, "don't miss": true,
+	"share": true, "print": true, "email": true, "tweet": true, "menu": true,
+}
+
+// isBoilerplatePhrase reports whether short text reads like furniture.
+func isBoilerplatePhrase(text string) bool {
+	t := strings.ToLower(strings.TrimSpace(text))
+	if boilerplateLabels[strings.TrimLeft(strings.TrimRight(t, ":.…!"), "0123456789 ")] {
+		return true
+	}
+	for _, p := range boilerplatePhrases {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	for _, p := range boilerplateInfixes {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,837 @@
+package extract
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+// narrowToMainContent replaces the children of doc's body by the page's
+// main content: the text of the article, without the page's furniture
+// (menus, banners, sidebars, related links, sharing and sign-up widgets,
+// footers) and without the article's own headline, byline, date line and
+// captions, which describe the text rather than belong to it (the
+// headline is the metadata's title).
+//
+// It works in three steps, each a rule from the extractors that do best on
+// the public article-extraction benchmarks:
+//
+//  1. Leave out what is furniture by its tag, ARIA role or visibility
+//     (nav, aside, header, footer, forms, role="navigation", hidden
+//     blocks), and, on a first attempt, blocks whose class or id names
+//     furniture ("sidebar", "related", "cookie-banner") — unless the block
+//     holds most of the page's text, as a "content-with-sidebar" wrapper
+//     does.
+//  2. Score every block by the paragraphs it holds, as Readability does
+//     (length, commas, a bonus or malus for content-like or
+//     furniture-like names, discounted by the share of its text that is
+//     link text), and take the best block together with the siblings
+//     that score nearly as well or read as prose.
+//  3. Clean the chosen block: drop what inside it is furniture by name,
+//     link lists and blocks with more widgets than text, headings that
+//     repeat the title, and short lines that read like furniture
+//     ("Advertisement", "Share this", photo credits).
+//
+// When an attempt finds little text (a page whose wrapper is called
+// "main-sidebar-layout"), the next one is less strict: first without the
+// furniture names of step 1, then without class weights, then without
+// step 3's widget rule. The longest result wins if none finds enough.
+//
+// A small page with no wrapper around its blocks (a short "about us" page
+// of sections side by side) has no article to find: it keeps its whole
+// body, without furniture. A page with no text keeps its body.
+func narrowToMainContent(doc *html.Node) {
+	body := find(doc, func(n *html.Node) bool { return isElement(n, "body") })
+	if body == nil {
+		return
+	}
+	f := newFinder(body, headlines(doc))
+	var best *mainBlock
+	for _, mode := range []finderMode{
+		{stripNames: true, weighClasses: true, cleanWidgets: true},
+		{weighClasses: true, cleanWidgets: true},
+		{cleanWidgets: true},
+		{},
+	} {
+		found := f.find(mode)
+		if found == nil {
+			continue
+		}
+		if best == nil || found.chars > best.chars {
+			best = found
+		}
+		if found.chars >= minArticleChars {
+			break
+		}
+	}
+	if prose := f.page.chars - f.page.linkChars; prose < smallPageChars && (best == nil || best.flat(body) && best.chars*2 < prose) {
+		// A small page whose blocks sit straight in the body, none
+		// holding much of the text, has no article in it (a short "about
+		// us" with sections side by side): all of it is content, and only
+		// its furniture goes.
+		best = f.wholeBody()
+	}
+	if best == nil {
+		return
+	}
+	best.replaceBody(body)
+}
+
+// minArticleChars is the length of text below which an attempt is taken to
+// have missed the article and the next, less strict, one runs.
+const minArticleChars = 500
+
+// smallPageChars is the length of text outside links and furniture below
+// which a page may have no article: too little to score reliably.
+const smallPageChars = 1000
+
+// finderMode says which of the rules an attempt applies.
+type finderMode struct {
+	stripNames   bool // leave out blocks with furniture names before scoring
+	weighClasses bool // score blocks by their names
+	cleanWidgets bool // drop blocks inside the article that hold more widgets than text
+}
+
+// finder holds what the attempts share: the body, which elements are
+// furniture by tag, role or visibility, and the headlines to recognise.
+type finder struct {
+	body      *html.Node
+	headlines []string
+	// furniture holds the elements left out by every attempt.
+	furniture map[*html.Node]bool
+	// page are the stats of the body without furniture.
+	page *blockStats
+}
+
+// blockStats are the measures of an element's text, furniture left out.
+type blockStats struct {
+	chars     int // characters other than spaces
+	linkChars int // of which inside links
+	commas    int
+	// inlineChars is the text not inside a block child: what makes a div
+	// with text of its own a paragraph.
+	inlineChars int
+	paragraphs  int
+	quotes      int // blockquotes: quoted posts embedded in an article
+	images      int
+	listItems   int
+	inputs      int
+	embeds      int
+	headings    int // characters inside headings
+}
+
+func (s *blockStats) add(c *blockStats) {
+	s.chars += c.chars
+	s.linkChars += c.linkChars
+	s.commas += c.commas
+	s.paragraphs += c.paragraphs
+	s.quotes += c.quotes
+	s.images += c.images
+	s.listItems += c.listItems
+	s.inputs += c.inputs
+	s.embeds += c.embeds
+	s.headings += c.headings
+}
+
+func (s *blockStats) linkDensity() float64 {
+	if s.chars == 0 {
+		return 0
+	}
+	return float64(s.linkChars) / float64(s.chars)
+}
+
+func newFinder(body *html.Node, headlines []string) *finder {
+	f := &finder{body: body, headlines: headlines, furniture: map[*html.Node]bool{}}
+	// Sizes first, so that furniture which holds most of the page (a
+	// <form> around an ASP.NET page, a <header> around everything) stays.
+	stats := measure(body, nil, nil)
+	walkElements(body, func(n *html.Node) bool {
+		if neverText(n) {
+			f.furniture[n] = true
+			return false
+		}
+		if isFurniture(n) && !holdsMost(stats[n], stats[body]) {
+			f.furniture[n] = true
+			return false
+		}
+		return true
+	})
+	f.page = measure(body, f.furniture, nil)[body]
+	return f
+}
+
+// holdsMost reports whether a block holds so much of the text of within (a
+// page, an article) that it must be or wrap the content, whatever its name
+// says: more than half of the text outside links.
+func holdsMost(s, within *blockStats) bool {
+	return s != nil && within != nil && (s.chars-s.linkChars)*2 > within.chars-within.linkChars
+}
+
+// measure computes the stats of root and every element under it, leaving
+// out the elements in skip. With decide, elements are visited bottom-up
+// and those for which decide returns true are added to skip and left out
+// of their ancestors' stats.
+func measure(root *html.Node, skip map[*html.Node]bool, decide func(n *html.Node, s *blockStats) bool) map[*html.Node]*blockStats {
+	stats := map[*html.Node]*blockStats{}
+	var walk func(n *html.Node, inLink bool) *blockStats
+	walk = func(n *html.Node, inLink bool) *blockStats {
+		s := &blockStats{}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.Type {
+			case html.TextNode:
+				chars, commas := countText(c.Data)
+				s.chars += chars
+				s.commas += commas
+				s.inlineChars += chars
+				if inLink {
+					s.linkChars += chars
+				}
+			case html.ElementNode:
+				if skip[c] || neverText(c) {
+					continue
+				}
+				cs := walk(c, inLink || isElement(c, "a"))
+				if decide != nil && decide(c, cs) {
+					skip[c] = true
+					continue
+				}
+				s.add(cs)
+				if !isBlock(c) {
+					s.inlineChars += cs.inlineChars
+				}
+			}
+		}
+		switch {
+		case isElement(n, "p", "pre"):
+			s.paragraphs++
+		case isElement(n, "blockquote"):
+			s.paragraphs++
+			s.quotes++
+		case isElement(n, "img", "picture"):
+			s.images++
+		case isElement(n, "li"):
+			s.listItems++
+		case isElement(n, "input", "select", "textarea", "button"):
+			s.inputs++
+		case isElement(n, "iframe", "object", "embed", "video", "audio"):
+			s.embeds++
+		case isElement(n, "h1", "h2", "h3", "h4", "h5", "h6"):
+			s.headings = s.chars
+		}
+		stats[n] = s
+		return s
+	}
+	walk(root, false)
+	return stats
+}
+
+// countText counts the characters other than spaces in s, and its commas
+// (Latin, Arabic, CJK and ideographic ones).
+func countText(s string) (chars, commas int) {
+	for _, r := range s {
+		switch {
+		case isSpace(r) || r == '\u00a0':
+		case r == ',' || r == '،' || r == '，' || r == '、':
+			chars++
+			commas++
+		default:
+			chars++
+		}
+	}
+	return chars, commas
+}
+
+// isBlock reports whether n starts a block of its own rather than running
+// inside a line of text.
+func isBlock(n *html.Node) bool {
+	if n.Type != html.ElementNode || n.Namespace != "" {
+		return false
+	}
+	switch n.Data {
+	case "br", "hr", "img", "picture", "table", "tr", "td", "th", "tbody", "thead", "tfoot":
+		return true
+	}
+	return blockBreak(n) > 0
+}
+
+// mainBlock is what an attempt found: the elements that make up the main
+// content, in document order, and what inside them to leave out.
+type mainBlock struct {
+	parts []*html.Node
+	skip  map[*html.Node]bool
+	chars int
+}
+
+// flat reports whether the block's parts are children of the body, with
+// no wrapper of their own.
+func (m *mainBlock) flat(body *html.Node) bool {
+	return len(m.parts) > 0 && m.parts[0].Parent == body
+}
+
+// replaceBody makes the body hold the parts, without what they leave out.
+func (m *mainBlock) replaceBody(body *html.Node) {
+	for _, part := range m.parts {
+		removeSkipped(part, m.skip)
+	}
+	if len(m.parts) == 0 || contains(m.parts[0], body) {
+		return // the body itself is the main block
+	}
+	for c := body.FirstChild; c != nil; c = body.FirstChild {
+		body.RemoveChild(c)
+	}
+	for _, part := range m.parts {
+		if part.Parent != nil {
+			part.Parent.RemoveChild(part)
+		}
+		body.AppendChild(part)
+	}
+}
+
+func removeSkipped(n *html.Node, skip map[*html.Node]bool) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		if skip[c] {
+			n.RemoveChild(c)
+		} else if c.Type == html.ElementNode {
+			removeSkipped(c, skip)
+		}
+		c = next
+	}
+}
+
+// wholeBody is the main block of a small page: the body without its
+// furniture, cleaned inside as an article is.
+func (f *finder) wholeBody() *mainBlock {
+	skip := make(map[*html.Node]bool, len(f.furniture))
+	for n := range f.furniture {
+		skip[n] = true
+	}
+	m := &mainBlock{parts: []*html.Node{f.body}, skip: skip}
+	// Widget rules judge a block against the article around it; here
+	// there is none to judge against.
+	m.chars = f.cleanInside(f.body, skip, finderMode{})
+	return m
+}
+
+// find runs one attempt.
+func (f *finder) find(mode finderMode) *mainBlock {
+	skip := make(map[*html.Node]bool, len(f.furniture))
+	for n := range f.furniture {
+		skip[n] = true
+	}
+	if mode.stripNames {
+		stats := measure(f.body, skip, nil)
+		walkElements(f.body, func(n *html.Node) bool {
+			if skip[n] {
+				return false
+			}
+			if isElement(n, "a", "table", "pre", "code", "article", "main") {
+				return true
+			}
+			if boilerplate, content := nameKind(n); boilerplate && !content && !holdsMost(stats[n], f.page) && !quotesPosts(stats[n]) {
+				skip[n] = true
+				return false
+			}
+			return true
+		})
+	}
+	stats := measure(f.body, skip, nil)
+	top, scores := f.bestCandidate(stats, skip, mode)
+	if top == nil {
+		return nil
+	}
+	parts := f.withSiblings(top, scores, stats, skip)
+	m := &mainBlock{parts: parts, skip: skip}
+	for _, part := range parts {
+		m.chars += f.cleanInside(part, skip, mode)
+	}
+	m.parts = slices.DeleteFunc(m.parts, func(n *html.Node) bool { return skip[n] })
+	return m
+}
+
+// paragraphScore is what a paragraph of text contributes to the blocks
+// around it: one point, one per comma, one per hundred characters up to
+// three.
+func paragraphScore(s *blockStats, chars int) float64 {
+	return 1 + float64(s.commas) + float64(min(chars/100, 3))
+}
+
+// minParagraphChars is the length below which text is not a paragraph.
+const minParagraphChars = 25
+
+// bestCandidate scores the blocks of the body and returns the best one
+// together with all scores.
+func (f *finder) bestCandidate(stats map[*html.Node]*blockStats, skip map[*html.Node]bool, mode finderMode) (*html.Node, map[*html.Node]float64) {
+	scores := map[*html.Node]float64{}
+	initialise := func(n *html.Node) {
+		if _, ok := scores[n]; ok {
+			return
+		}
+		scores[n] = tagScore(n)
+		// The body's class names the kind of page ("single-post"), not
+		// what the body holds.
+		if mode.weighClasses && n != f.body {
+			scores[n] += float64(classWeight(n))
+		}
+		if v := attrOr(n, "itemprop"); strings.EqualFold(v, "articleBody") {
+			scores[n] += 25
+		}
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode || skip[c] || neverText(c) {
+				continue
+			}
+			s := stats[c]
+			chars := 0
+			switch {
+			case isElement(c, "p", "pre", "td", "blockquote"):
+				chars = s.chars
+			case isBlock(c) && !isElement(c, "li", "dt", "dd", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6"):
+				chars = s.inlineChars
+			}
+			if chars >= minParagraphChars {
+				score := paragraphScore(s, chars)
+				level := 0
+				for a := c.Parent; a != nil && a != f.body.Parent && level < 5; a = a.Parent {
+					initialise(a)
+					switch level {
+					case 0:
+						scores[a] += score
+					case 1:
+						scores[a] += score / 2
+					default:
+						scores[a] += score / float64(level*3)
+					}
+					level++
+				}
+			}
+			walk(c)
+		}
+	}
+	walk(f.body)
+
+	// The final score is discounted by link density: a block of links
+	// scores little however long it is.
+	var top *html.Node
+	for n, score := range scores {
+		score *= 1 - stats[n].linkDensity()
+		scores[n] = score
+		if top == nil || score > scores[top] || score == scores[top] && precedes(n, top) {
+			top = n
+		}
+	}
+	if top == nil {
+		return nil, scores
+	}
+	top = betterAncestor(top, scores, f.body)
+	return top, scores
+}
+
+// precedes reports whether a comes before b in document order; it breaks
+// ties between equal scores so that the result does not depend on map
+// order.
+func precedes(a, b *html.Node) bool {
+	pathA, pathB := ancestry(a), ancestry(b)
+	for i := 0; i < len(pathA) && i < len(pathB); i++ {
+		if pathA[i] == pathB[i] {
+			continue
+		}
+		if i == 0 {
+			return false
+		}
+		for c := pathA[i-1].FirstChild; c != nil; c = c.NextSibling {
+			if c == pathA[i] {
+				return true
+			}
+			if c == pathB[i] {
+				return false
+			}
+		}
+		return false
+	}
+	return len(pathA) < len(pathB)
+}
+
+func ancestry(n *html.Node) []*html.Node {
+	var path []*html.Node
+	for ; n != nil; n = n.Parent {
+		path = append(path, n)
+	}
+	slices.Reverse(path)
+	return path
+}
+
+// tagScore is the score a block starts with: blocks that hold prose start
+// above those that hold lists, headings or forms.
+func tagScore(n *html.Node) float64 {
+	switch n.Data {
+	case "div", "article", "main", "section":
+		return 5
+	case "pre", "td", "blockquote":
+		return 3
+	case "address", "ol", "ul", "dl", "dd", "dt", "li", "form":
+		return -3
+	case "h1", "h2", "h3", "h4", "h5", "h6", "th":
+		return -5
+	}
+	return 0
+}
+
+// betterAncestor moves up from top when the article's paragraphs are
+// spread over several sibling blocks, as Readability does: to the parent
+// of three or more candidates scoring nearly as well, and then up while
+// the score keeps rising, since a parent that scores more than its best
+// child holds more of the article.
+func betterAncestor(top *html.Node, scores map[*html.Node]float64, body *html.Node) *html.Node {
+	if top == body || !contains(body, top) {
+		return body
+	}
+	topScore := scores[top]
+	var close []*html.Node
+	for n, s := range scores {
+		if n != top && s >= topScore*0.75 {
+			close = append(close, n)
+		}
+	}
+	// Readability looks at the four runners-up only.
+	slices.SortFunc(close, func(a, b *html.Node) int {
+		switch {
+		case scores[a] > scores[b]:
+			return -1
+		case scores[a] < scores[b]:
+			return 1
+		case precedes(a, b):
+			return -1
+		}
+		return 1
+	})
+	close = close[:min(len(close), 4)]
+	if len(close) >= 3 {
+		for a := top.Parent; a != nil && a != body; a = a.Parent {
+			within := 0
+			for _, n := range close {
+				if n != a && contains(a, n) {
+					within++
+				}
+			}
+			if within >= 3 {
+				top = a
+				break
+			}
+		}
+	}
+	last := scores[top]
+	threshold := last / 3
+	for a := top.Parent; a != nil && a != body; a = a.Parent {
+		s, ok := scores[a]
+		if !ok {
+			continue
+		}
+		if s < threshold {
+			break
+		}
+		if s > last {
+			top = a
+			break
+		}
+		last = s
+	}
+	// A block that is its parent's only child is as good as its parent.
+	for top != body && top.Parent != body && onlyElementChild(top) {
+		top = top.Parent
+	}
+	return top
+}
+
+func contains(ancestor, n *html.Node) bool {
+	for ; n != nil; n = n.Parent {
+		if n == ancestor {
+			return true
+		}
+	}
+	return false
+}
+
+func onlyElementChild(n *html.Node) bool {
+	for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+		if c != n && c.Type == html.ElementNode {
+			return false
+		}
+		if c.Type == html.TextNode && strings.TrimFunc(c.Data, isSpace) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// withSiblings returns top and those of its siblings that belong to the
+// article too: blocks scoring at least a fifth of top (with a bonus for
+// sharing its class), and paragraphs that read as prose.
+func (f *finder) withSiblings(top *html.Node, scores map[*html.Node]float64, stats map[*html.Node]*blockStats, skip map[*html.Node]bool) []*html.Node {
+	if top.Parent == nil || top == f.body {
+		return []*html.Node{top}
+	}
+	threshold := max(10, scores[top]*0.2)
+	class := attrOr(top, "class")
+	var parts []*html.Node
+	for c := top.Parent.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode || skip[c] || neverText(c) {
+			continue
+		}
+		if c == top {
+			parts = append(parts, c)
+			continue
+		}
+		score, scored := scores[c]
+		if scored && class != "" && attrOr(c, "class") == class {
+			score += scores[top] * 0.2
+		}
+		s := stats[c]
+		switch {
+		case scored && score >= threshold:
+			parts = append(parts, c)
+		case isElement(c, "p") || (isBlock(c) && s.inlineChars == s.chars):
+			density := s.linkDensity()
+			if s.chars > 80 && density < 0.25 || s.chars > 0 && s.chars <= 80 && density == 0 && endsSentence(shortText(c)) {
+				parts = append(parts, c)
+			}
+		}
+	}
+	return parts
+}
+
+func endsSentence(text string) bool {
+	r, _ := utf8.DecodeLastRuneInString(text)
+	return strings.ContainsRune(".!?。！？", r)
+}
+
+// cleanInside leaves out what inside an article part is not article text
+// (adding it to skip) and returns the length of the text that stays.
+func (f *finder) cleanInside(part *html.Node, skip map[*html.Node]bool, mode finderMode) int {
+	before := measure(part, skip, nil)
+	whole := before[part]
+	stats := measure(part, skip, func(n *html.Node, s *blockStats) bool {
+		return f.leaveOut(n, s, before[n], whole, mode)
+	})
+	if stats[part].chars == 0 && part != f.body {
+		skip[part] = true
+	}
+	return stats[part].chars
+}
+
+// leaveOut decides, bottom-up, whether an element inside the article is
+// furniture. s are its stats with its own furniture already left out,
+// before those from before any was; whole are those of the whole article
+// part, for the rule that a block holding most of it stays whatever its
+// name.
+func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finderMode) bool {
+	if s.chars == 0 && s.images == 0 {
+		// Empty wrappers and spacers leave nothing to see; keep line
+		// breaks and rules, which separate what is left.
+		return !isElement(n, "br", "hr", "img", "picture", "td", "th", "tr", "source")
+	}
+	if isElement(n, "h1") {
+		return true
+	}
+	if isElement(n, "h2", "h3") && f.isHeadline(n) {
+		return true
+	}
+	if isElement(n, "figure") && s.chars < 300 && s.paragraphs == 0 && find(n, func(c *html.Node) bool { return isElement(c, "table") }) == nil {
+		return true // a picture and its caption, not text
+	}
+	if isElement(n, "pre", "code", "table") && s.linkDensity() < 0.5 {
+		return false
+	}
+	if quotesPosts(s) {
+		return false
+	}
+	if !isBlock(n) {
+		// Inside a line of text, a name like "date" or "author" marks
+		// words of the sentence; only hover cards, share buttons and ads
+		// go.
+		return isInlineFurniture(n)
+	}
+	if boilerplate, _ := nameKind(n); boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
+		return true
+	}
+	if s.chars < 120 && isBoilerplatePhrase(shortText(n)) {
+		return true
+	}
+	return mode.cleanWidgets && f.isWidget(n, s)
+}
+
+// isSectionTitle reports whether a block is, by its stats before cleaning,
+// mostly a heading: the title of a section of the article, in a wrapper
+// named "section-header" or the like. (A widget whose list was removed is
+// all heading after cleaning, but was not before.)
+func isSectionTitle(before *blockStats) bool {
+	return before != nil && before.headings*2 > before.chars && before.chars < 200
+}
+
+// isWidget is Readability's conditional cleaning: a block inside the
+// article that holds more links, images, list items or form fields than a
+// passage of prose would, and few commas, is a widget (related links, an
+// image gallery, a share bar, a sign-up box).
+func (f *finder) isWidget(n *html.Node, s *blockStats) bool {
+	if !isElement(n, "div", "section", "ul", "ol", "dl", "table", "aside", "header", "footer", "nav", "center", "p", "li", "span") {
+		return false
+	}
+	if isElement(n, "table") && isDataTable(n) {
+		return false
+	}
+	if s.commas >= 10 {
+		return false
+	}
+	weight := classWeight(n)
+	if weight < 0 {
+		return true
+	}
+	density := s.linkDensity()
+	isList := isElement(n, "ul", "ol", "dl")
+	switch {
+	case isElement(n, "p", "li", "span"):
+		// Prose runs need only the link test: a line that is all link
+		// ("Read: Other story") is a teaser.
+		return s.chars < 200 && density > 0.8
+	case s.images > 1 && float64(s.paragraphs)/float64(s.images) < 0.5 && !hasAncestor(n, "figure"):
+		return true
+	case !isList && s.listItems-100 > s.paragraphs:
+		return true
+	case s.inputs > s.paragraphs/3:
+		return true
+	case !isList && s.chars < minParagraphChars && (s.images == 0 || s.images > 2) && !hasAncestor(n, "figure"):
+		return true
+	case !isList && weight < 25 && density > 0.2 && s.chars < 1000:
+		return true
+	case isList && density > 0.5:
+		return true
+	case weight >= 25 && density > 0.5:
+		return true
+	case s.embeds == 1 && s.chars < 75 || s.embeds > 1:
+		return true
+	}
+	return false
+}
+
+// quotesPosts reports whether a block quotes something: posts quoted from
+// social networks come in wrappers named "social-embed", and are part of
+// what the article says.
+func quotesPosts(s *blockStats) bool {
+	return s.quotes > 0 && s.linkDensity() < 0.5
+}
+
+// shortText is the text of n, whitespace collapsed, when it is short: ""
+// once n holds more than shortTextLimit bytes of text or elements. The
+// bound keeps the callers, which ask for the text of blocks at every level
+// of nesting, linear in the size of the page.
+func shortText(n *html.Node) string {
+	var b strings.Builder
+	budget := shortTextLimit
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if budget--; budget < 0 {
+				return false
+			}
+			switch {
+			case c.Type == html.TextNode:
+				if budget -= len(c.Data); budget < 0 {
+					return false
+				}
+				b.WriteString(c.Data)
+			case c.Type == html.ElementNode && !neverText(c):
+				if !walk(c) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !walk(n) {
+		return ""
+	}
+	return collapseSpace(b.String())
+}
+
+const shortTextLimit = 1024
+
+func hasAncestor(n *html.Node, tag string) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if isElement(p, tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// isDataTable reports whether a table holds data rather than lays out a
+// page: it has a caption, header cells, or rows of several cells.
+func isDataTable(table *html.Node) bool {
+	if attrOr(table, "role") == "presentation" {
+		return false
+	}
+	data := false
+	rows := 0
+	find(table, func(n *html.Node) bool {
+		switch {
+		case isElement(n, "caption", "th", "thead", "tfoot", "colgroup", "col"):
+			data = true
+		case isElement(n, "table") && n != table:
+			data = false
+			return true
+		case isElement(n, "tr"):
+			rows++
+		}
+		return data
+	})
+	return data || rows >= 3
+}
+
+// headlines returns the texts a page's headline may have: its title, the
+// title without the site's name, og:title and the first h1.
+func headlines(doc *html.Node) []string {
+	var out []string
+	add := func(s string) {
+		s = normaliseHeadline(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	find(doc, func(n *html.Node) bool {
+		switch {
+		case isElement(n, "title"):
+			title := textContent(n)
+			add(title)
+			for _, sep := range []string{" | ", " - ", " – ", " — ", " :: ", " · "} {
+				if i := strings.Index(title, sep); i > 0 {
+					add(title[:i])
+				}
+				if i := strings.LastIndex(title, sep); i > 0 {
+					add(title[:i])
+				}
+			}
+		case isElement(n, "meta"):
+			if p := attrOr(n, "property"); p == "og:title" || attrOr(n, "name") == "twitter:title" {
+				add(attrOr(n, "content"))
+			}
+		}
+		return false
+	})
+	return out
+}
+
+func normaliseHeadline(s string) string {
+	return strings.ToLower(strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " "))
+}
+
+func (f *finder) isHeadline(n *html.Node) bool {
+	text := normaliseHeadline(shortText(n))
+	return text != "" && slices.Contains(f.headlines, text)
+}

@@ -1,0 +1,333 @@
+package extract_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sous-dev/sous/extract"
+	"github.com/sous-dev/sous/render"
+)
+
+// mainPages are the pages in testdata/main: articles surrounded by the
+// furniture of real sites (menus, cookie banners, share bars, sidebars,
+// related links, comments, footers), with what must and must not survive
+// onlyMainContent. The golden files hold the whole markdown and text.
+var mainPages = []struct {
+	name    string
+	url     string
+	keep    []string // must be in both markdown and text
+	dropped []string // must be in neither
+	// headline is left out of the text, as the benchmarks' ground truth
+	// does, and heads the markdown.
+	headline string
+}{
+	{
+		name:     "news",
+		url:      "https://news.example.com/local/2024/05/02/riverside-park",
+		headline: "City council approves the riverside park plan",
+		keep: []string{
+			"The city council voted 7 to 2", "What the plan includes", "one for cricket",
+			"Soil clean-up", "Promenade | fields", "biggest new green space",
+			"put out to tender in the autumn",
+		},
+		dropped: []string{
+			"cookies", "Accept all", "Skip to content", "Politics", "Advertisement",
+			"Jane Roe", "May 2, 2024", "Share on", "Photo: John Doe", "Park vote delayed",
+			"Get the city newsletter", "Subscribe", "Parks", "Comments", "Who is paying",
+			"Most read", "Bridge closed", "More from Local", "All rights reserved", "Privacy",
+		},
+	},
+	{
+		name:     "guide",
+		url:      "https://engineering.example.com/blog/graceful-shutdown",
+		headline: "Graceful shutdown in Go",
+		keep: []string{
+			"A server that stops the moment", "Listening for signals", "signal.NotifyContext",
+			"<-ctx.Done()", "it closes idle connections", "hijacked (WebSocket)",
+			"RegisterOnShutdown", "save your users from failed requests",
+		},
+		dropped: []string{
+			"We're hiring", "uses cookies", "On this page",
+			"Sam Lee", "6 min read", "Share this post", "LinkedIn", "You might also like",
+			"complete guide to HTTP timeouts", "RSS",
+		},
+	},
+}
+
+// TestMainContentGolden extracts the main content of each page in
+// testdata/main as markdown and text and compares them with
+// NAME.golden.md and NAME.golden.txt (run with -update to rewrite them, then
+// read the diff).
+func TestMainContentGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "main", "*.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(mainPages) {
+		t.Errorf("testdata/main has %d pages, mainPages lists %d", len(files), len(mainPages))
+	}
+	x := extract.New()
+	for _, page := range mainPages {
+		t.Run(page.name, func(t *testing.T) {
+			input, err := os.ReadFile(filepath.Join("testdata", "main", page.name+".html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := x.Extract(&render.Page{URL: page.url, HTML: string(input)}, &render.Request{
+				Formats:         []render.Format{render.FormatMarkdown, render.FormatText},
+				OnlyMainContent: true,
+			})
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			for _, want := range page.keep {
+				for format, out := range map[string]string{"markdown": got.Markdown, "text": got.Text} {
+					// Markdown escapes the pipe inside a table cell.
+					if !strings.Contains(out, want) && !strings.Contains(out, strings.ReplaceAll(want, "|", `\|`)) {
+						t.Errorf("%s lost %q", format, want)
+					}
+				}
+			}
+			for _, unwanted := range page.dropped {
+				for format, out := range map[string]string{"markdown": got.Markdown, "text": got.Text} {
+					if strings.Contains(out, unwanted) {
+						t.Errorf("%s kept %q", format, unwanted)
+					}
+				}
+			}
+			if !strings.HasPrefix(got.Markdown, "# "+page.headline+"\n") {
+				t.Errorf("markdown does not start with the headline %q", page.headline)
+			}
+			if strings.Contains(got.Text, page.headline) {
+				t.Errorf("text kept the headline %q", page.headline)
+			}
+			compareGolden(t, filepath.Join("testdata", "main", page.name+".golden.md"), got.Markdown)
+			compareGolden(t, filepath.Join("testdata", "main", page.name+".golden.txt"), got.Text)
+		})
+	}
+}
+
+func compareGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(strings.TrimSuffix(string(want), "\n"), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestMainContentFallbacks covers pages without an article to find: the
+// body is kept rather than nothing.
+func TestMainContentFallbacks(t *testing.T) {
+	tests := []struct {
+		name, html, want string
+	}{
+		{"no body text", `<html><body></body></html>`, ""},
+		{"one short line", `<p>Hello, world.</p>`, "Hello, world."},
+		{"text straight in the body", `<body>Just some words in the body, no markup at all, and quite a few of them.</body>`, "Just some words in the body, no markup at all, and quite a few of them."},
+		{"all in a navigation wrapper", `<nav><p>Everything on this page sits inside a nav element, which is unusual but happens on small sites.</p></nav>`,
+			"Everything on this page sits inside a nav element, which is unusual but happens on small sites."},
+		{"an ASP.NET form around the page", `<body><form id="aspnetForm"><ul class="menu"><li><a href="/">Home</a></li></ul>
+			<div class="text"><p>The article of an ASP.NET page lives inside the one form that wraps the whole page, with its viewstate.</p>
+			<p>A second paragraph, so that there is something like an article to find here, with commas, and more.</p></div></form></body>`,
+			"The article of an ASP.NET page lives inside the one form that wraps the whole page, with its viewstate.\n\nA second paragraph, so that there is something like an article to find here, with commas, and more."},
+		{"a small page of sections side by side", `<body><nav><a href="/">Home</a> <a href="/about">About</a></nav>
+			<h1>About us</h1><p>We make widgets in Lyon, since 1998.</p><h2>Our offices</h2>
+			<section><h3>Lyon</h3><p>Our workshop and head office, by the river, with forty people.</p></section>
+			<section><h3>Montréal</h3><p>Sales for the Americas, opened in 2015, with six people.</p></section>
+			<section><h3>Osaka</h3><p>Sales for Asia, opened in 2021, with three people so far.</p></section>
+			<footer>© Widgets SA</footer></body>`,
+			"We make widgets in Lyon, since 1998.\n\nOur offices\n\nLyon\n\nOur workshop and head office, by the river, with forty people.\n\nMontréal\n\nSales for the Americas, opened in 2015, with six people.\n\nOsaka\n\nSales for Asia, opened in 2021, with three people so far."},
+	}
+	x := extract.New()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := x.Extract(&render.Page{URL: "https://example.com/", HTML: tt.html}, &render.Request{
+				Formats: []render.Format{render.FormatText}, OnlyMainContent: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got.Text); diff != "" {
+				t.Errorf("text (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMainContentHTML checks that the html format is narrowed too, and
+// stays cleaned.
+func TestMainContentHTML(t *testing.T) {
+	input, err := os.ReadFile(filepath.Join("testdata", "main", "news.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := extract.New().Extract(&render.Page{URL: "https://news.example.com/", HTML: string(input)}, &render.Request{
+		Formats: []render.Format{render.FormatHTML}, OnlyMainContent: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.HTML, "<table>") || !strings.Contains(got.HTML, `href="https://news.example.com/topics/parks-department"`) {
+		t.Errorf("html lost the article's table or its absolute link:\n%s", got.HTML)
+	}
+	for _, unwanted := range []string{"<script", "cookie", "<nav", "Most read", "<footer"} {
+		if strings.Contains(got.HTML, unwanted) {
+			t.Errorf("html kept %q", unwanted)
+		}
+	}
+}
+
+func TestTagFilters(t *testing.T) {
+	const page = `<html><head><title>T</title></head><body>
+		<nav class="menu"><a href="/a">Menu link</a></nav>
+		<div id="intro"><p>Intro paragraph.</p></div>
+		<article><h2>Heading</h2><p class="lead">Lead paragraph.</p><p>Body paragraph.</p>
+			<div class="ad">Buy things</div></article>
+		<footer><p>Footer text.</p></footer>
+	</body></html>`
+	tests := []struct {
+		name             string
+		include, exclude []string
+		want             string
+	}{
+		{"no filters", nil, nil, "Menu link\n\nIntro paragraph.\n\nHeading\n\nLead paragraph.\n\nBody paragraph.\n\nBuy things\n\nFooter text."},
+		{"exclude", nil, []string{"nav", "footer", ".ad"}, "Intro paragraph.\n\nHeading\n\nLead paragraph.\n\nBody paragraph."},
+		{"include", []string{"article"}, nil, "Heading\n\nLead paragraph.\n\nBody paragraph.\n\nBuy things"},
+		{"include several, in document order", []string{"p.lead", "#intro"}, nil, "Intro paragraph.\n\nLead paragraph."},
+		{"a selector list in one string", []string{"#intro, footer"}, nil, "Intro paragraph.\n\nFooter text."},
+		{"include and exclude", []string{"article"}, []string{".ad", "h2"}, "Lead paragraph.\n\nBody paragraph."},
+		{"an excluded ancestor wins", []string{"p"}, []string{"article"}, "Intro paragraph.\n\nFooter text."},
+		{"nothing matches", []string{"table"}, nil, ""},
+		{"a direct child of body", []string{"footer"}, nil, "Footer text."},
+	}
+	x := extract.New()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := x.Extract(&render.Page{URL: "https://example.com/", HTML: page}, &render.Request{
+				Formats:     []render.Format{render.FormatText, render.FormatLinks},
+				IncludeTags: tt.include,
+				ExcludeTags: tt.exclude,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got.Text); diff != "" {
+				t.Errorf("text (-want +got):\n%s", diff)
+			}
+			// Links read the whole page whatever the filters.
+			if len(got.Links) != 1 {
+				t.Errorf("links = %v, want the menu link", got.Links)
+			}
+		})
+	}
+}
+
+func TestTagFilterErrors(t *testing.T) {
+	x := extract.New()
+	for _, req := range []*render.Request{
+		{IncludeTags: []string{"div["}},
+		{ExcludeTags: []string{"p", ":nth-child(x)"}},
+		{IncludeTags: []string{"a >"}},
+	} {
+		_, err := x.Extract(&render.Page{HTML: "<p>x</p>"}, req)
+		if !errors.Is(err, render.ErrInvalidRequest) {
+			t.Errorf("Extract with %q / %q: error %v, want one wrapping ErrInvalidRequest", req.IncludeTags, req.ExcludeTags, err)
+			continue
+		}
+		if err := x.CheckRequest(req); !errors.Is(err, render.ErrInvalidRequest) {
+			t.Errorf("CheckRequest with %q / %q: error %v, want one wrapping ErrInvalidRequest", req.IncludeTags, req.ExcludeTags, err)
+		}
+		if !strings.Contains(err.Error(), "Tags[") {
+			t.Errorf("error %q does not say which selector is wrong", err)
+		}
+	}
+	if err := x.CheckRequest(&render.Request{IncludeTags: []string{"main article > p:first-of-type", "[data-x='1']"}}); err != nil {
+		t.Errorf("CheckRequest refused valid selectors: %v", err)
+	}
+	if err := x.CheckRequest(&render.Request{ExcludeTags: []string{"div:has(p:has(a))"}}); !errors.Is(err, render.ErrInvalidRequest) {
+		t.Errorf("nested :has(): error %v, want one wrapping ErrInvalidRequest", err)
+	}
+}
+
+// TestTagFilterCost checks that selectors whose matching scans every
+// sibling are refused on pages where that would be quadratic, and only
+// there.
+func TestTagFilterCost(t *testing.T) {
+	wide := "<ul>" + strings.Repeat("<li>item</li>", 5000) + "</ul>"
+	narrow := "<ul>" + strings.Repeat("<li>item</li>", 50) + "</ul>"
+	x := extract.New()
+	tests := []struct {
+		selector string
+		page     string
+		refused  bool
+	}{
+		{"li:nth-child(2n)", wide, true},
+		{"li ~ li", wide, true},
+		{"li:last-of-type", wide, true},
+		{"li:nth-child(2n)", narrow, false},
+		{"li + li", wide, false},
+		{"[class~=x]", wide, false},
+		{"ul > li", wide, false},
+	}
+	for _, tt := range tests {
+		_, err := x.Extract(&render.Page{HTML: tt.page}, &render.Request{Formats: []render.Format{render.FormatText}, ExcludeTags: []string{tt.selector}})
+		if refused := errors.Is(err, render.ErrInvalidRequest); refused != tt.refused || (err != nil && !refused) {
+			t.Errorf("%q on %d bytes: error %v, want refused=%v", tt.selector, len(tt.page), err, tt.refused)
+		}
+	}
+}
+
+func TestMaxChars(t *testing.T) {
+	const page = `<h1>Title</h1><p>First paragraph, short.</p><p>Second paragraph, a little longer than the first.</p>
+		<pre><code class="language-sh">echo one
+
+echo two
+
+echo three
+
+echo four</code></pre><p>Last paragraph, which is long enough to push the whole page well past the budget of this test case.</p>`
+	tests := []struct {
+		name     string
+		maxChars int
+		format   render.Format
+		want     string
+	}{
+		{"no cap", 0, render.FormatText, "Title\n\nFirst paragraph, short.\n\nSecond paragraph, a little longer than the first.\n\necho one\n\necho two\n\necho three\n\necho four\n\nLast paragraph, which is long enough to push the whole page well past the budget of this test case."},
+		{"cap above the length", 1000, render.FormatText, "Title\n\nFirst paragraph, short.\n\nSecond paragraph, a little longer than the first.\n\necho one\n\necho two\n\necho three\n\necho four\n\nLast paragraph, which is long enough to push the whole page well past the budget of this test case."},
+		{"text cut after a paragraph", 90, render.FormatText, "Title\n\nFirst paragraph, short.\n\n[… 195 more characters left out by maxChars]"},
+		{"markdown cut after a paragraph", 100, render.FormatMarkdown, "# Title\n\nFirst paragraph, short.\n\n[… 205 more characters left out by maxChars]"},
+		// The budget ends inside the code block, after its blank line:
+		// the cut goes before the fence instead.
+		{"markdown never cut inside fenced code", 166, render.FormatMarkdown, "# Title\n\nFirst paragraph, short.\n\nSecond paragraph, a little longer than the first.\n\n[… 154 more characters left out by maxChars]"},
+		{"budget below the marker", 10, render.FormatText, "[… 225 more characters left out by maxChars]"},
+	}
+	x := extract.New()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := x.Extract(&render.Page{HTML: page}, &render.Request{Formats: []render.Format{tt.format}, MaxChars: tt.maxChars})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := got.Text + got.Markdown
+			if diff := cmp.Diff(tt.want, out); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if n := len([]rune(out)); tt.maxChars > 50 && n > tt.maxChars {
+				t.Errorf("%d characters, over the cap of %d", n, tt.maxChars)
+			}
+		})
+	}
+}

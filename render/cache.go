@@ -1,0 +1,209 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Cache states, as Meta.Cache (and the HTTP X-Cache header) report them.
+const (
+	// CacheHit is a result answered from the cache, with no render.
+	CacheHit = "hit"
+	// CacheMiss is a result rendered for this request and offered to the cache.
+	CacheMiss = "miss"
+	// CacheShared is a result of an identical render already in flight,
+	// which this request joined instead of rendering again.
+	CacheShared = "shared"
+	// CacheBypass is a result rendered because the request asked for no
+	// caching (cacheTTL 0); it was neither looked up nor stored.
+	CacheBypass = "bypass"
+)
+
+// Bounds of Request.CacheTTL, in Cloudflare's terms: a result is reused for
+// 5 seconds unless the request says otherwise, and for a day at most.
+const (
+	DefaultCacheTTL = 5 * time.Second
+	MaxCacheTTL     = 24 * time.Hour
+)
+
+// Cache keeps successful results for a while, so that a repeated request is
+// answered from memory. Service uses it when Options.Cache is set.
+//
+// A Cache may drop a Set (ristretto does under contention, and admits
+// entries asynchronously); Service never relies on one landing. Results
+// handed to Set and returned by Get are shared and must not be modified.
+type Cache interface {
+	// Key names the output req asks for: two requests have the same key
+	// exactly when they would render the same result. Every option that
+	// changes the output is part of it; CacheTTL is not.
+	Key(req *Request) string
+	// Get returns the result stored under key if it was stored at most
+	// maxAge ago.
+	Get(key string, maxAge time.Duration) (*Result, bool)
+	// Set offers res for key, to be kept for at most ttl.
+	Set(key string, res *Result, ttl time.Duration)
+}
+
+// Observer is told about every call to Service.Render as it returns, for
+// metrics. It is called synchronously and must be quick.
+type Observer interface {
+	ObserveRender(Observation)
+}
+
+// Observation is one finished call to Service.Render.
+type Observation struct {
+	// Request is the request as Render saw it: validated and normalised,
+	// unless Err says it was invalid.
+	Request *Request
+	// Result is nil when Err is set.
+	Result *Result
+	Err    error
+	// Cache is the cache state (CacheHit …), or "" when the Service has no
+	// cache or the request failed before the cache was consulted.
+	Cache    string
+	Duration time.Duration
+}
+
+// cacheTTL is how long a result of r may be reused: CacheTTL seconds, or
+// DefaultCacheTTL when unset. Zero means not at all.
+func (r *Request) cacheTTL() time.Duration {
+	if r.CacheTTL == nil {
+		return DefaultCacheTTL
+	}
+	return time.Duration(*r.CacheTTL) * time.Second
+}
+
+// cacheable reports whether a successful render may be stored. A page that
+// answered with a client or server error (404, 429, 503 …) is often
+// transient, and reusing it for up to a day would be worse than rendering
+// again.
+func cacheable(res *Result) bool {
+	return res.Meta.Status == 0 || res.Meta.Status < 400
+}
+
+// flight is one render in progress that identical requests wait for.
+type flight struct {
+	done chan struct{} // closed when res and err are set
+	res  *Result
+	err  error
+
+	waiters int                // guarded by flightGroup.mu
+	cancel  context.CancelFunc // ends the render once no one waits
+}
+
+// flightGroup holds the renders in flight by cache key. Its zero value is
+// ready to use.
+type flightGroup struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+// renderCached answers req from the cache, from an identical render in
+// flight, or by rendering it (and offering the result to the cache). It
+// reports which of these it did.
+func (s *Service) renderCached(ctx context.Context, req *Request, start time.Time) (*Result, string, error) {
+	cache := s.opts.Cache
+	if cache == nil {
+		res, err := s.renderOnce(ctx, req)
+		return res, "", err
+	}
+	ttl := req.cacheTTL()
+	if ttl == 0 {
+		res, err := s.renderOnce(ctx, req)
+		if err != nil {
+			return nil, CacheBypass, err
+		}
+		res.Meta.Cache = CacheBypass
+		return res, CacheBypass, nil
+	}
+	select {
+	case <-s.closed:
+		return nil, "", ErrClosed
+	default:
+	}
+	key := cache.Key(req)
+	if res, ok := cache.Get(key, ttl); ok {
+		return reused(res, CacheHit, start), CacheHit, nil
+	}
+
+	// Wait under the request's own deadline, so that a caller waiting on
+	// someone else's render times out as its own would.
+	ctx, cancel := context.WithTimeoutCause(ctx, req.Deadline(s.opts.DefaultTimeout, s.opts.MaxTimeout), ErrTimeout)
+	defer cancel()
+
+	g := &s.flights
+	g.mu.Lock()
+	f, joined := g.m[key]
+	if !joined {
+		// The render belongs to every caller waiting for it, not to the one
+		// that started it: it keeps the first caller's values but not its
+		// cancellation, and ends early only when all of them have gone.
+		fctx, fcancel := context.WithCancel(context.WithoutCancel(ctx))
+		f = &flight{done: make(chan struct{}), cancel: fcancel}
+		if g.m == nil {
+			g.m = make(map[string]*flight)
+		}
+		g.m[key] = f
+		own := *req // the caller may return, and reuse req, before the render ends
+		go s.fly(fctx, key, f, &own, ttl)
+	}
+	f.waiters++
+	g.mu.Unlock()
+
+	state := CacheMiss
+	if joined {
+		state = CacheShared
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		g.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 {
+			f.cancel()
+		}
+		g.mu.Unlock()
+		// As the Fetchers do, a caller that stops waiting for any reason
+		// gets ErrTimeout: its deadline or its own cancellation ended it.
+		if cause := context.Cause(ctx); errors.Is(cause, ErrTimeout) {
+			return nil, state, fmt.Errorf("waiting for a render in flight: %w", cause)
+		}
+		return nil, state, fmt.Errorf("%w: waiting for a render in flight: %v", ErrTimeout, ctx.Err())
+	}
+	if f.err != nil {
+		return nil, state, f.err
+	}
+	if joined {
+		return reused(f.res, CacheShared, start), state, nil
+	}
+	res := *f.res
+	res.Meta.Cache = CacheMiss
+	return &res, state, nil
+}
+
+// fly renders req for everyone waiting on f and offers a success to the cache.
+func (s *Service) fly(ctx context.Context, key string, f *flight, req *Request, ttl time.Duration) {
+	defer f.cancel()
+	res, err := s.renderOnce(ctx, req)
+	if err == nil && cacheable(res) {
+		s.opts.Cache.Set(key, res, ttl)
+	}
+	g := &s.flights
+	g.mu.Lock()
+	delete(g.m, key)
+	g.mu.Unlock()
+	f.res, f.err = res, err
+	close(f.done)
+}
+
+// reused is a copy of a stored or shared result for one more caller. Its
+// timings are the caller's own: no browser time was spent on its behalf.
+func reused(stored *Result, state string, start time.Time) *Result {
+	res := *stored
+	res.Meta.Cache = state
+	res.Meta.Timings = Timings{Total: ms(time.Since(start))}
+	return &res
+}
