@@ -44,7 +44,9 @@ screenshots and PDFs from a warm pool of Chromium browsers.
 Usage:
   sous serve [flags]            run the HTTP API (POST /v1/render, GET /healthz)
   sous render [flags] URL       render one page and print it
+  sous mcp [flags]              serve the MCP tools over stdin/stdout (for agents)
   sous bench [flags]            measure pool throughput and print a table
+  sous eval extraction DIR      score main-content extraction on a corpus
   sous help                     show this text
 
 Run "sous COMMAND --help" for a command's flags.
@@ -60,8 +62,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stdout, stderr)
 	case "render":
 		return renderCommand(ctx, args[1:], stdout, stderr)
+	case "mcp":
+		return mcpCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return evalCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -175,7 +175,9 @@ func TestServeOverloadGives429(t *testing.T) {
 	site := fixtures.Start()
 	defer site.Close()
 	s := startServer(t, "--allow-private", "--queue", "0")
-	body := fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 4000}}`, site.URL+"/never.html")
+	// cacheTTL 0: identical requests that may use the cache share one render
+	// instead of taking a tab each.
+	body := fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 4000}, "cacheTTL": 0}`, site.URL+"/never.html")
 	done := make(chan struct{})
 	for range 2 { // fill both tabs
 		go func() {

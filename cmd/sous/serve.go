@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/sous-dev/sous/api"
@@ -21,21 +25,24 @@ type engineFlags struct {
 	concurrency  int
 	queue        int
 	allowPrivate bool
+	allowCIDRs   cidrList
+	deny         []netip.AddrPort // set by serve: its own listener
 	timeout      time.Duration
 	maxTimeout   time.Duration
 	tabReuse     int
+
+	// Set by serve, not by flags: the cache in front of the service (nil:
+	// none) and who is told about each render (nil: no one).
+	cache    render.Cache
+	observer render.Observer
 }
 
-func (e *engineFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	BoolVar(*bool, string, bool, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-}, concurrency int) {
+func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
 	fs.StringVar(&e.chrome, "chrome", "", "Chromium executable (default: $SOUS_CHROME, else chromium, chromium-browser or google-chrome on PATH)")
 	fs.IntVar(&e.concurrency, "concurrency", concurrency, "renders in flight at once, one browser tab each")
 	fs.IntVar(&e.queue, "queue", -1, "renders that may wait for a tab before callers get 429; 0: none (default 4 × concurrency)")
 	fs.BoolVar(&e.allowPrivate, "allow-private", false, "let pages load from loopback and private network addresses (for local testing)")
+	fs.Var(&e.allowCIDRs, "allow-cidr", "let pages reach this private range, e.g. 10.1.0.0/16 (repeatable)")
 	fs.DurationVar(&e.timeout, "timeout", 30*time.Second, "deadline of a request that sets none (gotoOptions.timeout)")
 	fs.DurationVar(&e.maxTimeout, "max-timeout", 60*time.Second, "longest deadline a request may ask for")
 	fs.IntVar(&e.tabReuse, "tab-reuse", 50, "renders a tab serves, wiped between each, before its browser context is replaced (1: a fresh context per render)")
@@ -51,6 +58,8 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		Tabs:         e.concurrency,
 		TabReuse:     e.tabReuse,
 		AllowPrivate: e.allowPrivate,
+		AllowCIDRs:   e.allowCIDRs,
+		DenyAddrs:    e.deny,
 		Logger:       logger,
 	})
 	if err != nil {
@@ -70,6 +79,8 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		Queue:          queue,
 		DefaultTimeout: e.timeout,
 		MaxTimeout:     e.maxTimeout,
+		Cache:          e.cache,
+		Observer:       e.observer,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -82,8 +93,15 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "serve [flags]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	var tokens tokenList
+	fs.Var(&tokens, "token", "require Authorization: Bearer TOKEN on every route but /healthz (repeatable)")
+	tokenFile := fs.String("token-file", "", "read more tokens from this file, one per line")
 	var eng engineFlags
 	eng.register(fs, render.DefaultConcurrency())
+	var opsFlags opsFlags
+	opsFlags.register(fs)
+	var mcpOpts mcpFlags
+	mcpOpts.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,25 +109,44 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if *tokenFile != "" {
+		if err := tokens.readFile(*tokenFile); err != nil {
+			return err
+		}
+	}
+	logger, err := opsFlags.logger(stderr)
+	if err != nil {
+		return err
+	}
+	ops, err := newOperations(&opsFlags)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	ops.wire(&eng)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
+	eng.deny = append(eng.deny, ln.Addr().(*net.TCPAddr).AddrPort()) // pages may not call this API
 	svc, pool, err := eng.start(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	defer svc.Close()
+	ops.attach(svc, pool)
 
-	srv := api.New(svc, api.Options{Logger: logger, RetryAfter: svc.RetryAfter})
+	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens}))
+	if err := mcpOpts.mount(srv.App(), svc, logger); err != nil {
+		return err
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	concurrency, queue := svc.Limits()
-	logger.Info("serving", "addr", "http://"+ln.Addr().String(), "concurrency", concurrency, "queue", queue, "allowPrivate", eng.allowPrivate)
+	logger.Info("serving", "addr", "http://"+ln.Addr().String(), "concurrency", concurrency, "queue", queue, "allowPrivate", eng.allowPrivate, "tokens", len(tokens))
 
 	select {
 	case err := <-served:
@@ -122,6 +159,59 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	svc.Close()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	return nil
+}
+
+// cidrList is a repeatable flag of network prefixes.
+type cidrList []netip.Prefix
+
+func (c *cidrList) String() string {
+	parts := make([]string, len(*c))
+	for i, p := range *c {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (c *cidrList) Set(s string) error {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not a CIDR range such as 10.1.0.0/16", s)
+	}
+	*c = append(*c, p.Masked())
+	return nil
+}
+
+// tokenList is the repeatable --token flag.
+type tokenList []string
+
+func (t *tokenList) String() string { return fmt.Sprintf("%d tokens", len(*t)) }
+
+func (t *tokenList) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if len(s) < 16 {
+		return fmt.Errorf("a token must have at least 16 characters, so that it cannot be guessed")
+	}
+	*t = append(*t, s)
+	return nil
+}
+
+// readFile adds the tokens of a file, one per line; blank lines and lines
+// starting with # are skipped.
+func (t *tokenList) readFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--token-file: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := t.Set(line); err != nil {
+			return fmt.Errorf("--token-file %s: %w", path, err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/adaptor"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sous-dev/sous/mcpbridge"
+)
+
+// mcpCommand is `sous mcp`: the MCP tools over standard input and output,
+// for agents that start their tools as subprocesses. Standard output carries
+// the protocol and nothing else; logs go to standard error.
+func mcpCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("mcp", "mcp [flags]\n\n"+
+		"Serves Sous's MCP tools (render, screenshot, pdf, links) over standard input and\n"+
+		"output, for agents that launch tools as subprocesses. Logs go to standard error.\n"+
+		"In an MCP client's configuration: {\"command\": \"sous\", \"args\": [\"mcp\"]}", stderr)
+	var eng engineFlags
+	eng.register(fs, 2)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("mcp takes no arguments, got %q", fs.Args())
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	svc, pool, err := eng.start(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	defer svc.Close()
+	srv, err := mcpbridge.NewServer(svc, &mcpbridge.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	in, ok := stdin.(io.ReadCloser)
+	if !ok {
+		in = io.NopCloser(stdin)
+	}
+	logger.Info("serving MCP on standard input and output", "allowPrivate", eng.allowPrivate)
+	err = srv.Run(ctx, &mcp.IOTransport{Reader: in, Writer: nopWriteCloser{stdout}})
+	if ctx.Err() != nil || errors.Is(err, io.EOF) {
+		return nil // a signal, or the client closed our input: both are the normal end
+	}
+	return err
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// mcpFlags are serve's flags for its /mcp endpoint.
+type mcpFlags struct {
+	allowedOrigins []string
+}
+
+func (f *mcpFlags) register(fs *flag.FlagSet) {
+	fs.Func("mcp-allow-origin", "an origin (https://app.example.com) whose web pages may call /mcp from a browser; repeat or separate with commas (default: only /mcp's own origin; agents send no Origin and are not affected)", func(s string) error {
+		for o := range strings.SplitSeq(s, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				f.allowedOrigins = append(f.allowedOrigins, o)
+			}
+		}
+		return nil
+	})
+}
+
+// mount serves the MCP tools over streamable HTTP at /mcp on app.
+func (f *mcpFlags) mount(app *fiber.App, r mcpbridge.Renderer, logger *slog.Logger) error {
+	srv, err := mcpbridge.NewServer(r, &mcpbridge.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	h, err := mcpbridge.NewHandler(srv, &mcpbridge.HandlerOptions{AllowedOrigins: f.allowedOrigins, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("--mcp-allow-origin: %w", err)
+	}
+	// No auth here: --token is api's middleware, registered before any route.
+
+	// fiber v3's adaptor streams: the SDK's first Flush switches it from
+	// buffering the response to writing it as it comes (SSE).
+	serve := adaptor.HTTPHandler(h)
+	app.All("/mcp", func(c fiber.Ctx) error {
+		// The request context the adaptor makes is fasthttp's, which answers
+		// Value from its user values; give it the connection's address, as
+		// net/http does, for the handler's DNS-rebinding check on loopback.
+		c.RequestCtx().SetUserValue(http.LocalAddrContextKey, c.RequestCtx().LocalAddr())
+		return serve(c)
+	})
+	return nil
+}

@@ -1,0 +1,192 @@
+package mcpbridge
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sous-dev/sous/render"
+)
+
+// The tools' arguments. Field order is the order clients show them in; the
+// jsonschema tags are the descriptions a model reads, and each tool's
+// function below adds defaults, enums and bounds to the inferred schema.
+
+// source is the page every tool renders.
+type source struct {
+	URL  string `json:"url,omitempty" jsonschema:"The page to load: an absolute http:// or https:// URL. Give url or html, not both."`
+	HTML string `json:"html,omitempty" jsonschema:"An HTML document to render instead of loading a URL; its images, styles and scripts still load. Give url or html, not both."`
+}
+
+// load says when a page counts as loaded.
+type load struct {
+	WaitUntil string `json:"waitUntil,omitempty" jsonschema:"When the page counts as loaded: load (every resource has loaded), domcontentloaded (sooner; for pages that never finish loading), networkidle0 or networkidle2 (no more than 0 or 2 connections for 500 ms; for pages that fetch their content after loading)."`
+}
+
+type renderInput struct {
+	source
+	Format   string `json:"format,omitempty" jsonschema:"What to return: markdown (the page as markdown), text (plain text), html (cleaned HTML: no scripts, styles or comments), links (the page's links) or metadata (title, description, language, canonical URL, OpenGraph, Twitter and JSON-LD, as JSON)."`
+	// OnlyMainContent is a pointer so that an absent argument means the
+	// default, true: an agent almost always wants the article, not the menus.
+	OnlyMainContent *bool `json:"onlyMainContent,omitempty" jsonschema:"Return only the main content (the article, without menus, banners, sidebars and footers) for markdown, text and html. Set false for the whole page."`
+	MaxChars int    `json:"maxChars,omitempty" jsonschema:"The most characters to return in this call. Longer output is cut into pages of this size."`
+	Page     int    `json:"page,omitempty" jsonschema:"Which page of a long output to return, counting from 1. A cut output ends with a note naming the next page."`
+	load
+}
+
+type linksInput struct {
+	source
+	MaxChars int `json:"maxChars,omitempty" jsonschema:"The most characters to return in this call. A longer list is cut into pages of this size."`
+	Page     int `json:"page,omitempty" jsonschema:"Which page of a long list to return, counting from 1. A cut list ends with a note naming the next page."`
+	load
+}
+
+type screenshotInput struct {
+	source
+	FullPage bool   `json:"fullPage,omitempty" jsonschema:"Capture the whole scrollable page instead of the viewport. Long pages make tall images that get scaled down."`
+	Selector string `json:"selector,omitempty" jsonschema:"A CSS selector: capture only the first element it matches (for example #main or table.prices)."`
+	Width    int    `json:"width,omitempty" jsonschema:"Viewport width in CSS pixels."`
+	Height   int    `json:"height,omitempty" jsonschema:"Viewport height in CSS pixels."`
+	load
+}
+
+type pdfInput struct {
+	source
+	load
+}
+
+// request is the render request for s, asking for one format.
+func (s source) request(l load, f render.Format) *render.Request {
+	req := &render.Request{URL: s.URL, HTML: s.HTML, Formats: []render.Format{f}}
+	// load is the service's default; leaving it unset keeps equal requests
+	// from the API and from MCP equal (and so one cache entry).
+	if l.WaitUntil != "" && l.WaitUntil != render.WaitLoad {
+		req.GotoOptions = &render.GotoOptions{WaitUntil: render.WaitUntil{l.WaitUntil}}
+	}
+	return req
+}
+
+// Bounds of the arguments.
+const (
+	minMaxChars = 100
+	maxMaxChars = 200_000
+	minViewport = 100
+	maxViewport = 1920 // wider or taller is more pixels than a model can use
+)
+
+var (
+	readOnly = &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(true)}
+
+	textFormats = []any{string(render.FormatMarkdown), string(render.FormatText), string(render.FormatHTML), string(render.FormatLinks), string(render.FormatMetadata)}
+	waitEvents  = []any{render.WaitLoad, render.WaitDOMContentLoaded, render.WaitNetworkIdle0, render.WaitNetworkIdle2}
+)
+
+func renderTool(maxChars int) *mcp.Tool {
+	s := schemaFor[renderInput]()
+	property(s, "format", textFormats, string(render.FormatMarkdown))
+	property(s, "onlyMainContent", nil, true)
+	paging(s, maxChars)
+	waiting(s)
+	return &mcp.Tool{
+		Name: "render",
+		Description: "Load a web page in a real browser (JavaScript runs) and return its content: markdown by default, " +
+			"or plain text, cleaned HTML, its links, or its metadata. Give url, or html to render a document you already have. " +
+			"Long output comes in pages of maxChars characters: a cut result ends with a note, and calling again with the same " +
+			"arguments and the next page number returns the rest (the page is loaded again, so a changing page may differ). " +
+			"Use this to read a page; use screenshot to see it.",
+		InputSchema: s,
+		Annotations: titled(readOnly, "Render a web page"),
+	}
+}
+
+func linksTool(maxChars int) *mcp.Tool {
+	s := schemaFor[linksInput]()
+	paging(s, maxChars)
+	waiting(s)
+	return &mcp.Tool{
+		Name: "links",
+		Description: "List the links of a web page after its JavaScript ran: absolute URLs with their link text, one per line, " +
+			"in page order. Use it to find the pages to visit next.",
+		InputSchema: s,
+		Annotations: titled(readOnly, "List a page's links"),
+	}
+}
+
+func screenshotTool() *mcp.Tool {
+	s := schemaFor[screenshotInput]()
+	property(s, "fullPage", nil, false)
+	bounded(s, "width", minViewport, maxViewport, 1280)
+	bounded(s, "height", minViewport, maxViewport, 800)
+	waiting(s)
+	return &mcp.Tool{
+		Name: "screenshot",
+		Description: "Take a screenshot of a web page in a real browser and return it as an image (JPEG). " +
+			"By default it shows the top of the page in a 1280×800 viewport; fullPage captures the whole page, " +
+			"selector one element. Large images are scaled down. Use it to check layout or to see what text " +
+			"does not carry (charts, pictures); use render to read a page.",
+		InputSchema: s,
+		Annotations: titled(readOnly, "Screenshot a web page"),
+	}
+}
+
+func pdfTool() *mcp.Tool {
+	s := schemaFor[pdfInput]()
+	waiting(s)
+	return &mcp.Tool{
+		Name: "pdf",
+		Description: "Print a web page to PDF in a real browser (Letter paper, the page's print styles) and return the PDF " +
+			"as an embedded resource (application/pdf). Use it when a document to keep or share is wanted; to read " +
+			"a page, render is cheaper.",
+		InputSchema: s,
+		Annotations: titled(readOnly, "Print a web page to PDF"),
+	}
+}
+
+// schemaFor infers the input schema of T. The types are fixed at compile
+// time, so a failure is a programming error.
+func schemaFor[T any]() *jsonschema.Schema {
+	s, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(fmt.Sprintf("mcpbridge: input schema: %v", err))
+	}
+	return s
+}
+
+// property sets the enum and default of s's property name.
+func property(s *jsonschema.Schema, name string, enum []any, def any) {
+	p := s.Properties[name]
+	if p == nil {
+		panic("mcpbridge: no property " + name)
+	}
+	p.Enum = enum
+	raw, err := json.Marshal(def)
+	if err != nil {
+		panic(err)
+	}
+	p.Default = raw
+}
+
+// bounded sets the range and default of an integer property.
+func bounded(s *jsonschema.Schema, name string, lo, hi, def int) {
+	property(s, name, nil, def)
+	s.Properties[name].Minimum = ptr(float64(lo))
+	s.Properties[name].Maximum = ptr(float64(hi))
+}
+
+func paging(s *jsonschema.Schema, maxChars int) {
+	bounded(s, "maxChars", minMaxChars, maxMaxChars, maxChars)
+	property(s, "page", nil, 1)
+	s.Properties["page"].Minimum = ptr(1.0)
+}
+
+func waiting(s *jsonschema.Schema) { property(s, "waitUntil", waitEvents, render.WaitLoad) }
+
+func titled(a *mcp.ToolAnnotations, title string) *mcp.ToolAnnotations {
+	c := *a
+	c.Title = title
+	return &c
+}
+
+func ptr[T any](v T) *T { return &v }
