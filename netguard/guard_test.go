@@ -53,9 +53,9 @@ func TestRule(t *testing.T) {
 		{"fe80::1", "link-local"},
 		{"fec0::1", "site-local"},
 		{"ff02::1", "multicast"},
-		{"::ffff:127.0.0.1", "loopback"},          // IPv4-mapped
-		{"::ffff:169.254.169.254", "link-local"},  // IPv4-mapped metadata
-		{"::ffff:8.8.8.8", ""},                    // IPv4-mapped public
+		{"::ffff:127.0.0.1", "loopback"},         // IPv4-mapped
+		{"::ffff:169.254.169.254", "link-local"}, // IPv4-mapped metadata
+		{"::ffff:8.8.8.8", ""},                   // IPv4-mapped public
 		{"::127.0.0.1", "loopback (IPv4-compatible)"},
 		{"::10.0.0.1", "private (IPv4-compatible)"},
 		{"64:ff9b::7f00:1", "loopback (NAT64)"},
