@@ -126,7 +126,10 @@ func TestCacheOverHTTP(t *testing.T) {
 		{"bypass by body", "", fmt.Sprintf(`{"url": %q, "formats": ["markdown", "links"], "cacheTTL": 0}`, site.URL+"/article.html"), render.CacheBypass, 3},
 		{"still cached", "", article, render.CacheHit, 3},
 		{"another viewport", "", fmt.Sprintf(`{"url": %q, "formats": ["markdown", "links"], "viewport": {"width": 500, "height": 400}}`, site.URL+"/article.html"), render.CacheMiss, 4},
-		{"another format", "", fmt.Sprintf(`{"url": %q, "formats": ["text"]}`, site.URL+"/article.html"), render.CacheMiss, 5},
+		// Render once, derive many: text of the page rendered at "first"
+		// comes from the stored page, with no new fetch.
+		{"another text format", "", fmt.Sprintf(`{"url": %q, "formats": ["text", "markdown", "links"], "onlyMainContent": false}`, site.URL+"/article.html"), render.CacheHit, 4},
+		{"a screenshot needs the browser", "", fmt.Sprintf(`{"url": %q, "formats": ["text", "screenshot"]}`, site.URL+"/article.html"), render.CacheMiss, 5},
 	}
 	var first reply
 	for _, st := range steps {
@@ -150,6 +153,9 @@ func TestCacheOverHTTP(t *testing.T) {
 		}
 		if st.wantState == render.CacheHit && r.env.Result.Markdown != first.env.Result.Markdown {
 			t.Errorf("%s: the hit's markdown differs from the first render's", st.name)
+		}
+		if st.name == "another text format" && !strings.Contains(r.env.Result.Text, "ourdough") {
+			t.Errorf("%s: text derived from the stored page:\n%s", st.name, r.env.Result.Text)
 		}
 	}
 	if !strings.Contains(first.env.Result.Markdown, "ourdough") {

@@ -49,12 +49,16 @@ type Cache struct {
 
 var _ render.Cache = (*Cache)(nil)
 
-// entry is a stored result and when it was stored, so that a request with a
-// shorter cacheTTL than the one that filled the entry can refuse it.
+// entry is a stored result or rendered page and when it was stored, so that
+// a request with a shorter cacheTTL than the one that filled the entry can
+// refuse it.
 type entry struct {
 	res    *render.Result
+	page   *render.Page
 	stored time.Time
 }
+
+var _ render.PageCache = (*Cache)(nil)
 
 // typicalEntry is the size of a usual result (markdown, links and metadata
 // of an article), used to size ristretto's admission counters.
@@ -115,6 +119,41 @@ func Key(req *render.Request) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// PageKey names the browser render behind req: Key of req without the
+// fields that only choose what is extracted from the rendered document
+// (formats, main content, tag filters, size budget, capture options).
+func (c *Cache) PageKey(req *render.Request) string {
+	k := *req
+	k.Formats = nil
+	k.OnlyMainContent = false
+	k.IncludeTags, k.ExcludeTags = nil, nil
+	k.MaxChars = 0
+	k.ScreenshotOptions, k.PDFOptions, k.Selector = nil, nil, ""
+	return "page:" + Key(&k)
+}
+
+// GetPage returns the page stored under key, if it was stored at most
+// maxAge ago.
+func (c *Cache) GetPage(key string, maxAge time.Duration) (*render.Page, bool) {
+	e, ok := c.store.Get(key)
+	if !ok || e.page == nil || time.Since(e.stored) > maxAge {
+		return nil, false
+	}
+	return e.page, true
+}
+
+// SetPage offers a rendered page for key for ttl. Screenshots and PDFs are
+// left out: they belong to the request that asked for them.
+func (c *Cache) SetPage(key string, page *render.Page, ttl time.Duration) {
+	if ttl <= 0 || page == nil {
+		return
+	}
+	p := *page
+	p.Screenshot, p.PDF = nil, nil
+	cost := int64(len(p.HTML)+len(p.URL)+len(p.Title)) + 256
+	c.store.SetWithTTL(key, entry{page: &p, stored: time.Now()}, cost, ttl)
+}
+
 // canonicalURL lower-cases the scheme and host, drops a default port and
 // writes an empty path as "/". It keeps the query as given, since servers
 // may care about its order, and the fragment, which a script may route on.
@@ -144,7 +183,7 @@ func canonicalURL(raw string) string {
 // Get returns the result stored under key, if it was stored at most maxAge ago.
 func (c *Cache) Get(key string, maxAge time.Duration) (*render.Result, bool) {
 	e, ok := c.store.Get(key)
-	if !ok || time.Since(e.stored) > maxAge {
+	if !ok || e.res == nil || time.Since(e.stored) > maxAge {
 		return nil, false
 	}
 	return e.res, true

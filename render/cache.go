@@ -47,6 +47,62 @@ type Cache interface {
 	Set(key string, res *Result, ttl time.Duration)
 }
 
+// PageCache is implemented by a Cache that also keeps rendered pages, so
+// that a request for other text formats of a page rendered moments ago is
+// answered by extraction alone, with no browser ("render once, derive
+// many"). The same TTL rules apply.
+type PageCache interface {
+	// PageKey names the browser render req needs: every option that
+	// changes the rendered document, and none that only chooses what is
+	// extracted from it.
+	PageKey(req *Request) string
+	GetPage(key string, maxAge time.Duration) (*Page, bool)
+	SetPage(key string, page *Page, ttl time.Duration)
+}
+
+// derivable reports whether req needs nothing from the browser beyond the
+// rendered document: no screenshot, PDF or other capture.
+func derivable(req *Request) bool {
+	for _, f := range req.Formats {
+		switch f {
+		case FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks, FormatMetadata:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// fromPage answers req by extracting from a stored page.
+func (s *Service) fromPage(req *Request, start time.Time) (*Result, bool) {
+	pc, ok := s.opts.Cache.(PageCache)
+	if !ok || !derivable(req) {
+		return nil, false
+	}
+	page, ok := pc.GetPage(pc.PageKey(req), req.cacheTTL())
+	if !ok {
+		return nil, false
+	}
+	res, err := s.opts.Extractor.Extract(page, req)
+	if err != nil {
+		return nil, false // let a render report it
+	}
+	res.Meta = Meta{Status: page.Status, URL: page.URL, Title: page.Title, Engine: page.Engine, Cache: CacheHit,
+		Timings: Timings{Extract: ms(time.Since(start)), Total: ms(time.Since(start))}}
+	return res, true
+}
+
+// keepPage offers a freshly rendered page to a PageCache.
+func (s *Service) keepPage(req *Request, page *Page) {
+	pc, ok := s.opts.Cache.(PageCache)
+	if !ok || (page.Status != 0 && page.Status >= 400) {
+		return
+	}
+	if ttl := req.cacheTTL(); ttl > 0 {
+		pc.SetPage(pc.PageKey(req), page, ttl)
+	}
+}
+
 // Observer is told about every call to Service.Render as it returns, for
 // metrics. It is called synchronously and must be quick.
 type Observer interface {
@@ -127,6 +183,9 @@ func (s *Service) renderCached(ctx context.Context, req *Request, start time.Tim
 	key := cache.Key(req)
 	if res, ok := cache.Get(key, ttl); ok {
 		return reused(res, CacheHit, start), CacheHit, nil
+	}
+	if res, ok := s.fromPage(req, start); ok {
+		return res, CacheHit, nil
 	}
 
 	// Wait under the request's own deadline, so that a caller waiting on

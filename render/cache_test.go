@@ -120,10 +120,19 @@ func TestCacheStates(t *testing.T) {
 		{"options in the key", []step{
 			{render.Request{URL: page}, render.CacheMiss, "<p>render 1</p>"},
 			{render.Request{URL: page, Viewport: &render.Viewport{Width: 400, Height: 300}}, render.CacheMiss, "<p>render 2</p>"},
-			{render.Request{URL: page, Formats: []render.Format{render.FormatText}}, render.CacheMiss, "<p>render 3</p>"},
-			{render.Request{URL: page, UserAgent: "bot"}, render.CacheMiss, "<p>render 4</p>"},
+			{render.Request{URL: page, UserAgent: "bot"}, render.CacheMiss, "<p>render 3</p>"},
 			{render.Request{URL: page, Viewport: &render.Viewport{Width: 400, Height: 300}}, render.CacheHit, "<p>render 2</p>"},
-		}, 4},
+		}, 3},
+		// Render once, derive many: other text formats of a page rendered
+		// moments ago come from the stored page, with no new render; a
+		// screenshot needs the browser again.
+		{"derived formats", []step{
+			{render.Request{URL: page}, render.CacheMiss, "<p>render 1</p>"},
+			{render.Request{URL: page, Formats: []render.Format{render.FormatText, render.FormatLinks}}, render.CacheHit, "<p>render 1</p>"},
+			{render.Request{URL: page, Formats: []render.Format{render.FormatHTML}, OnlyMainContent: true}, render.CacheHit, "<p>render 1</p>"},
+			{render.Request{URL: page, Formats: []render.Format{render.FormatText, render.FormatScreenshot}}, render.CacheMiss, "<p>render 2</p>"},
+			{render.Request{URL: page, Formats: []render.Format{render.FormatText}, CacheTTL: new(0)}, render.CacheBypass, "<p>render 3</p>"},
+		}, 3},
 		{"html input", []step{
 			{render.Request{HTML: "<p>a</p>"}, render.CacheMiss, "<p>render 1</p>"},
 			{render.Request{HTML: "<p>a</p>"}, render.CacheHit, "<p>render 1</p>"},

@@ -160,6 +160,7 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error)
 		return nil, deadlineError(ctx, err)
 	}
 	fetched := time.Since(start)
+	s.keepPage(req, page)
 
 	res, err := s.opts.Extractor.Extract(page, req)
 	if err != nil {
