@@ -122,6 +122,7 @@ func New(r Renderer, opts Options) *Server {
 		s.app.Get("/pressure", func(c fiber.Ctx) error { return c.JSON(fiber.Map{"pressure": opts.Pressure()}) })
 	}
 	s.app.Post("/v1/render", s.render)
+	s.registerCloudflare()
 	return s
 }
 

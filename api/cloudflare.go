@@ -1,0 +1,233 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/sous-dev/sous/render"
+)
+
+// Cloudflare Browser Rendering's REST routes, so that a client written for
+// Cloudflare works against Sous by changing its base URL:
+//
+//	POST /client/v4/accounts/{account}/browser-rendering/{action}
+//	POST /browser-rendering/{action}
+//
+// Request bodies are Cloudflare's (render.Request uses its names); fields
+// Sous does not know are accepted and listed under meta.ignored rather than
+// refused, since they are valid for Cloudflare. Replies use Cloudflare's
+// envelope {success, result, errors, messages}, or raw bytes for screenshot
+// and pdf, and its numeric error codes: the HTTP status of the failure.
+
+// cloudflareAction says what one route renders and how it replies.
+type cloudflareAction struct {
+	formats []render.Format
+	reply   func(c fiber.Ctx, req *render.Request, res *render.Result) error
+}
+
+var cloudflareActions = map[string]cloudflareAction{
+	"content": {
+		formats: []render.Format{render.FormatRawHTML},
+		reply:   func(c fiber.Ctx, _ *render.Request, res *render.Result) error { return cfResult(c, res, res.RawHTML) },
+	},
+	"markdown": {
+		formats: []render.Format{render.FormatMarkdown},
+		reply:   func(c fiber.Ctx, _ *render.Request, res *render.Result) error { return cfResult(c, res, res.Markdown) },
+	},
+	"links": {
+		formats: []render.Format{render.FormatLinks},
+		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
+			urls := make([]string, len(res.Links))
+			for i, l := range res.Links {
+				urls[i] = l.URL
+			}
+			return cfResult(c, res, urls)
+		},
+	},
+	"snapshot": {
+		formats: []render.Format{render.FormatRawHTML, render.FormatScreenshot},
+		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
+			return cfResult(c, res, map[string]string{
+				"content":    res.RawHTML,
+				"screenshot": base64.StdEncoding.EncodeToString(res.Screenshot),
+			})
+		},
+	},
+	"screenshot": {
+		formats: []render.Format{render.FormatScreenshot},
+		reply: func(c fiber.Ctx, req *render.Request, res *render.Result) error {
+			typ := "png"
+			if o := req.ScreenshotOptions; o != nil && o.Type != "" {
+				typ = o.Type
+			}
+			c.Set(fiber.HeaderContentType, "image/"+typ)
+			return c.Send(res.Screenshot)
+		},
+	},
+	"pdf": {
+		formats: []render.Format{render.FormatPDF},
+		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
+			c.Set(fiber.HeaderContentType, "application/pdf")
+			return c.Send(res.PDF)
+		},
+	},
+}
+
+func (s *Server) registerCloudflare() {
+	for _, prefix := range []string{"/client/v4/accounts/:account/browser-rendering", "/browser-rendering"} {
+		s.app.Post(prefix+"/:action", s.cloudflare)
+	}
+}
+
+// cloudflareEnvelope is Cloudflare's v4 reply.
+type cloudflareEnvelope struct {
+	Success  bool              `json:"success"`
+	Result   any               `json:"result,omitempty"`
+	Errors   []cloudflareError `json:"errors"`
+	Messages []string          `json:"messages"`
+	Meta     *cloudflareMeta   `json:"meta,omitempty"`
+}
+
+type cloudflareError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// cloudflareMeta is Sous's addition to the envelope.
+type cloudflareMeta struct {
+	render.Meta
+	// Ignored lists request fields Cloudflare knows and Sous does not.
+	Ignored []string `json:"ignored,omitempty"`
+}
+
+func (s *Server) cloudflare(c fiber.Ctx) error {
+	name := c.Params("action")
+	action, ok := cloudflareActions[name]
+	if !ok {
+		return cfFail(c, fiber.StatusNotFound, fmt.Sprintf("no browser-rendering route %q; Sous serves %s", name, strings.Join(cloudflareRoutes(), ", ")))
+	}
+	req, ignored, err := decodeCloudflare(c.Body())
+	if err == nil {
+		if q := c.Query("cacheTTL"); q != "" {
+			ttl, convErr := strconv.Atoi(q)
+			if convErr != nil {
+				err = fmt.Errorf("%w: the cacheTTL query parameter must be a whole number of seconds, not %q", render.ErrInvalidRequest, q)
+			}
+			req.CacheTTL = &ttl
+		}
+	}
+	if err != nil {
+		return cfFail(c, fiber.StatusBadRequest, err.Error())
+	}
+	req.Formats = action.formats
+	start := time.Now()
+	res, err := s.renderer.Render(c.Context(), req)
+	s.logRender(c, req, res, err, time.Since(start))
+	if err != nil {
+		status := cloudflareStatus(err)
+		if status == fiber.StatusTooManyRequests || status == fiber.StatusServiceUnavailable {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(s.opts.RetryAfter().Round(time.Second)/time.Second))))
+		}
+		return cfFail(c, status, err.Error())
+	}
+	if res.Meta.Cache != "" {
+		c.Set("X-Cache", res.Meta.Cache)
+	}
+	c.Set("X-Browser-Ms-Used", strconv.FormatInt(browserMs(&res.Meta), 10))
+	c.Locals(ignoredKey{}, ignored)
+	return action.reply(c, req, res)
+}
+
+type ignoredKey struct{}
+
+func cfResult(c fiber.Ctx, res *render.Result, result any) error {
+	ignored, _ := c.Locals(ignoredKey{}).([]string)
+	return c.JSON(cloudflareEnvelope{Success: true, Result: result, Errors: []cloudflareError{}, Messages: []string{},
+		Meta: &cloudflareMeta{Meta: res.Meta, Ignored: ignored}})
+}
+
+func cfFail(c fiber.Ctx, status int, message string) error {
+	return c.Status(status).JSON(cloudflareEnvelope{Errors: []cloudflareError{{Code: status, Message: message}}, Messages: []string{}})
+}
+
+// cloudflareStatus is Cloudflare's status for a failure: 400 for a request
+// to fix, 422 for a page that could not be rendered, 429 when overloaded.
+func cloudflareStatus(err error) int {
+	switch render.Code(err) {
+	case "invalid_request":
+		return fiber.StatusBadRequest
+	case "timeout", "navigation_failed", "blocked":
+		return fiber.StatusUnprocessableEntity
+	case "overloaded":
+		return fiber.StatusTooManyRequests
+	case "browser_error", "unavailable":
+		return fiber.StatusServiceUnavailable
+	}
+	return fiber.StatusInternalServerError
+}
+
+func cloudflareRoutes() []string {
+	names := make([]string, 0, len(cloudflareActions))
+	for n := range cloudflareActions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// requestFields are the JSON names of render.Request's fields.
+var requestFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[render.Request]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	return m
+}()
+
+// decodeCloudflare decodes a Cloudflare request body. Fields render.Request
+// knows are decoded strictly (a wrong type is still a 400); the others are
+// returned by name, to be ignored.
+func decodeCloudflare(body []byte) (*render.Request, []string, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil, fmt.Errorf("%w: the request body is empty; send a JSON object such as {\"url\": \"https://example.com\"}", render.ErrInvalidRequest)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, nil, fmt.Errorf("%w: the body is not a JSON object: %v", render.ErrInvalidRequest, err)
+	}
+	var ignored []string
+	for name := range fields {
+		if !requestFields[name] || name == "formats" {
+			ignored = append(ignored, name)
+			delete(fields, name)
+		}
+	}
+	slices.Sort(ignored)
+	known, _ := json.Marshal(fields)
+	var req render.Request
+	dec := json.NewDecoder(bytes.NewReader(known))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			return nil, nil, fmt.Errorf("%w: field %q must be %s, not JSON %s", render.ErrInvalidRequest, typ.Field, typ.Type, typ.Value)
+		}
+		return nil, nil, fmt.Errorf("%w: %v", render.ErrInvalidRequest, err)
+	}
+	return &req, ignored, nil
+}

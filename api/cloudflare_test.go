@@ -1,0 +1,176 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func postJSON(t *testing.T, url, body string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// Each Cloudflare route answers in Cloudflare's shape, under both prefixes.
+func TestCloudflareRoutes(t *testing.T) {
+	page := fmt.Sprintf(`{"url": %q, "bestAttempt": true, "someFutureOption": 1}`, site.URL+"/article.html")
+	for _, prefix := range []string{"/client/v4/accounts/abc123/browser-rendering", "/browser-rendering"} {
+		t.Run(prefix, func(t *testing.T) {
+			var env struct {
+				Success  bool            `json:"success"`
+				Result   json.RawMessage `json:"result"`
+				Errors   []any           `json:"errors"`
+				Messages []any           `json:"messages"`
+				Meta     struct {
+					Ignored []string `json:"ignored"`
+				} `json:"meta"`
+			}
+			check := func(action string, want func(json.RawMessage) error) {
+				resp, body := postJSON(t, baseURL+prefix+"/"+action, page)
+				env.Result, env.Meta.Ignored = nil, nil
+				if err := json.Unmarshal(body, &env); err != nil || resp.StatusCode != 200 || !env.Success || env.Errors == nil || env.Messages == nil {
+					t.Fatalf("%s: status %d, body %.300s", action, resp.StatusCode, body)
+				}
+				if strings.Join(env.Meta.Ignored, ",") != "bestAttempt,someFutureOption" {
+					t.Errorf("%s: meta.ignored = %v", action, env.Meta.Ignored)
+				}
+				if err := want(env.Result); err != nil {
+					t.Errorf("%s: %v", action, err)
+				}
+			}
+			check("content", func(r json.RawMessage) error {
+				var s string
+				if json.Unmarshal(r, &s) != nil || !strings.Contains(s, "<html") {
+					return fmt.Errorf("result is not the page's HTML: %.100s", r)
+				}
+				return nil
+			})
+			check("markdown", func(r json.RawMessage) error {
+				var s string
+				if json.Unmarshal(r, &s) != nil || !strings.Contains(s, "ourdough") {
+					return fmt.Errorf("result is not the page's markdown: %.100s", r)
+				}
+				return nil
+			})
+			check("links", func(r json.RawMessage) error {
+				var urls []string
+				if json.Unmarshal(r, &urls) != nil || len(urls) == 0 || !strings.HasPrefix(urls[0], "http") {
+					return fmt.Errorf("result is not a list of URLs: %.100s", r)
+				}
+				return nil
+			})
+			check("snapshot", func(r json.RawMessage) error {
+				var s struct{ Content, Screenshot string }
+				if json.Unmarshal(r, &s) != nil || !strings.Contains(s.Content, "<html") || len(s.Screenshot) < 100 {
+					return fmt.Errorf("result is not {content, screenshot}: %.100s", r)
+				}
+				return nil
+			})
+			for action, want := range map[string]struct {
+				contentType string
+				magic       []byte
+			}{
+				"screenshot": {"image/png", []byte("\x89PNG")},
+				"pdf":        {"application/pdf", []byte("%PDF-")},
+			} {
+				resp, body := postJSON(t, baseURL+prefix+"/"+action, page)
+				if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != want.contentType || !bytes.HasPrefix(body, want.magic) {
+					t.Errorf("%s: status %d, type %q, body starts %q", action, resp.StatusCode, resp.Header.Get("Content-Type"), body[:min(8, len(body))])
+				}
+			}
+		})
+	}
+}
+
+func TestCloudflareErrors(t *testing.T) {
+	tests := []struct {
+		name, action, body string
+		want               int
+	}{
+		{"no url or html", "content", `{}`, 400},
+		{"wrong type", "markdown", `{"url": 7}`, 400},
+		{"not an object", "links", `[1, 2]`, 400},
+		{"page that fails", "content", `{"url": "http://127.0.0.1:1/"}`, 422},
+		{"unknown route", "teleport", `{"url": "https://example.com"}`, 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := postJSON(t, baseURL+"/client/v4/accounts/x/browser-rendering/"+tc.action, tc.body)
+			var env struct {
+				Success bool `json:"success"`
+				Errors  []struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+				} `json:"errors"`
+			}
+			if err := json.Unmarshal(body, &env); err != nil {
+				t.Fatalf("body %.200s: %v", body, err)
+			}
+			if resp.StatusCode != tc.want || env.Success || len(env.Errors) != 1 || env.Errors[0].Code != tc.want || env.Errors[0].Message == "" {
+				t.Errorf("status %d, %+v; want %d", resp.StatusCode, env, tc.want)
+			}
+		})
+	}
+}
+
+// Cloudflare's official TypeScript client, with only its base URL changed,
+// gets content, markdown, links, a snapshot, a screenshot and a PDF.
+func TestOfficialCloudflareClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("installs an npm package")
+	}
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed; skipping the official Cloudflare client test", tool)
+		}
+	}
+	dir := filepath.Join(os.TempDir(), "sous-cloudflare-client")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "cloudflare")); err != nil {
+		os.MkdirAll(dir, 0o755)
+		install := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "cloudflare@7")
+		if out, err := install.CombinedOutput(); err != nil {
+			t.Skipf("npm could not install the cloudflare package: %v\n%s", err, out)
+		}
+	}
+	script, err := filepath.Abs(filepath.Join("testdata", "cloudflare-client.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", script, baseURL+"/client/v4", site.URL+"/article.html")
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got struct {
+		Content         string   `json:"content"`
+		MarkdownHasText bool     `json:"markdownHasText"`
+		Links           int      `json:"links"`
+		Snapshot        []string `json:"snapshot"`
+		ScreenshotBytes int      `json:"screenshotBytes"`
+		PDFHead         string   `json:"pdfHead"`
+		BadRequest      struct{ Status, Code int }
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), &got); err != nil {
+		t.Fatalf("output %s: %v", out, err)
+	}
+	if !strings.Contains(got.Content, "<html") || !got.MarkdownHasText || got.Links == 0 ||
+		strings.Join(got.Snapshot, ",") != "content,screenshot" || got.ScreenshotBytes < 1000 || got.PDFHead != "%PDF-" ||
+		got.BadRequest.Status != 400 || got.BadRequest.Code != 400 {
+		t.Errorf("the official client got %+v", got)
+	}
+}
