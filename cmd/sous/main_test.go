@@ -246,6 +246,13 @@ func TestRenderCommand(t *testing.T) {
 	}
 	waitNoChromium(t, tmp)
 
+	// The same through a running service, with the Go client.
+	s := startServer(t, "--allow-private")
+	viaServer := exec.Command(binary, "render", "--server", s.url, "-f", "text", site.URL+"/article.html")
+	if b, err := viaServer.CombinedOutput(); err != nil || !strings.Contains(strings.ToLower(string(b)), "sourdough") {
+		t.Errorf("sous render --server: %v\n%s", err, b)
+	}
+
 	var stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sous-dev/sous/api"
+	"github.com/sous-dev/sous/client"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -19,6 +20,8 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	out := fs.String("o", "", "write to this file instead of standard output (needed for screenshot and pdf on a terminal)")
 	waitUntil := fs.String("wait-until", "load", "when the page counts as loaded: load, domcontentloaded, networkidle0 or networkidle2")
 	fullPage := fs.Bool("full-page", false, "screenshot the whole page, not just the viewport")
+	server := fs.String("server", "", "render on this Sous service (e.g. http://127.0.0.1:8080) instead of a local Chromium")
+	token := fs.String("token", os.Getenv("SOUS_TOKEN"), "bearer token for --server (default $SOUS_TOKEN)")
 	var eng engineFlags
 	eng.register(fs, 1)
 	if err := fs.Parse(args); err != nil {
@@ -54,14 +57,24 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("-f %s writes binary data; pass -o FILE or redirect standard output", *format)
 	}
 
-	svc, pool, err := eng.start(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	res, err := svc.Render(ctx, req)
-	if err != nil {
-		return err
+	var res *render.Result
+	if *server != "" {
+		c, err := client.New(client.Options{BaseURL: *server, Token: *token})
+		if err != nil {
+			return err
+		}
+		if res, err = c.Render(ctx, req); err != nil {
+			return err
+		}
+	} else {
+		svc, pool, err := eng.start(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		if res, err = svc.Render(ctx, req); err != nil {
+			return err
+		}
 	}
 	if err := writeResult(w, *format, res); err != nil {
 		return err

@@ -1,0 +1,179 @@
+// Package client is a Go client for the Sous HTTP API. It speaks the same
+// JSON types as the service (package render), so a request built here is the
+// request the service validates, and its errors unwrap to render's sentinels:
+//
+//	c, err := client.New(client.Options{BaseURL: "http://127.0.0.1:8080", Token: os.Getenv("SOUS_TOKEN")})
+//	res, err := c.Render(ctx, &render.Request{URL: "https://example.com", Formats: []render.Format{render.FormatMarkdown}})
+//	if errors.Is(err, render.ErrTimeout) { … }
+//	fmt.Println(res.Markdown, res.Meta.Cache)
+//
+// Overloaded replies (429, and 503 from a browser being replaced) are retried
+// after the Retry-After the service sends, a few times, within ctx.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sous-dev/sous/render"
+)
+
+// Options configure a Client. Zero values mean the documented defaults.
+type Options struct {
+	// BaseURL is where Sous listens, e.g. "http://127.0.0.1:8080". Required.
+	BaseURL string
+	// Token is sent as "Authorization: Bearer TOKEN" when set.
+	Token string
+	// HTTPClient makes the requests; default: one without a timeout, since
+	// every call is bounded by its context and the service's own deadline.
+	HTTPClient *http.Client
+	// MaxRetries is how many times an overloaded call is tried again;
+	// default 3, negative for none.
+	MaxRetries int
+	// MaxRetryWait caps one wait between tries; default 30 s.
+	MaxRetryWait time.Duration
+}
+
+// Client calls one Sous service. It is safe for concurrent use.
+type Client struct {
+	base *url.URL
+	opts Options
+}
+
+// New returns a Client, or an error for a missing or malformed BaseURL.
+func New(opts Options) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("client: BaseURL %q is not an http(s) URL", opts.BaseURL)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{}
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 3
+	}
+	if opts.MaxRetryWait == 0 {
+		opts.MaxRetryWait = 30 * time.Second
+	}
+	return &Client{base: u, opts: opts}, nil
+}
+
+// Error is a failure the service reported. errors.Is matches it against the
+// render sentinel of its Code (render.ErrTimeout for "timeout", …).
+type Error struct {
+	// Status is the HTTP status, Code the service's stable error code.
+	Status  int
+	Code    string
+	Message string
+	// RetryAfter is what the service asked for with a 429 or 503, if anything.
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("sous: %s (HTTP %d): %s", e.Code, e.Status, e.Message)
+}
+
+// Is reports whether target is the render sentinel of e's code.
+func (e *Error) Is(target error) bool {
+	sentinel, ok := map[string]error{
+		"invalid_request":   render.ErrInvalidRequest,
+		"timeout":           render.ErrTimeout,
+		"blocked":           render.ErrBlocked,
+		"overloaded":        render.ErrOverloaded,
+		"navigation_failed": render.ErrNavigation,
+		"browser_error":     render.ErrBrowser,
+		"unavailable":       render.ErrClosed,
+	}[e.Code]
+	return ok && target == sentinel
+}
+
+// envelope is the service's reply to /v1/render.
+type envelope struct {
+	Success bool           `json:"success"`
+	Result  *render.Result `json:"result"`
+	Meta    render.Meta    `json:"meta"`
+	Errors  []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// Render renders req on the service. The result's Meta is filled in.
+func (c *Client) Render(ctx context.Context, req *render.Request) (*render.Result, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("client: encode request: %w", err)
+	}
+	var env envelope
+	if err := c.post(ctx, "/v1/render", body, &env); err != nil {
+		return nil, err
+	}
+	if env.Result == nil {
+		return nil, fmt.Errorf("client: the reply has no result")
+	}
+	env.Result.Meta = env.Meta
+	return env.Result, nil
+}
+
+// post sends body to path and decodes a successful reply into out, retrying
+// overloaded calls.
+func (c *Client) post(ctx context.Context, path string, body []byte, out *envelope) error {
+	for attempt := 0; ; attempt++ {
+		err := c.once(ctx, path, body, out)
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || (apiErr.Status != http.StatusTooManyRequests && apiErr.Status != http.StatusServiceUnavailable) ||
+			attempt >= c.opts.MaxRetries {
+			return err
+		}
+		wait := min(max(apiErr.RetryAfter, 100*time.Millisecond), c.opts.MaxRetryWait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return fmt.Errorf("client: giving up after %d tries: %w (last: %w)", attempt+1, ctx.Err(), err)
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, path string, body []byte, out *envelope) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String()+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.opts.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+	}
+	resp, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("client: read reply: %w", err)
+	}
+	*out = envelope{}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &Error{Status: resp.StatusCode, Code: "bad_reply", Message: fmt.Sprintf("not a Sous reply: %.200s", raw)}
+	}
+	if resp.StatusCode == http.StatusOK && out.Success {
+		return nil
+	}
+	e := &Error{Status: resp.StatusCode, Code: "unknown", Message: http.StatusText(resp.StatusCode)}
+	if len(out.Errors) > 0 {
+		e.Code, e.Message = out.Errors[0].Code, out.Errors[0].Message
+	}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
+	return e
+}

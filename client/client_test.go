@@ -1,0 +1,137 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sous-dev/sous/api"
+	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/client"
+	"github.com/sous-dev/sous/extract"
+	"github.com/sous-dev/sous/render"
+)
+
+// serverURL is a real Sous: API, service and Chromium pool, on a loopback port.
+var serverURL string
+
+func TestMain(m *testing.M) {
+	pool, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	svc, err := render.NewService(render.Options{Fetcher: pool, Extractor: extract.New(), Concurrency: 1})
+	if err != nil {
+		panic(err)
+	}
+	srv := api.New(svc, api.Options{Tokens: []string{"example-token-0123456789"}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go srv.Serve(ln)
+	serverURL = "http://" + ln.Addr().String()
+	code := m.Run()
+	srv.Shutdown(context.Background())
+	pool.Close()
+	os.Exit(code)
+}
+
+func Example() {
+	c, err := client.New(client.Options{BaseURL: serverURL, Token: "example-token-0123456789"})
+	if err != nil {
+		panic(err)
+	}
+	res, err := c.Render(context.Background(), &render.Request{
+		HTML:    `<h1>Menu</h1><ul><li>Soup</li><li>Bread</li></ul><script>document.body.append("Made by script")</script>`,
+		Formats: []render.Format{render.FormatMarkdown},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Markdown)
+	fmt.Println("engine:", res.Meta.Engine)
+	// Output:
+	// # Menu
+	//
+	// - Soup
+	// - Bread
+	//
+	// Made by script
+	// engine: browser
+}
+
+func ExampleError() {
+	c, _ := client.New(client.Options{BaseURL: serverURL, Token: "example-token-0123456789"})
+	_, err := c.Render(context.Background(), &render.Request{URL: "ftp://example.com/file"})
+	var e *client.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.Status, e.Code, errors.Is(err, render.ErrInvalidRequest))
+	}
+	// Output:
+	// 400 invalid_request true
+}
+
+func TestErrorsAndToken(t *testing.T) {
+	c, err := client.New(client.Options{BaseURL: serverURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Render(context.Background(), &render.Request{HTML: "<p>x</p>"})
+	var e *client.Error
+	if !errors.As(err, &e) || e.Status != 401 || e.Code != "unauthorized" {
+		t.Errorf("without a token: %v", err)
+	}
+	for _, bad := range []string{"", "ftp://x", "not a url"} {
+		if _, err := client.New(client.Options{BaseURL: bad}); err == nil {
+			t.Errorf("New(%q) succeeded", bad)
+		}
+	}
+}
+
+// A 429 is retried after the Retry-After the service sent.
+func TestRetriesOverload(t *testing.T) {
+	var calls atomic.Int32
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 2 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"success": false, "errors": [{"code": "overloaded", "message": "busy"}]}`)
+			return
+		}
+		fmt.Fprint(w, `{"success": true, "result": {"markdown": "ok"}, "meta": {"cache": "miss"}, "errors": []}`)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	c, _ := client.New(client.Options{BaseURL: "http://" + ln.Addr().String()})
+	res, err := c.Render(context.Background(), &render.Request{HTML: "<p>x</p>"})
+	if err != nil || res.Markdown != "ok" || res.Meta.Cache != "miss" || calls.Load() != 3 {
+		t.Fatalf("res %+v, err %v, calls %d", res, err, calls.Load())
+	}
+
+	calls.Store(-100) // always overloaded from now on
+	c, _ = client.New(client.Options{BaseURL: "http://" + ln.Addr().String(), MaxRetries: 2})
+	_, err = c.Render(context.Background(), &render.Request{HTML: "<p>x</p>"})
+	if !errors.Is(err, render.ErrOverloaded) {
+		t.Errorf("err = %v, want ErrOverloaded after the retries", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	c, _ = client.New(client.Options{BaseURL: "http://" + ln.Addr().String(), MaxRetries: 100})
+	if _, err := c.Render(ctx, &render.Request{HTML: "<p>x</p>"}); err == nil || !strings.Contains(err.Error(), "giving up") {
+		t.Errorf("err = %v, want a give-up at the context's end", err)
+	}
+}
