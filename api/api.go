@@ -59,6 +59,9 @@ type Options struct {
 	Metrics http.Handler
 	// Pressure reports load and limits for /pressure; nil means no such route.
 	Pressure func() Pressure
+	// JSON answers Cloudflare's /json route; nil means the route explains
+	// how to configure a model.
+	JSON JSONExtractor
 	// Tokens, when any are set, are the bearer tokens that every route but
 	// /healthz requires (Authorization: Bearer TOKEN, Cloudflare's form).
 	Tokens []string

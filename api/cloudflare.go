@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -75,6 +76,9 @@ var cloudflareActions = map[string]cloudflareAction{
 			return c.Send(res.Screenshot)
 		},
 	},
+	// json asks a language model (Options.JSON) for JSON about the page's
+	// main content; the reply is written by the handler.
+	"json": {formats: []render.Format{render.FormatMarkdown}},
 	"pdf": {
 		formats: []render.Format{render.FormatPDF},
 		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
@@ -117,7 +121,7 @@ func (s *Server) cloudflare(c fiber.Ctx) error {
 	if !ok {
 		return cfFail(c, fiber.StatusNotFound, fmt.Sprintf("no browser-rendering route %q; Sous serves %s", name, strings.Join(cloudflareRoutes(), ", ")))
 	}
-	req, ignored, err := decodeCloudflare(c.Body())
+	req, extra, err := decodeCloudflare(c.Body())
 	if err == nil {
 		if q := c.Query("cacheTTL"); q != "" {
 			ttl, convErr := strconv.Atoi(q)
@@ -131,6 +135,12 @@ func (s *Server) cloudflare(c fiber.Ctx) error {
 		return cfFail(c, fiber.StatusBadRequest, err.Error())
 	}
 	req.Formats = action.formats
+	var ask *JSONRequest
+	if name == "json" {
+		if ask, err = s.jsonRequest(req, extra); err != nil {
+			return cfFail(c, fiber.StatusBadRequest, err.Error())
+		}
+	}
 	start := time.Now()
 	res, err := s.renderer.Render(c.Context(), req)
 	s.logRender(c, req, res, err, time.Since(start))
@@ -145,7 +155,15 @@ func (s *Server) cloudflare(c fiber.Ctx) error {
 		c.Set("X-Cache", res.Meta.Cache)
 	}
 	c.Set("X-Browser-Ms-Used", strconv.FormatInt(browserMs(&res.Meta), 10))
-	c.Locals(ignoredKey{}, ignored)
+	c.Locals(ignoredKey{}, names(extra))
+	if ask != nil {
+		ask.Content = res.Markdown
+		out, err := s.opts.JSON.ExtractJSON(c.Context(), *ask)
+		if err != nil {
+			return cfFail(c, fiber.StatusUnprocessableEntity, "json: "+err.Error())
+		}
+		return cfResult(c, res, out)
+	}
 	return action.reply(c, req, res)
 }
 
@@ -202,7 +220,7 @@ var requestFields = func() map[string]bool {
 // decodeCloudflare decodes a Cloudflare request body. Fields render.Request
 // knows are decoded strictly (a wrong type is still a 400); the others are
 // returned by name, to be ignored.
-func decodeCloudflare(body []byte) (*render.Request, []string, error) {
+func decodeCloudflare(body []byte) (*render.Request, map[string]json.RawMessage, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil, fmt.Errorf("%w: the request body is empty; send a JSON object such as {\"url\": \"https://example.com\"}", render.ErrInvalidRequest)
 	}
@@ -210,14 +228,13 @@ func decodeCloudflare(body []byte) (*render.Request, []string, error) {
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return nil, nil, fmt.Errorf("%w: the body is not a JSON object: %v", render.ErrInvalidRequest, err)
 	}
-	var ignored []string
-	for name := range fields {
+	unknown := map[string]json.RawMessage{}
+	for name, v := range fields {
 		if !requestFields[name] || name == "formats" {
-			ignored = append(ignored, name)
+			unknown[name] = v
 			delete(fields, name)
 		}
 	}
-	slices.Sort(ignored)
 	known, _ := json.Marshal(fields)
 	var req render.Request
 	dec := json.NewDecoder(bytes.NewReader(known))
@@ -229,5 +246,65 @@ func decodeCloudflare(body []byte) (*render.Request, []string, error) {
 		}
 		return nil, nil, fmt.Errorf("%w: %v", render.ErrInvalidRequest, err)
 	}
-	return &req, ignored, nil
+	return &req, unknown, nil
+}
+
+// names lists the keys of m in order.
+func names(m map[string]json.RawMessage) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// JSONRequest is one question to Options.JSON: Cloudflare's /json route.
+type JSONRequest struct {
+	// Content is the page's main content, as markdown.
+	Content string
+	// Prompt and Schema (response_format.json_schema) say what to extract.
+	Prompt string
+	Schema json.RawMessage
+	// Model and Authorization come from custom_ai, and override the
+	// service's model for this request.
+	Model, Authorization string
+}
+
+// JSONExtractor turns page content into JSON with a language model.
+type JSONExtractor interface {
+	ExtractJSON(ctx context.Context, req JSONRequest) (json.RawMessage, error)
+}
+
+// jsonRequest reads the /json route's own fields out of extra.
+func (s *Server) jsonRequest(req *render.Request, extra map[string]json.RawMessage) (*JSONRequest, error) {
+	var ask JSONRequest
+	var format struct {
+		Type       string          `json:"type"`
+		JSONSchema json.RawMessage `json:"json_schema"`
+	}
+	var custom []struct {
+		Model         string `json:"model"`
+		Authorization string `json:"authorization"`
+	}
+	for name, dst := range map[string]any{"prompt": &ask.Prompt, "response_format": &format, "custom_ai": &custom} {
+		if raw, ok := extra[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", render.ErrInvalidRequest, name, err)
+			}
+			delete(extra, name)
+		}
+	}
+	ask.Schema = format.JSONSchema
+	if len(custom) > 0 {
+		ask.Model, ask.Authorization = custom[0].Model, custom[0].Authorization
+	}
+	if ask.Prompt == "" && len(ask.Schema) == 0 {
+		return nil, fmt.Errorf("%w: json needs a prompt, a response_format with a json_schema, or both", render.ErrInvalidRequest)
+	}
+	if s.opts.JSON == nil {
+		return nil, fmt.Errorf("%w: the json route needs a language model: start sous with --llm-url and --llm-model", render.ErrInvalidRequest)
+	}
+	req.OnlyMainContent = true
+	return &ask, nil
 }

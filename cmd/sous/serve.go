@@ -96,6 +96,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var tokens tokenList
 	fs.Var(&tokens, "token", "require Authorization: Bearer TOKEN on every route but /healthz (repeatable)")
 	tokenFile := fs.String("token-file", "", "read more tokens from this file, one per line")
+	var model llmFlags
+	model.register(fs)
 	var eng engineFlags
 	eng.register(fs, render.DefaultConcurrency())
 	var opsFlags opsFlags
@@ -139,7 +141,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer svc.Close()
 	ops.attach(svc, pool)
 
-	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens}))
+	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor()}))
 	if err := mcpOpts.mount(srv.App(), svc, logger); err != nil {
 		return err
 	}
