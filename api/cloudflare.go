@@ -76,6 +76,16 @@ var cloudflareActions = map[string]cloudflareAction{
 			return c.Send(res.Screenshot)
 		},
 	},
+	"scrape": {
+		formats: []render.Format{render.FormatScrape},
+		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
+			scraped := res.Scrape
+			if scraped == nil {
+				scraped = []render.Scraped{}
+			}
+			return cfResult(c, res, scraped)
+		},
+	},
 	// json asks a language model (Options.JSON) for JSON about the page's
 	// main content; the reply is written by the handler.
 	"json": {formats: []render.Format{render.FormatMarkdown}},

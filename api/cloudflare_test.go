@@ -79,6 +79,33 @@ func TestCloudflareRoutes(t *testing.T) {
 				}
 				return nil
 			})
+			t.Run("scrape", func(t *testing.T) {
+				body := fmt.Sprintf(`{"url": %q, "elements": [{"selector": "h1"}, {"selector": "a"}]}`, site.URL+"/article.html")
+				resp, raw := postJSON(t, baseURL+prefix+"/scrape", body)
+				var env struct {
+					Success bool `json:"success"`
+					Result  []struct {
+						Selector string `json:"selector"`
+						Results  []struct {
+							Text       string  `json:"text"`
+							HTML       string  `json:"html"`
+							Attributes []any   `json:"attributes"`
+							Width      float64 `json:"width"`
+							Height     float64 `json:"height"`
+						} `json:"results"`
+					} `json:"result"`
+				}
+				if err := json.Unmarshal(raw, &env); err != nil || resp.StatusCode != 200 || !env.Success || len(env.Result) != 2 {
+					t.Fatalf("status %d, body %.300s", resp.StatusCode, raw)
+				}
+				h1 := env.Result[0]
+				if h1.Selector != "h1" || len(h1.Results) != 1 || !strings.Contains(h1.Results[0].Text, "ourdough") || h1.Results[0].Width <= 0 {
+					t.Errorf("h1: %+v", h1)
+				}
+				if len(env.Result[1].Results) < 3 || env.Result[1].Results[0].Attributes == nil {
+					t.Errorf("links: %+v", env.Result[1])
+				}
+			})
 			for action, want := range map[string]struct {
 				contentType string
 				magic       []byte

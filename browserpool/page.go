@@ -128,7 +128,13 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		}
 	}
 
-	p, err := t.snapshot(ctx)
+	var boxesOf []string
+	if req.Wants(render.FormatScrape) {
+		for _, e := range req.Elements {
+			boxesOf = append(boxesOf, e.Selector)
+		}
+	}
+	p, err := t.snapshot(ctx, boxesOf)
 	if err != nil {
 		return nil, true, err
 	}
@@ -439,12 +445,30 @@ func (t *tab) waitForSelector(ctx context.Context, w *render.WaitForSelector) er
 	return nil
 }
 
-func (t *tab) snapshot(ctx context.Context) (*render.Page, error) {
-	raw, err := t.eval(ctx, `(() => {
+// maxBoxes is how many matches of one scrape selector get a box; the
+// extractor scrapes no more than that either.
+const maxBoxes = 1000
+
+// snapshot reads the document and, for each of selectors, the boxes of its
+// first maxBoxes matches, in one evaluation so that both see the same DOM.
+func (t *tab) snapshot(ctx context.Context, selectors []string) (*render.Page, error) {
+	args, _ := json.Marshal(selectors)
+	raw, err := t.eval(ctx, `((selectors, max) => {
   const d = document.doctype;
   const doctype = d ? "<!DOCTYPE " + d.name + (d.publicId ? ' PUBLIC "' + d.publicId + '"' : "") + (d.systemId ? ' "' + d.systemId + '"' : "") + ">\n" : "";
-  return {url: location.href, title: document.title, html: doctype + (document.documentElement ? document.documentElement.outerHTML : "")};
-})()`)
+  const boxes = {};
+  for (const s of selectors || []) {
+    let found;
+    try { found = document.querySelectorAll(s); } catch (e) { continue; }
+    const list = [];
+    for (let i = 0; i < found.length && i < max; i++) {
+      const r = found[i].getBoundingClientRect();
+      list.push({tag: found[i].localName, top: r.top + scrollY, left: r.left + scrollX, width: r.width, height: r.height});
+    }
+    boxes[s] = list;
+  }
+  return {url: location.href, title: document.title, html: doctype + (document.documentElement ? document.documentElement.outerHTML : ""), boxes};
+})(`+string(args)+`, `+fmt.Sprint(maxBoxes)+`)`)
 	if err != nil {
 		return nil, fmt.Errorf("read document: %w", err)
 	}
@@ -452,9 +476,27 @@ func (t *tab) snapshot(ctx context.Context) (*render.Page, error) {
 		URL   string `json:"url"`
 		Title string `json:"title"`
 		HTML  string `json:"html"`
+		Boxes map[string][]struct {
+			Tag    string  `json:"tag"`
+			Top    float64 `json:"top"`
+			Left   float64 `json:"left"`
+			Width  float64 `json:"width"`
+			Height float64 `json:"height"`
+		} `json:"boxes"`
 	}
 	if err := jsonv2.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("read document: %w", err)
 	}
-	return &render.Page{URL: doc.URL, Title: doc.Title, HTML: doc.HTML, Engine: "browser"}, nil
+	p := &render.Page{URL: doc.URL, Title: doc.Title, HTML: doc.HTML, Engine: "browser"}
+	if len(doc.Boxes) > 0 {
+		p.Boxes = make(map[string][]render.Box, len(doc.Boxes))
+		for s, list := range doc.Boxes {
+			boxes := make([]render.Box, len(list))
+			for i, b := range list {
+				boxes[i] = render.Box{Tag: b.Tag, Top: b.Top, Left: b.Left, Width: b.Width, Height: b.Height}
+			}
+			p.Boxes[s] = boxes
+		}
+	}
+	return p, nil
 }

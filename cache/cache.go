@@ -128,6 +128,10 @@ func (c *Cache) PageKey(req *render.Request) string {
 	k.OnlyMainContent = false
 	k.IncludeTags, k.ExcludeTags = nil, nil
 	k.MaxChars = 0
+	k.VisibleLinksOnly, k.ExcludeExternalLinks = false, false
+	// Elements only add positions to the page, which scrape, never derived,
+	// always renders afresh.
+	k.Elements = nil
 	k.ScreenshotOptions, k.PDFOptions, k.Selector = nil, nil, ""
 	return "page:" + Key(&k)
 }

@@ -1,7 +1,7 @@
 // Package extract turns a rendered page (render.Page: the serialised DOM and
 // the address it came from) into the text formats of a render.Result:
-// markdown, plain text, cleaned HTML, links and metadata. It is the
-// render.Extractor of Sous.
+// markdown, plain text, cleaned HTML, links, metadata, scraped elements and
+// an outline. It is the render.Extractor of Sous.
 //
 //	x := extract.New()
 //	res, err := x.Extract(page, &render.Request{
@@ -28,8 +28,20 @@
 //     separated by tabs.
 //   - links: each http(s) page the body links to, once, in order, without
 //     #fragment, with the text a reader sees (or the link's accessible name).
-//   - metadata: title, description, language and canonical address, each
-//     with fallbacks; OpenGraph and Twitter tags; JSON-LD objects.
+//   - links also say whether each is internal (the page's registrable
+//     domain, by the public suffix list); visibleLinksOnly leaves out those
+//     inside elements hidden by markup, excludeExternalLinks the others.
+//   - metadata: title, description, language, canonical address, author,
+//     published and modified times, site name and favicon, each with
+//     fallbacks; OpenGraph and Twitter tags; JSON-LD objects.
+//   - scrape: for each selector of the request's elements, its matches in
+//     document order (at most 1000), each with its text, inner HTML and
+//     attributes, and the box the browser measured when the page was
+//     rendered in one (render.Page.Boxes); text and HTML are capped at
+//     4 MiB a request, shared between the selectors. See scraper.scrape.
+//   - outline: one line per landmark, heading, link, button, form field
+//     and image, indented under its landmark, each with a ref (e1, e2, …
+//     in document order); see readOutline for the syntax.
 //
 // Markdown and text leave out what a reader would not see: hidden and
 // aria-hidden elements, form widgets' choices.
@@ -66,8 +78,8 @@
 // Some formats need a pristine tree and others change it, so Extract runs
 // them in a fixed order:
 //
-//  1. metadata and links read the document as parsed (JSON-LD lives in
-//     <script> elements, which cleaning removes);
+//  1. metadata, links, scrape and outline read the document as parsed
+//     (JSON-LD lives in <script> elements, which cleaning removes);
 //  2. includeTags and excludeTags narrow the body, cleaning removes what
 //     is never content or is active and makes every URL attribute
 //     absolute, and onlyMainContent narrows the body to the article; the

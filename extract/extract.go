@@ -48,11 +48,16 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 	if want[render.FormatRawHTML] {
 		res.RawHTML = page.HTML
 	}
-	if !want.any(render.FormatMarkdown, render.FormatText, render.FormatHTML, render.FormatLinks, render.FormatMetadata) {
+	if !want.any(render.FormatMarkdown, render.FormatText, render.FormatHTML, render.FormatLinks, render.FormatMetadata,
+		render.FormatScrape, render.FormatOutline) {
 		return res, nil
 	}
 
 	filter, err := compileTagFilter(req)
+	if err != nil {
+		return nil, err
+	}
+	scrape, err := compileScraper(req)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +73,15 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		res.Metadata = readMetadata(doc, resolve)
 	}
 	if want[render.FormatLinks] {
-		res.Links = readLinks(doc, resolve)
+		res.Links = readLinks(doc, resolve, linkOptionsOf(page.URL, req))
+	}
+	if want[render.FormatScrape] {
+		if res.Scrape, err = scrape.scrape(doc, page.Boxes); err != nil {
+			return nil, err
+		}
+	}
+	if want[render.FormatOutline] {
+		res.Outline = readOutline(doc, resolve, maxCharsOf(req))
 	}
 	if !want.any(render.FormatHTML, render.FormatText, render.FormatMarkdown) {
 		return res, nil
@@ -104,10 +117,7 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 	prune(doc)
 	expandTableSpans(doc)
 	joinCJKLines(doc)
-	maxChars := 0
-	if req != nil {
-		maxChars = req.MaxChars
-	}
+	maxChars := maxCharsOf(req)
 	if want[render.FormatText] {
 		res.Text = cutToBudget(readText(doc), maxChars, false)
 	}
@@ -126,12 +136,22 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 }
 
 // CheckRequest reports whether req is one Extract can serve: its
-// includeTags and excludeTags must be CSS selectors. Extract makes the same
+// includeTags, excludeTags and elements must be CSS selectors. Extract makes the same
 // check; a caller that checks first can refuse a bad request before paying
 // for a render. The error wraps render.ErrInvalidRequest.
 func (e *Extractor) CheckRequest(req *render.Request) error {
-	_, err := compileTagFilter(req)
+	if _, err := compileTagFilter(req); err != nil {
+		return err
+	}
+	_, err := compileScraper(req)
 	return err
+}
+
+func maxCharsOf(req *render.Request) int {
+	if req == nil {
+		return 0
+	}
+	return req.MaxChars
 }
 
 type formatSet map[render.Format]bool

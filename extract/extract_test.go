@@ -39,6 +39,7 @@ var goldenPages = []struct {
 var textFormats = []render.Format{
 	render.FormatMarkdown, render.FormatText, render.FormatHTML,
 	render.FormatRawHTML, render.FormatLinks, render.FormatMetadata,
+	render.FormatOutline,
 }
 
 // TestGolden extracts every format from each testdata page and compares the
@@ -143,7 +144,7 @@ func TestExtractFillsOnlyRequestedFormats(t *testing.T) {
 			formats: []render.Format{render.FormatText, render.FormatLinks},
 			want: &render.Result{
 				Text:  "Hello a",
-				Links: []render.Link{{URL: "https://example.com/a", Text: "a"}},
+				Links: []render.Link{{URL: "https://example.com/a", Text: "a", Internal: true}},
 			},
 		},
 		{

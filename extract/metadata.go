@@ -21,6 +21,13 @@ import (
 //   - OpenGraph: og:* from <meta property> (or <meta name>, a common
 //     mistake), keys without "og:", the first value of each key;
 //   - Twitter: twitter:* from <meta name> or <meta property>, likewise;
+//   - Author: <meta name="author">, else the JSON-LD author's name;
+//   - PublishedTime: article:published_time, else JSON-LD datePublished,
+//     else the first <time datetime>; ModifiedTime: article:modified_time,
+//     else og:updated_time, else JSON-LD dateModified — as written;
+//   - SiteName: og:site_name, else <meta name="application-name">;
+//   - Favicon: <link rel="icon"> (or "shortcut icon"), else
+//     apple-touch-icon, made absolute; only http(s) addresses count;
 //   - JSONLD: each application/ld+json script that parses, compacted; an
 //     array contributes its objects, an object (even one with @graph)
 //     itself. Blocks that do not parse are skipped, not reported: a page's
@@ -33,6 +40,7 @@ func readMetadata(doc *html.Node, resolve resolver) *render.Metadata {
 	var (
 		title, firstH1, httpEquivLanguage string
 		foundTitle, foundH1               bool
+		firstTime, icon, touchIcon        string
 	)
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -60,6 +68,16 @@ func readMetadata(doc *html.Node, resolve resolver) *render.Metadata {
 			if ok && m.Canonical == "" && hasToken(rel, "canonical") && cleanURL(href) != "" {
 				m.Canonical = resolve.absolute(cleanURL(href))
 			}
+			if ok && hasToken(rel, "icon") && icon == "" {
+				icon = webAddress(resolve, href)
+			}
+			if ok && (hasToken(rel, "apple-touch-icon") || hasToken(rel, "apple-touch-icon-precomposed")) && touchIcon == "" {
+				touchIcon = webAddress(resolve, href)
+			}
+		case isElement(n, "time"):
+			if v := collapseSpace(attrOr(n, "datetime")); v != "" && firstTime == "" {
+				firstTime = v
+			}
 		case isElement(n, "script"):
 			if typ, _ := attr(n, "type"); isJSONLD(typ) {
 				m.JSONLD = appendJSONLD(m.JSONLD, scriptText(n))
@@ -77,7 +95,101 @@ func readMetadata(doc *html.Node, resolve resolver) *render.Metadata {
 	m.Title = firstNonEmpty(title, m.OpenGraph["title"], firstH1)
 	m.Description = firstNonEmpty(m.Description, m.OpenGraph["description"])
 	m.Language = firstNonEmpty(m.Language, httpEquivLanguage)
+	ld := readJSONLDFacts(m.JSONLD)
+	m.Author = firstNonEmpty(m.Author, ld.author)
+	m.PublishedTime = firstNonEmpty(m.PublishedTime, ld.published, firstTime)
+	m.ModifiedTime = firstNonEmpty(m.ModifiedTime, m.OpenGraph["updated_time"], ld.modified)
+	m.SiteName = firstNonEmpty(m.OpenGraph["site_name"], m.SiteName)
+	m.Favicon = firstNonEmpty(icon, touchIcon)
 	return m
+}
+
+// webAddress is href made absolute if it is an http(s) address (a page
+// without an address keeps a relative one as written), else "".
+func webAddress(resolve resolver, href string) string {
+	href = cleanURL(href)
+	if href == "" {
+		return ""
+	}
+	switch scheme(href) {
+	case "http", "https":
+		return resolve.absolute(href)
+	case "":
+		if u := resolve.absolute(href); resolve.base == nil || strings.HasPrefix(u, "http") {
+			return u
+		}
+	}
+	return ""
+}
+
+// jsonLDFacts are what the JSON-LD of a page says about its author and dates.
+type jsonLDFacts struct{ author, published, modified string }
+
+// readJSONLDFacts looks through the JSON-LD objects, and the objects of
+// their @graph, for the first author name, datePublished and dateModified.
+func readJSONLDFacts(objects []json.RawMessage) jsonLDFacts {
+	var f jsonLDFacts
+	var visit func(raw json.RawMessage, depth int)
+	visit = func(raw json.RawMessage, depth int) {
+		var o struct {
+			Graph         []json.RawMessage `json:"@graph"`
+			Author        json.RawMessage   `json:"author"`
+			DatePublished any               `json:"datePublished"`
+			DateModified  any               `json:"dateModified"`
+		}
+		if depth > 2 || json.Unmarshal(raw, &o) != nil {
+			return
+		}
+		if s, ok := o.DatePublished.(string); ok && f.published == "" {
+			f.published = collapseSpace(s)
+		}
+		if s, ok := o.DateModified.(string); ok && f.modified == "" {
+			f.modified = collapseSpace(s)
+		}
+		if f.author == "" {
+			f.author = authorName(o.Author)
+		}
+		for _, g := range o.Graph {
+			visit(g, depth+1)
+		}
+	}
+	for _, raw := range objects {
+		visit(raw, 0)
+	}
+	return f
+}
+
+// authorName reads a JSON-LD author: a name, a Person, or a list of either
+// (names joined by commas).
+func authorName(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var name string
+	if json.Unmarshal(raw, &name) == nil {
+		return collapseSpace(name)
+	}
+	var person struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal(raw, &person) == nil && person.Name != "" {
+		return collapseSpace(person.Name)
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return ""
+	}
+	var names []string
+	for _, a := range list[:min(len(list), 10)] {
+		var one string
+		if json.Unmarshal(a, &one) == nil && collapseSpace(one) != "" {
+			names = append(names, collapseSpace(one))
+		} else if json.Unmarshal(a, &person) == nil && collapseSpace(person.Name) != "" {
+			names = append(names, collapseSpace(person.Name))
+		}
+		person.Name = ""
+	}
+	return strings.Join(names, ", ")
 }
 
 func readMeta(n *html.Node, m *render.Metadata, httpEquivLanguage *string) {
@@ -94,6 +206,18 @@ func readMeta(n *html.Node, m *render.Metadata, httpEquivLanguage *string) {
 
 	if name == "description" && m.Description == "" {
 		m.Description = content
+	}
+	if name == "author" && m.Author == "" {
+		m.Author = content
+	}
+	if name == "application-name" && m.SiteName == "" {
+		m.SiteName = content
+	}
+	switch {
+	case (property == "article:published_time" || name == "article:published_time") && m.PublishedTime == "":
+		m.PublishedTime = content
+	case (property == "article:modified_time" || name == "article:modified_time") && m.ModifiedTime == "":
+		m.ModifiedTime = content
 	}
 	if strings.EqualFold(strings.TrimSpace(httpEquiv), "content-language") && *httpEquivLanguage == "" {
 		*httpEquivLanguage = content

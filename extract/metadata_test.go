@@ -88,7 +88,7 @@ func TestMetadata(t *testing.T) {
 				<meta name="og:site_name" content="Site">
 				<meta property="og:" content="no key">
 				<meta property="og:type">`,
-			want: &render.Metadata{OpenGraph: map[string]string{
+			want: &render.Metadata{SiteName: "Site", OpenGraph: map[string]string{
 				"image":       "https://cdn.example.com/1.jpg",
 				"image:width": "1200",
 				"site_name":   "Site",

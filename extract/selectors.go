@@ -39,21 +39,32 @@ func compileTagFilter(req *render.Request) (tagFilter, error) {
 func (f *tagFilter) compile(name string, list []string) ([]cascadia.Sel, error) {
 	var sels []cascadia.Sel
 	for i, s := range list {
-		group, err := cascadia.ParseGroup(s)
+		label := fmt.Sprintf("%s[%d]", name, i)
+		group, err := parseSelector(label, s)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s[%d]: %q is not a CSS selector: %v", render.ErrInvalidRequest, name, i, s, err)
-		}
-		// Each :has() scans the subtree of every element it is tried on;
-		// nested, they multiply.
-		if strings.Count(strings.ToLower(s), ":has(") > 1 {
-			return nil, fmt.Errorf("%w: %s[%d]: %q: at most one :has() per selector", render.ErrInvalidRequest, name, i, s)
+			return nil, err
 		}
 		if f.scansSiblings == "" && scansSiblings(s) {
-			f.scansSiblings = fmt.Sprintf("%s[%d]", name, i)
+			f.scansSiblings = label
 		}
 		sels = append(sels, group...)
 	}
 	return sels, nil
+}
+
+// parseSelector parses the selector group s, which the request names
+// label, refusing what would make matching it over a page explode.
+func parseSelector(label, s string) (cascadia.SelectorGroup, error) {
+	group, err := cascadia.ParseGroup(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %q is not a CSS selector: %v", render.ErrInvalidRequest, label, s, err)
+	}
+	// Each :has() scans the subtree of every element it is tried on;
+	// nested, they multiply.
+	if strings.Count(strings.ToLower(s), ":has(") > 1 {
+		return nil, fmt.Errorf("%w: %s: %q: at most one :has() per selector", render.ErrInvalidRequest, label, s)
+	}
+	return group, nil
 }
 
 // scansSiblings reports whether matching selector s may scan all of an

@@ -71,16 +71,24 @@ func textOf(res *render.Result, f render.Format) (string, error) {
 		if res.Metadata == nil {
 			return "", nil
 		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res.Metadata); err != nil {
-			return "", fmt.Errorf("encoding metadata: %w", err)
-		}
-		return buf.String(), nil
+		return indentedJSON("metadata", res.Metadata)
+	case render.FormatScrape:
+		return indentedJSON("scraped elements", res.Scrape)
+	case render.FormatOutline:
+		return res.Outline, nil
 	}
 	return "", fmt.Errorf("%w: format %q is not one of markdown, text, html, links, metadata", render.ErrInvalidRequest, f)
+}
+
+func indentedJSON(what string, v any) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("encoding %s: %w", what, err)
+	}
+	return buf.String(), nil
 }
 
 // linkTextEscaper keeps link text from ending a markdown link early.
@@ -144,8 +152,8 @@ func emptyName(format string) string {
 	switch format {
 	case "links":
 		return "links"
-	case "metadata":
-		return "metadata"
+	case "metadata", "outline":
+		return format
 	}
 	return format + " content"
 }

@@ -27,12 +27,12 @@ type load struct {
 
 type renderInput struct {
 	source
-	Format   string `json:"format,omitempty" jsonschema:"What to return: markdown (the page as markdown), text (plain text), html (cleaned HTML: no scripts, styles or comments), links (the page's links) or metadata (title, description, language, canonical URL, OpenGraph, Twitter and JSON-LD, as JSON)."`
+	Format string `json:"format,omitempty" jsonschema:"What to return: markdown (the page as markdown), text (plain text), html (cleaned HTML: no scripts, styles or comments), links (the page's links) or metadata (title, description, language, canonical URL, OpenGraph, Twitter and JSON-LD, as JSON)."`
 	// OnlyMainContent is a pointer so that an absent argument means the
 	// default, true: an agent almost always wants the article, not the menus.
 	OnlyMainContent *bool `json:"onlyMainContent,omitempty" jsonschema:"Return only the main content (the article, without menus, banners, sidebars and footers) for markdown, text and html. Set false for the whole page."`
-	MaxChars int    `json:"maxChars,omitempty" jsonschema:"The most characters to return in this call. Longer output is cut into pages of this size."`
-	Page     int    `json:"page,omitempty" jsonschema:"Which page of a long output to return, counting from 1. A cut output ends with a note naming the next page."`
+	MaxChars        int   `json:"maxChars,omitempty" jsonschema:"The most characters to return in this call. Longer output is cut into pages of this size."`
+	Page            int   `json:"page,omitempty" jsonschema:"Which page of a long output to return, counting from 1. A cut output ends with a note naming the next page."`
 	load
 }
 
@@ -40,6 +40,21 @@ type linksInput struct {
 	source
 	MaxChars int `json:"maxChars,omitempty" jsonschema:"The most characters to return in this call. A longer list is cut into pages of this size."`
 	Page     int `json:"page,omitempty" jsonschema:"Which page of a long list to return, counting from 1. A cut list ends with a note naming the next page."`
+	load
+}
+
+type scrapeInput struct {
+	source
+	Selectors []string `json:"selectors" jsonschema:"CSS selectors, each choosing the elements to return (for example h2, table.prices tr or a[href*=download]). Up to 64."`
+	MaxChars  int      `json:"maxChars,omitempty" jsonschema:"The most characters to return in this call. Longer output is cut into pages of this size."`
+	Page      int      `json:"page,omitempty" jsonschema:"Which page of a long output to return, counting from 1. A cut output ends with a note naming the next page."`
+	load
+}
+
+type outlineInput struct {
+	source
+	MaxChars int `json:"maxChars,omitempty" jsonschema:"The most characters to return in this call. A longer outline is cut into pages of this size."`
+	Page     int `json:"page,omitempty" jsonschema:"Which page of a long outline to return, counting from 1. A cut outline ends with a note naming the next page."`
 	load
 }
 
@@ -111,6 +126,45 @@ func linksTool(maxChars int) *mcp.Tool {
 			"in page order. Use it to find the pages to visit next.",
 		InputSchema: s,
 		Annotations: titled(readOnly, "List a page's links"),
+	}
+}
+
+func scrapeTool(maxChars int) *mcp.Tool {
+	s := schemaFor[scrapeInput]()
+	// A list, not the inferred "null or list": selectors are required.
+	s.Properties["selectors"].Type, s.Properties["selectors"].Types = "array", nil
+	s.Properties["selectors"].MinItems = ptr(1)
+	s.Properties["selectors"].MaxItems = ptr(render.MaxSelectors)
+	paging(s, maxChars)
+	waiting(s)
+	return &mcp.Tool{
+		Name: "scrape",
+		Description: "Load a web page in a real browser (JavaScript runs) and return the elements that CSS selectors match, as JSON: " +
+			`[{"selector", "results": [{"text", "html" (inner HTML), "attributes": [{"name", "value"}], "top", "left", "width", "height"}]}]` +
+			"; one entry per selector, matches in page order, positions in CSS pixels from the top left of the page. " +
+			"Use it to pull specific data (prices, table rows, titles, link targets) out of a page whose structure you know " +
+			"or have seen with outline; use render to read a whole page. A selector that does not parse is an error naming it. " +
+			"Long output comes in pages of maxChars characters, like render's.",
+		InputSchema: s,
+		Annotations: titled(readOnly, "Scrape elements by CSS selector"),
+	}
+}
+
+func outlineTool(maxChars int) *mcp.Tool {
+	s := schemaFor[outlineInput]()
+	paging(s, maxChars)
+	waiting(s)
+	return &mcp.Tool{
+		Name: "outline",
+		Description: "Load a web page in a real browser (JavaScript runs) and return a compact outline of it, a fraction of its size: " +
+			"landmarks (banner, navigation, main, complementary, contentinfo, form, search, dialog, region) with what they hold indented " +
+			`under them, and the headings, links, buttons, form fields and images, one per line, like ` +
+			`- heading[2] "Pricing" [e7], - link "Docs" -> https://example.com/docs [e8], ` +
+			`- input[email] "Email" name="email" placeholder="you@example.com" [e9]. ` +
+			"Each line ends with a ref (e1, e2, … in page order; the same page gives the same refs). Hidden elements are left out. " +
+			"Use it to see how a page is organised and what can be done on it before reading (render) or picking out parts (scrape).",
+		InputSchema: s,
+		Annotations: titled(readOnly, "Outline a web page"),
 	}
 }
 

@@ -3,6 +3,7 @@ package mcpbridge_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/jpeg"
@@ -39,9 +40,9 @@ func TestListTools(t *testing.T) {
 				}
 			}
 			slices.Sort(names)
-			// Only tools whose capability exists; scrape, outline, crawl and
-			// run_code arrive with theirs.
-			if diff := cmp.Diff([]string{"links", "pdf", "render", "screenshot"}, names); diff != "" {
+			// Only tools whose capability exists; crawl and run_code arrive
+			// with theirs.
+			if diff := cmp.Diff([]string{"links", "outline", "pdf", "render", "scrape", "screenshot"}, names); diff != "" {
 				t.Errorf("tools (-want +got):\n%s", diff)
 			}
 		})
@@ -99,6 +100,26 @@ func TestToolCalls(t *testing.T) {
 		{"links", "links", map[string]any{"url": site.URL + "/links.html"}, succeeds(func(t *testing.T, res *mcp.CallToolResult) {
 			wantText(t, res, " links.\n", "- [", "](<"+site.URL)
 		})},
+		{"scrape", "scrape", map[string]any{"url": article, "selectors": []string{"h2", "nav a"}}, succeeds(func(t *testing.T, res *mcp.CallToolResult) {
+			body := text(res)
+			var scraped []render.Scraped
+			if err := json.Unmarshal([]byte(body[strings.Index(body, "\n\n["):]), &scraped); err != nil {
+				t.Fatalf("scrape result is not JSON after its header: %v\n%s", err, clip(body, 1500))
+			}
+			if len(scraped) != 2 || scraped[0].Selector != "h2" || len(scraped[0].Results) < 3 || len(scraped[1].Results) != 4 {
+				t.Fatalf("scraped %+v", scraped)
+			}
+			h2 := scraped[0].Results[0]
+			if h2.Text != "Temperature is the whole story" || h2.Top == nil || *h2.Top <= 0 || h2.Width == nil || *h2.Width <= 0 {
+				t.Errorf("first h2 = %+v, want its text and a box", h2)
+			}
+		})},
+		{"scrape paged", "scrape", map[string]any{"url": article, "selectors": []string{"p"}, "maxChars": 500}, succeeds(func(t *testing.T, res *mcp.CallToolResult) {
+			wantText(t, res, "Page 1 of ", "call scrape again with the same arguments and page 2")
+		})},
+		{"outline", "outline", map[string]any{"url": article}, succeeds(func(t *testing.T, res *mcp.CallToolResult) {
+			wantText(t, res, "Untrusted web content from "+article, "\n- banner [e1]\n", `  - navigation "Main" [e3]`, `heading[2] "Temperature is the whole story"`, "-> "+site.URL+"/about.html")
+		})},
 		{"screenshot of the viewport", "screenshot", map[string]any{"url": article}, succeeds(func(t *testing.T, res *mcp.CallToolResult) {
 			mime, w, h, _ := image(t, res)
 			if mime != "image/jpeg" || w != 1280 || h != 800 {
@@ -141,6 +162,8 @@ func TestToolCalls(t *testing.T) {
 		{"unknown argument", "render", map[string]any{"html": "<p>x</p>", "colour": "red"}, wantError("colour")},
 		{"maxChars too small", "render", map[string]any{"html": "<p>x</p>", "maxChars": 1}, wantError("maxChars")},
 		{"fullPage and selector", "screenshot", map[string]any{"html": "<p>x</p>", "fullPage": true, "selector": "p"}, wantError("give fullPage or selector, not both")},
+		{"bad scrape selector", "scrape", map[string]any{"html": "<p>x</p>", "selectors": []string{"p", "div["}}, wantError("Error (invalid_request)", "elements[1]", `"div["`)},
+		{"scrape without selectors", "scrape", map[string]any{"html": "<p>x</p>", "selectors": []string{}}, wantError("selectors")},
 		{"selector matching nothing", "screenshot", map[string]any{"html": "<p>x</p>", "selector": "#nothing"}, wantError("Error (invalid_request)", "#nothing")},
 	}
 	for _, transport := range transports {
@@ -228,8 +251,8 @@ func TestFailuresAreToolResults(t *testing.T) {
 // error; everything else is a tool result.
 func TestUnknownToolIsProtocolError(t *testing.T) {
 	cs := connect(t, "in-memory", service, nil)
-	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "scrape", Arguments: map[string]any{"url": "https://example.com/"}})
-	if err == nil || !strings.Contains(err.Error(), "scrape") {
+	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "teleport", Arguments: map[string]any{"url": "https://example.com/"}})
+	if err == nil || !strings.Contains(err.Error(), "teleport") {
 		t.Errorf("calling an unknown tool: err = %v, want a protocol error naming it", err)
 	}
 }

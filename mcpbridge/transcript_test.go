@@ -25,7 +25,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // TestSessionTranscript records every JSON-RPC message of a short session,
 // as the client sent and received them, and compares the transcript with
 // testdata/session.txtar: the tool list with its schemas and descriptions,
-// a render, a cut render and a failed one. A change to what clients see
+// a render, a cut render and a failed one, an outline, a scrape and a
+// scrape with a bad selector. A change to what clients see
 // shows up in review as a diff of that file. Regenerate it with
 //
 //	go test ./mcpbridge -run TestSessionTranscript -update
@@ -59,6 +60,20 @@ func TestSessionTranscript(t *testing.T) {
 		{"url": "ftp://example.com/"},
 	} {
 		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "render", Arguments: args}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Boxes of a fixed size, so that positions do not depend on fonts.
+	boxes := `<style>body { margin: 0 } div { height: 40px; width: 300px }</style><div id="a">One</div><div class="price" data-sku="b2">Two <b>€5</b></div>`
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"outline", map[string]any{"html": doc}},
+		{"scrape", map[string]any{"html": boxes, "selectors": []string{"div.price", "#a"}}},
+		{"scrape", map[string]any{"html": doc, "selectors": []string{"li:bogus"}}},
+	} {
+		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: c.tool, Arguments: c.args}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -65,7 +65,7 @@ type PageCache interface {
 func derivable(req *Request) bool {
 	for _, f := range req.Formats {
 		switch f {
-		case FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks, FormatMetadata:
+		case FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks, FormatMetadata, FormatOutline:
 		default:
 			return false
 		}

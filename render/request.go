@@ -23,10 +23,17 @@ const (
 	FormatMetadata   Format = "metadata"
 	FormatScreenshot Format = "screenshot"
 	FormatPDF        Format = "pdf"
+	// FormatScrape is the elements Request.Elements select, each match with
+	// its text, inner HTML, attributes and (from a browser) position.
+	FormatScrape Format = "scrape"
+	// FormatOutline is a compact accessibility-style outline of the page:
+	// landmarks, headings, links, buttons, form fields and images, one per
+	// line, each with a ref.
+	FormatOutline Format = "outline"
 )
 
 // Formats lists every known format, in the order documentation shows them.
-var Formats = []Format{FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks, FormatMetadata, FormatScreenshot, FormatPDF}
+var Formats = []Format{FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks, FormatMetadata, FormatScreenshot, FormatPDF, FormatScrape, FormatOutline}
 
 // Request is one render. Field names and JSON names follow Cloudflare Browser
 // Rendering where it has one, so its request bodies work unchanged.
@@ -53,6 +60,13 @@ type Request struct {
 	// output is cut at a block boundary and ends with a line saying how
 	// many characters were left out. Zero means no cap.
 	MaxChars int `json:"maxChars,omitempty"`
+
+	// Elements are what the scrape format selects, by CSS selector.
+	Elements []ScrapeElement `json:"elements,omitempty"`
+	// VisibleLinksOnly leaves out of the links format the links inside
+	// hidden elements; ExcludeExternalLinks those to other sites.
+	VisibleLinksOnly     bool `json:"visibleLinksOnly,omitempty"`
+	ExcludeExternalLinks bool `json:"excludeExternalLinks,omitempty"`
 
 	GotoOptions     *GotoOptions     `json:"gotoOptions,omitempty"`
 	WaitForSelector *WaitForSelector `json:"waitForSelector,omitempty"`
@@ -91,6 +105,11 @@ type Request struct {
 	// most this long ago answers the request, and this one is kept as long.
 	// Unset means 5; 0 means bypass the cache; at most 86400 (a day).
 	CacheTTL *int `json:"cacheTTL,omitempty"`
+}
+
+// ScrapeElement is one selection of the scrape format.
+type ScrapeElement struct {
+	Selector string `json:"selector"`
 }
 
 // GotoOptions controls navigation.
@@ -265,6 +284,10 @@ func (r *Request) Validate() error {
 			return err
 		}
 	}
+	// Sizes first, so nothing below works on an unbounded input.
+	if err := r.checkLimits(); err != nil {
+		return err
+	}
 	if len(r.Formats) == 0 {
 		r.Formats = []Format{FormatMarkdown}
 	}
@@ -292,6 +315,9 @@ func (r *Request) Validate() error {
 	}
 	if r.MaxChars < 0 {
 		return invalid("maxChars must not be negative")
+	}
+	if err := r.checkElements(); err != nil {
+		return err
 	}
 	if g := r.GotoOptions; g != nil {
 		for _, w := range g.WaitUntil {
@@ -427,4 +453,24 @@ func formatList() string {
 		names[i] = string(f)
 	}
 	return strings.Join(names, ", ")
+}
+
+// checkElements bounds the scrape selectors; whether each parses is the
+// Extractor's to say.
+func (r *Request) checkElements() error {
+	if r.Wants(FormatScrape) && len(r.Elements) == 0 {
+		return invalid(`the scrape format needs elements: [{"selector": "..."}]`)
+	}
+	if len(r.Elements) > MaxSelectors {
+		return invalid("elements has %d selectors; the limit is %d", len(r.Elements), MaxSelectors)
+	}
+	for i, e := range r.Elements {
+		if strings.TrimSpace(e.Selector) == "" {
+			return invalid("elements[%d].selector is empty", i)
+		}
+		if len(e.Selector) > MaxSelectorLength {
+			return invalid("elements[%d].selector is %d bytes; the limit is %d", i, len(e.Selector), MaxSelectorLength)
+		}
+	}
+	return nil
 }

@@ -21,6 +21,17 @@ type Page struct {
 	PDF        []byte
 	// Engine names what produced the page: "browser" or "http".
 	Engine string
+	// Boxes are where the matches of each scrape selector (Request.Elements)
+	// were laid out, in document order, when a browser rendered the page.
+	Boxes map[string][]Box
+}
+
+// Box is where an element was laid out: CSS pixels from the top left of
+// the document. Tag is its local name, so that the extractor can check it
+// pairs boxes with the elements it matched itself.
+type Box struct {
+	Tag                      string
+	Top, Left, Width, Height float64
 }
 
 // Result is one rendered page. Only the fields of the requested formats are
@@ -34,6 +45,8 @@ type Result struct {
 	Metadata   *Metadata `json:"metadata,omitempty"`
 	Screenshot []byte    `json:"screenshot,omitempty"`
 	PDF        []byte    `json:"pdf,omitempty"`
+	Scrape     []Scraped `json:"scrape,omitempty"`
+	Outline    string    `json:"outline,omitempty"`
 
 	// Meta describes how the result was made; transports put it beside the
 	// result, not in it.
@@ -44,16 +57,53 @@ type Result struct {
 type Link struct {
 	URL  string `json:"url"`
 	Text string `json:"text,omitempty"`
+	// Internal is true for a link to the page's own site (the same
+	// registrable domain, such as example.co.uk for www.example.co.uk).
+	Internal bool `json:"internal"`
+}
+
+// Scraped is what one selector of Request.Elements matched, in Cloudflare's
+// shape.
+type Scraped struct {
+	Selector string           `json:"selector"`
+	Results  []ScrapedElement `json:"results"`
+}
+
+// ScrapedElement is one match: its text as a reader sees it, its inner
+// HTML, its attributes, and, when a browser rendered the page, its box in
+// CSS pixels from the top left of the document (nil otherwise).
+type ScrapedElement struct {
+	Text       string      `json:"text"`
+	HTML       string      `json:"html"`
+	Attributes []Attribute `json:"attributes"`
+	Top        *float64    `json:"top,omitempty"`
+	Left       *float64    `json:"left,omitempty"`
+	Width      *float64    `json:"width,omitempty"`
+	Height     *float64    `json:"height,omitempty"`
+}
+
+// Attribute is one attribute of a scraped element.
+type Attribute struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Metadata is what the document says about itself.
 type Metadata struct {
-	Title       string            `json:"title,omitempty"`
-	Description string            `json:"description,omitempty"`
-	Language    string            `json:"language,omitempty"`
-	Canonical   string            `json:"canonical,omitempty"`
-	OpenGraph   map[string]string `json:"openGraph,omitempty"`
-	Twitter     map[string]string `json:"twitter,omitempty"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Language    string `json:"language,omitempty"`
+	Canonical   string `json:"canonical,omitempty"`
+	Author      string `json:"author,omitempty"`
+	// PublishedTime and ModifiedTime are as the page writes them
+	// (usually ISO 8601).
+	PublishedTime string `json:"publishedTime,omitempty"`
+	ModifiedTime  string `json:"modifiedTime,omitempty"`
+	SiteName      string `json:"siteName,omitempty"`
+	// Favicon is the page's icon, absolute.
+	Favicon   string            `json:"favicon,omitempty"`
+	OpenGraph map[string]string `json:"openGraph,omitempty"`
+	Twitter   map[string]string `json:"twitter,omitempty"`
 	// JSONLD holds each JSON-LD object of the page as it was written.
 	JSONLD []json.RawMessage `json:"jsonLd,omitempty"`
 }

@@ -70,7 +70,7 @@ func TestMCPServeOverHTTP(t *testing.T) {
 		t.Fatalf("connecting to /mcp: %v\n%s", err, s.stderr)
 	}
 	defer cs.Close()
-	if got := toolNames(t, cs); !slices.Equal(got, []string{"links", "pdf", "render", "screenshot"}) {
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"links", "outline", "pdf", "render", "scrape", "screenshot"}) {
 		t.Errorf("tools = %v", got)
 	}
 	md := callTool(t, cs, "render", map[string]any{"url": site.URL + "/article.html"})
@@ -86,6 +86,14 @@ func TestMCPServeOverHTTP(t *testing.T) {
 	}
 	if shot.IsError || image == nil || image.MIMEType != "image/jpeg" || !bytes.HasPrefix(image.Data, []byte{0xff, 0xd8}) {
 		t.Errorf("screenshot: IsError %v, image %v\n%s", shot.IsError, image != nil, mcpText(shot))
+	}
+	scraped := callTool(t, cs, "scrape", map[string]any{"url": site.URL + "/article.html", "selectors": []string{"h1", "nav a"}})
+	if text := mcpText(scraped); scraped.IsError || !strings.Contains(text, `"selector": "h1"`) || !strings.Contains(text, "ourdough") {
+		t.Errorf("scrape: IsError %v\n%s", scraped.IsError, text)
+	}
+	outline := callTool(t, cs, "outline", map[string]any{"url": site.URL + "/article.html"})
+	if text := mcpText(outline); outline.IsError || !strings.Contains(text, "heading[1]") || !strings.Contains(text, "[e1]") {
+		t.Errorf("outline: IsError %v\n%s", outline.IsError, text)
 	}
 }
 
@@ -255,7 +263,7 @@ func TestMCPStdio(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connecting to sous mcp: %v\n%s", err, &stderr)
 	}
-	if got := toolNames(t, cs); !slices.Equal(got, []string{"links", "pdf", "render", "screenshot"}) {
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"links", "outline", "pdf", "render", "scrape", "screenshot"}) {
 		t.Errorf("tools = %v", got)
 	}
 	md := callTool(t, cs, "render", map[string]any{"html": "<h1>Over stdio</h1><p>Hello.</p>"})
