@@ -3,7 +3,7 @@ GO        ?= go
 BIN       := bin/sous
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: run test bench build chromium vet fmt clean
+.PHONY: run test soak bench build chromium vet fmt clean
 
 run: build chromium
 	$(BIN) serve --addr $(ADDR)
@@ -14,6 +14,12 @@ build:
 test: chromium
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 9m ./...
+
+# 2,000 renders with hostile pages mixed in against a running sous serve;
+# prints processes, fds, goroutines and memory before and after. Minutes long,
+# so not part of test.
+soak: chromium
+	SOUS_SOAK=1 $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./cmd/sous
 
 bench: build chromium
 	$(BIN) bench

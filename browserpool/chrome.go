@@ -264,7 +264,9 @@ func (p *process) alive() bool {
 // them.
 const guardScript = `cat >/dev/null
 for f in /proc/[0-9]*/cmdline; do
-  if tr '\0' '\n' <"$f" 2>/dev/null | grep -qxF -- "--user-data-dir=$1"; then
+  # Renderers forked by the zygote rewrite their command line as one
+  # space-separated string, so match the argument followed by a separator.
+  if { tr '\0' ' ' <"$f"; echo ' '; } 2>/dev/null | grep -qF -- "--user-data-dir=$1 "; then
     p=${f#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null
   fi
 done
@@ -321,15 +323,31 @@ func killMatching(arg []byte) int {
 		if err != nil {
 			continue
 		}
-		for a := range bytes.SplitSeq(cmdline, []byte{0}) {
-			if bytes.Equal(a, arg) {
-				syscall.Kill(pid, syscall.SIGKILL)
-				n++
-				break
-			}
+		if hasArg(cmdline, arg) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			n++
 		}
 	}
 	return n
+}
+
+// hasArg reports whether the command line from /proc/PID/cmdline holds arg
+// as a whole argument. Chromium rewrites the command line of the processes
+// its zygote forks (the renderers) into one space-separated string, so an
+// argument ends at a NUL, a space or the end.
+func hasArg(cmdline, arg []byte) bool {
+	for rest := cmdline; ; {
+		i := bytes.Index(rest, arg)
+		if i < 0 {
+			return false
+		}
+		start := i == 0 || rest[i-1] == 0 || rest[i-1] == ' '
+		end := i+len(arg) == len(rest) || rest[i+len(arg)] == 0 || rest[i+len(arg)] == ' '
+		if start && end {
+			return true
+		}
+		rest = rest[i+1:]
+	}
 }
 
 // pssOf sums the proportional set size of the processes using dataDir.
@@ -342,7 +360,7 @@ func pssOf(dataDir string) int64 {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !slices.ContainsFunc(bytes.Split(cmdline, []byte{0}), func(a []byte) bool { return bytes.Equal(a, want) }) {
+		if err != nil || !hasArg(cmdline, want) {
 			continue
 		}
 		rollup, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))

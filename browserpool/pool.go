@@ -337,7 +337,7 @@ func (p *Pool) lease(ctx context.Context) (*tab, error) {
 	for {
 		select {
 		case t := <-p.ready:
-			if t.browser.usable() {
+			if t.browser.usable() && !t.crashed() {
 				return t, nil
 			}
 			p.spawn(func() { p.refill(t) })

@@ -37,6 +37,10 @@ type tab struct {
 	// its context, so the tab is replaced rather than wiped.
 	popups     <-chan jsonv2.Value
 	stopPopups func()
+	// crashes receives Inspector.targetCrashed, so that a tab whose
+	// renderer died while it waited idle is replaced, not leased.
+	crashes     <-chan jsonv2.Value
+	stopCrashes func()
 
 	// What the last render changed and the wipe must undo.
 	origins    map[string]bool
@@ -81,6 +85,7 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (*tab, error)
 	}
 	t.s = session{conn: b.proc.conn, id: at.SessionID}
 	t.popups, t.stopPopups = t.s.Subscribe(page.WindowOpen.Method)
+	t.crashes, t.stopCrashes = t.s.Subscribe(inspector.TargetCrashed.Method)
 	steps := []struct {
 		method string
 		params any
@@ -114,6 +119,9 @@ func defaultMetrics() emulation.SetDeviceMetricsOverrideParams {
 func (t *tab) close() {
 	if t.stopPopups != nil {
 		t.stopPopups()
+	}
+	if t.stopCrashes != nil {
+		t.stopCrashes()
 	}
 	if !t.browser.proc.alive() {
 		return
@@ -164,6 +172,18 @@ func (t *tab) leavePage(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("leave page: %w", ctx.Err())
 		}
+	}
+}
+
+// crashed reports whether the tab's renderer has died since it was made. A
+// render that sees the crash fails and the tab is replaced, so this matters
+// for idle tabs: the OOM killer or an operator may kill any renderer.
+func (t *tab) crashed() bool {
+	select {
+	case <-t.crashes:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -1,0 +1,193 @@
+package browserpool_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/render"
+)
+
+// renderers returns the pids of the renderer processes of the browsers whose
+// profile directories are under dir (the pool puts them in $TMPDIR), found
+// the way CountProcesses finds them: by their command lines. (Chromium
+// rewrites a renderer's command line into one space-separated string.)
+func renderers(dir string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(cmdline, []byte("--user-data-dir="+dir)) && bytes.Contains(cmdline, []byte("--type=renderer")) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// cpuTicks is the user+system CPU time of pid, in clock ticks.
+func cpuTicks(pid int) int64 {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces; fields count from
+	// after it. utime and stime are fields 14 and 15.
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return utime + stime
+}
+
+// busiestRenderer waits for the renderer under dir that is burning CPU — the
+// one running a page stuck in a loop — and returns its pid. A renderer that
+// is starting up is busy for a moment too, so the same one must be busy in
+// two samples in a row.
+func busiestRenderer(t *testing.T, dir string) int {
+	t.Helper()
+	last := 0
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		before := map[int]int64{}
+		for _, pid := range renderers(dir) {
+			before[pid] = cpuTicks(pid)
+		}
+		time.Sleep(300 * time.Millisecond)
+		best, bestDelta := 0, int64(0)
+		for pid, b := range before {
+			if d := cpuTicks(pid) - b; d > bestDelta {
+				best, bestDelta = pid, d
+			}
+		}
+		// 300 ms of a spinning page is ~30 ticks; an idle renderer uses ~0.
+		if bestDelta < 15 {
+			best = 0
+		}
+		if best != 0 && best == last {
+			return best
+		}
+		last = best
+	}
+	t.Fatal("found no busy renderer process; the check is broken")
+	return 0
+}
+
+// waitIdle waits until every tab of p is warm and waiting.
+func waitIdle(t *testing.T, p *browserpool.Pool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); p.Stats().Idle < p.Stats().Tabs; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d tabs became idle", p.Stats().Idle, p.Stats().Tabs)
+		}
+	}
+}
+
+// spin is a page that never finishes loading and keeps its renderer busy,
+// which is how the tests tell its renderer from the others.
+const spin = `<!doctype html><title>spin</title><script>for (;;) {}</script>`
+
+// Killing the renderer of a page mid-render (the browser survives) fails
+// that render at once with a crashed-page error, and the next render works.
+func TestRendererKilledMidRequest(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	fetch(t, p, &render.Request{URL: site.URL + "/about.html"})
+	browserPid := p.Process()
+	waitIdle(t, p) // so no renderer is busy starting up
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	inflight := make(chan error, 1)
+	go func() {
+		_, err := p.Fetch(ctx, &render.Request{HTML: spin})
+		inflight <- err
+	}()
+	victim := busiestRenderer(t, dir)
+	if victim == browserPid {
+		t.Fatal("picked the browser process, not a renderer")
+	}
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err = <-inflight
+	if !errors.Is(err, render.ErrNavigation) || !strings.Contains(err.Error(), "crashed") {
+		t.Errorf("in-flight render: err = %v, want a crashed-page ErrNavigation", err)
+	}
+	if ctx.Err() != nil {
+		t.Error("the render ran into its deadline instead of failing when its renderer died")
+	}
+	if p.Process() != browserPid {
+		t.Error("the browser was replaced; killing a renderer should cost only its own page")
+	}
+	page := fetch(t, p, &render.Request{URL: site.URL + "/article.html"})
+	if !strings.Contains(page.HTML, "sourdough") {
+		t.Errorf("the render after the crash came back without its page:\n%s", page.HTML)
+	}
+}
+
+// Renderers of idle tabs can die too (the kernel's OOM killer picks the
+// biggest process, not the busiest). Renders after that still work.
+func TestIdleRenderersKilled(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	fetch(t, p, &render.Request{URL: site.URL + "/about.html"})
+	waitIdle(t, p) // so every tab has a renderer
+	pids := renderers(dir)
+	if len(pids) == 0 {
+		t.Fatal("found no renderer process; the check is broken")
+	}
+	for _, pid := range pids {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	// Chromium notices a dead renderer when it reaps it and then tells the
+	// tab; a render leased in between fails as crashed (and a retry works).
+	// Wait for the reaping, and a moment for the news to reach the pool.
+	for deadline := time.Now().Add(10 * time.Second); len(renderersOf(pids)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	for i := range 4 {
+		page := fetch(t, p, &render.Request{URL: site.URL + "/article.html"})
+		if !strings.Contains(page.HTML, "sourdough") {
+			t.Errorf("render %d after the renderers died came back without its page", i)
+		}
+	}
+}
+
+// renderersOf returns those of pids that still exist.
+func renderersOf(pids []int) []int {
+	var alive []int
+	for _, pid := range pids {
+		if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); err == nil {
+			alive = append(alive, pid)
+		}
+	}
+	return alive
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/fixtures"
+)
+
+// TestSoak runs 2,000 renders through a running `sous serve` over HTTP, eight
+// at a time, with hostile pages mixed in, and checks that processes, file
+// descriptors, goroutines and memory come back near where they started. It
+// takes minutes, so it runs only with SOUS_SOAK=1 (make soak), and prints its
+// measurements as a table.
+//
+// Default safety applies, except that the fixtures' address, 127.0.0.1, is
+// allowed; the hostile page that hammers a private address aims at 127.0.0.2.
+func TestSoak(t *testing.T) {
+	if os.Getenv("SOUS_SOAK") == "" {
+		t.Skip("set SOUS_SOAK=1 to run the soak (make soak)")
+	}
+	renders := 2000
+	if n, err := strconv.Atoi(os.Getenv("SOUS_SOAK_RENDERS")); err == nil && n > 0 {
+		renders = n
+	}
+	const clients = 8
+	site := fixtures.Start()
+	defer site.Close()
+	s := startServer(t, "--concurrency", "4", "--allow-cidr", "127.0.0.1/32")
+	pid := s.cmd.Process.Pid
+
+	ordinary := []string{"/article.html", "/about.html", "/spa.html", "/table.html", "/big.html", "/resources.html", "/cookies/js.html", "/redirect/3"}
+	formats := []string{`["markdown"]`, `["markdown", "links"]`, `["text", "metadata"]`, `["html"]`, `["screenshot"]`}
+	hostile := []struct{ name, body string }{
+		{"memory bomb", `{"html": "<script>const h = []; for (;;) h.push(new Array(1 << 20).fill(Math.random()));</script>", "cacheTTL": 0}`},
+		{"window.open loop", `{"html": "<script>for (let i = 0; i < 200; i++) window.open('about:blank');</script>", "waitForTimeout": 500, "cacheTTL": 0}`},
+		{"never loads", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1500}, "cacheTTL": 0}`, site.URL+"/never.html")},
+		{"fetch to a blocked address", `{"html": "<script>setInterval(() => { for (let i = 0; i < 20; i++) fetch('http://127.0.0.2:9/x').catch(() => {}); }, 10);</script>", "waitForTimeout": 1000, "cacheTTL": 0}`},
+		{"infinite loop", `{"html": "<script>for (;;) {}</script>", "gotoOptions": {"timeout": 1500}, "cacheTTL": 0}`},
+	}
+	body := func(i int) (string, bool) {
+		if i%40 == 39 {
+			h := hostile[(i/40)%len(hostile)]
+			return h.body, true
+		}
+		return fmt.Sprintf(`{"url": %q, "formats": %s, "cacheTTL": 0}`, site.URL+ordinary[i%len(ordinary)], formats[(i/len(ordinary))%len(formats)]), false
+	}
+	post := func(b string) (int, error) {
+		resp, err := http.Post(s.url+"/v1/render", "application/json", strings.NewReader(b))
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+
+	// Warm up, so the baseline has a browser with its tabs, and the HTTP
+	// client's connections are open.
+	for i := range 16 {
+		b, _ := body(i)
+		if _, err := post(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(3 * time.Second)
+	before := measure(t, s, pid)
+
+	var next, ordinaryFailed, hostileDone, transportFailed atomic.Int64
+	var statusMu sync.Mutex
+	statuses := map[string]int{}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= renders {
+					return
+				}
+				b, isHostile := body(i)
+				status, err := post(b)
+				switch {
+				case err != nil:
+					transportFailed.Add(1)
+				case isHostile:
+					hostileDone.Add(1)
+				case status != 200:
+					ordinaryFailed.Add(1)
+				}
+				statusMu.Lock()
+				statuses[strconv.Itoa(status)]++
+				statusMu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	time.Sleep(5 * time.Second) // let wipes, closes and recycles finish
+	after := measure(t, s, pid)
+
+	var out strings.Builder
+	fmt.Fprintf(&out, "soak: %d renders (%d hostile) in %v, %.1f/s, %d clients; statuses %v\n",
+		renders, hostileDone.Load(), elapsed.Round(time.Second), float64(renders)/elapsed.Seconds(), clients, statuses)
+	fmt.Fprintf(&out, "%-28s %12s %12s %12s\n", "", "before", "after", "limit")
+	limits := []struct {
+		name          string
+		before, after int64
+		limit         int64
+		unit          int64
+	}{
+		{"chromium processes", before.processes, after.processes, before.processes + 4, 1},
+		{"service open fds", before.fds, after.fds, before.fds + 32, 1},
+		{"service goroutines", before.goroutines, after.goroutines, 2*before.goroutines + 50, 1},
+		{"service RSS (MiB)", before.rss, after.rss, 2*before.rss + 256<<20, 1 << 20},
+		{"chromium PSS (MiB)", before.pss, after.pss, 2*before.pss + 512<<20, 1 << 20},
+	}
+	for _, l := range limits {
+		fmt.Fprintf(&out, "%-28s %12d %12d %12d\n", l.name, l.before/l.unit, l.after/l.unit, l.limit/l.unit)
+	}
+	t.Log("\n" + out.String())
+	fmt.Fprint(os.Stderr, out.String())
+	for _, l := range limits {
+		if l.after > l.limit {
+			t.Errorf("%s: %d after the soak, %d before; the limit is %d", l.name, l.after/l.unit, l.before/l.unit, l.limit/l.unit)
+		}
+	}
+	if n := transportFailed.Load(); n > 0 {
+		t.Errorf("%d requests failed at the HTTP level", n)
+	}
+	// Ordinary renders may lose a few to a hostile neighbour in the same
+	// browser (a recycle, a crash), never many.
+	if n := ordinaryFailed.Load(); n > int64(renders)/100 {
+		t.Errorf("%d ordinary renders failed", n)
+	}
+	if t.Failed() {
+		t.Logf("sous serve's log:\n%s", s.stderr)
+	}
+}
+
+type soakUsage struct {
+	processes, fds, goroutines, rss, pss int64
+}
+
+func measure(t *testing.T, s *server, pid int) soakUsage {
+	t.Helper()
+	var u soakUsage
+	u.processes = int64(browserpool.CountProcesses(s.tmp))
+	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
+		u.fds = int64(len(fds))
+	}
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for line := range strings.Lines(string(status)) {
+			if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+				u.rss = kb << 10
+			}
+		}
+	}
+	u.pss = chromiumPSS(s.tmp)
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+			f, _ := strconv.ParseFloat(rest, 64)
+			u.goroutines = int64(f)
+		}
+	}
+	if u.goroutines == 0 {
+		t.Fatal("no go_goroutines in /metrics")
+	}
+	return u
+}
+
+// chromiumPSS sums the proportional set size of every process with a
+// Chromium profile under dir (renderers included: their command lines are
+// space-separated, so the directory is looked for anywhere in them).
+func chromiumPSS(dir string) int64 {
+	entries, _ := os.ReadDir("/proc")
+	var total int64
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte("--user-data-dir="+dir)) || bytes.Contains(cmdline, []byte("sous-guard")) {
+			continue
+		}
+		rollup, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(rollup)) {
+			if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+				total += kb << 10
+			}
+		}
+	}
+	return total
+}
