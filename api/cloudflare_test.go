@@ -154,7 +154,8 @@ func TestCloudflareErrors(t *testing.T) {
 }
 
 // Cloudflare's official TypeScript client, with only its base URL changed,
-// gets content, markdown, links, a snapshot, a screenshot and a PDF.
+// gets content, markdown, links, scraped elements, a snapshot, a screenshot
+// and a PDF.
 func TestOfficialCloudflareClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("installs an npm package")
@@ -188,8 +189,12 @@ func TestOfficialCloudflareClient(t *testing.T) {
 		MarkdownHasText bool     `json:"markdownHasText"`
 		Links           int      `json:"links"`
 		Snapshot        []string `json:"snapshot"`
-		ScreenshotBytes int      `json:"screenshotBytes"`
-		PDFHead         string   `json:"pdfHead"`
+		Scrape          []struct {
+			Selector, Text string
+			HasBox         bool
+		} `json:"scrape"`
+		ScreenshotBytes int    `json:"screenshotBytes"`
+		PDFHead         string `json:"pdfHead"`
 		BadRequest      struct{ Status, Code int }
 	}
 	if err := json.Unmarshal(bytes.TrimSpace(out), &got); err != nil {
@@ -197,7 +202,8 @@ func TestOfficialCloudflareClient(t *testing.T) {
 	}
 	if !strings.Contains(got.Content, "<html") || !got.MarkdownHasText || got.Links == 0 ||
 		strings.Join(got.Snapshot, ",") != "content,screenshot" || got.ScreenshotBytes < 1000 || got.PDFHead != "%PDF-" ||
-		got.BadRequest.Status != 400 || got.BadRequest.Code != 400 {
+		got.BadRequest.Status != 400 || got.BadRequest.Code != 400 ||
+		len(got.Scrape) != 1 || got.Scrape[0].Selector != "h1" || !strings.Contains(got.Scrape[0].Text, "ourdough") || !got.Scrape[0].HasBox {
 		t.Errorf("the official client got %+v", got)
 	}
 }
