@@ -242,6 +242,14 @@ func unseen(n *html.Node) bool {
 	if ariaHidden, _ := attr(n, "aria-hidden"); strings.EqualFold(strings.TrimSpace(ariaHidden), "true") {
 		return true
 	}
+	// Text hidden by an inline style is a classic carrier of instructions
+	// meant for models and not for people.
+	if style, ok := attr(n, "style"); ok {
+		s := strings.ToLower(strings.Join(strings.Fields(style), ""))
+		if strings.Contains(s, "display:none") || strings.Contains(s, "visibility:hidden") || strings.Contains(s, "font-size:0") {
+			return true
+		}
+	}
 	return isElement(n, "select", "datalist", "textarea", "map", "input", "link", "meta")
 }
 
