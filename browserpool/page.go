@@ -26,6 +26,10 @@ import (
 )
 
 func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGuard) (_ *render.Page, dirty bool, err error) {
+	// Chromium's own idle signal for the main frame, subscribed before
+	// navigation so that none is missed (see waitNetworkIdle).
+	lifecycle, stopLifecycle := t.s.Subscribe(page.LifecycleEvent.Method)
+	defer stopLifecycle()
 	// A renderer that crashes (out of memory, most often) ends the render at
 	// once rather than at its deadline.
 	ctx, crashed := context.WithCancelCause(ctx)
@@ -101,7 +105,7 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		return nil, true, err
 	}
 	if wantIdle >= 0 {
-		if err := net.waitIdle(ctx, wantIdle, 500*time.Millisecond); err != nil {
+		if err := t.waitNetworkIdle(ctx, net, lifecycle, wantIdle); err != nil {
 			return nil, true, fmt.Errorf("waiting for network idle: %w", err)
 		}
 	}
@@ -234,6 +238,37 @@ func (t *tab) apply(ctx context.Context, req *render.Request) error {
 		}
 	}
 	return nil
+}
+
+// waitNetworkIdle waits until at most max requests have been in flight for
+// 500 ms, as Puppeteer's networkidle0 and networkidle2 do. It counts the
+// requests it sees itself, and also accepts Chromium's own lifecycle event
+// for the main frame (networkIdle, networkAlmostIdle): requests of
+// cross-site iframes report their end to the iframe's own target, which
+// the tab does not attach to, so its own count can stay up for good.
+func (t *tab) waitNetworkIdle(ctx context.Context, net *networkWatch, lifecycle <-chan jsonv2.Value, max int) error {
+	want := "networkIdle"
+	if max > 0 {
+		want = "networkAlmostIdle"
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	counted := make(chan error, 1)
+	go func() { counted <- net.waitIdle(ctx, max, 500*time.Millisecond) }()
+	for {
+		select {
+		case err := <-counted:
+			return err
+		case raw, ok := <-lifecycle:
+			if !ok {
+				return errConnClosed
+			}
+			var ev page.EventLifecycleEvent
+			if jsonv2.Unmarshal(raw, &ev) == nil && ev.Name == want && string(ev.FrameID) == string(t.targetID) {
+				return nil
+			}
+		}
+	}
 }
 
 // errPageCrashed is the cause of a render whose renderer process died.
