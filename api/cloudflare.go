@@ -86,6 +86,12 @@ var cloudflareActions = map[string]cloudflareAction{
 			return cfResult(c, res, scraped)
 		},
 	},
+	"accessibilityTree": {
+		formats: []render.Format{render.FormatAccessibilityTree},
+		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
+			return cfResult(c, res, map[string]*render.AXNode{"accessibilityTree": res.AccessibilityTree})
+		},
+	},
 	// json asks a language model (Options.JSON) for JSON about the page's
 	// main content; the reply is written by the handler.
 	"json": {formats: []render.Format{render.FormatMarkdown}},

@@ -154,8 +154,8 @@ func TestCloudflareErrors(t *testing.T) {
 }
 
 // Cloudflare's official TypeScript client, with only its base URL changed,
-// gets content, markdown, links, scraped elements, a snapshot, a screenshot
-// and a PDF.
+// gets content, markdown, links, scraped elements, the accessibility tree, a
+// snapshot, a screenshot and a PDF.
 func TestOfficialCloudflareClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("installs an npm package")
@@ -189,6 +189,7 @@ func TestOfficialCloudflareClient(t *testing.T) {
 		MarkdownHasText bool     `json:"markdownHasText"`
 		Links           int      `json:"links"`
 		Snapshot        []string `json:"snapshot"`
+		AXRoot          string   `json:"axRoot"`
 		Scrape          []struct {
 			Selector, Text string
 			HasBox         bool
@@ -202,7 +203,7 @@ func TestOfficialCloudflareClient(t *testing.T) {
 	}
 	if !strings.Contains(got.Content, "<html") || !got.MarkdownHasText || got.Links == 0 ||
 		strings.Join(got.Snapshot, ",") != "content,screenshot" || got.ScreenshotBytes < 1000 || got.PDFHead != "%PDF-" ||
-		got.BadRequest.Status != 400 || got.BadRequest.Code != 400 ||
+		got.BadRequest.Status != 400 || got.BadRequest.Code != 400 || got.AXRoot != "RootWebArea" ||
 		len(got.Scrape) != 1 || got.Scrape[0].Selector != "h1" || !strings.Contains(got.Scrape[0].Text, "ourdough") || !got.Scrape[0].HasBox {
 		t.Errorf("the official client got %+v", got)
 	}

@@ -153,6 +153,12 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 			return nil, true, fmt.Errorf("pdf: %w", err)
 		}
 	}
+	if req.Wants(render.FormatAccessibilityTree) {
+		interesting := req.InterestingOnly == nil || *req.InterestingOnly
+		if p.AccessibilityTree, err = t.accessibilityTree(ctx, interesting); err != nil {
+			return nil, true, fmt.Errorf("accessibility tree: %w", err)
+		}
+	}
 	return p, dirty, nil
 }
 

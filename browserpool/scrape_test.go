@@ -1,6 +1,7 @@
 package browserpool_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,5 +44,36 @@ func TestScrapeBoxes(t *testing.T) {
 	plain := fetch(t, shared, &render.Request{URL: site.URL + "/article.html", Elements: []render.ScrapeElement{{Selector: "h2"}}})
 	if plain.Boxes != nil {
 		t.Errorf("a render without the scrape format measured boxes: %v", plain.Boxes)
+	}
+}
+
+func TestAccessibilityTree(t *testing.T) {
+	page := fetch(t, shared, &render.Request{URL: site.URL + "/article.html", Formats: []render.Format{render.FormatAccessibilityTree}})
+	root := page.AccessibilityTree
+	if root == nil || root.Role != "RootWebArea" || !strings.Contains(root.Name, "Sourdough") {
+		t.Fatalf("root = %+v", root)
+	}
+	var headings, links int
+	var walk func(n *render.AXNode)
+	walk = func(n *render.AXNode) {
+		switch n.Role {
+		case "heading":
+			if n.Level == 1 && strings.Contains(n.Name, "Sourdough") {
+				headings++
+			}
+		case "link":
+			if n.Name != "" {
+				links++
+			}
+		case "generic", "InlineTextBox":
+			t.Errorf("interestingOnly kept a %s node", n.Role)
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	walk(root)
+	if headings != 1 || links < 3 {
+		t.Errorf("found %d level-1 headings and %d named links", headings, links)
 	}
 }

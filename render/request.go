@@ -30,10 +30,13 @@ const (
 	// landmarks, headings, links, buttons, form fields and images, one per
 	// line, each with a ref.
 	FormatOutline Format = "outline"
+	// FormatAccessibilityTree is the browser's accessibility tree, in
+	// Puppeteer's snapshot shape (Cloudflare's accessibilityTree route).
+	FormatAccessibilityTree Format = "accessibilityTree"
 )
 
 // Formats lists every known format, in the order documentation shows them.
-var Formats = []Format{FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks, FormatMetadata, FormatScreenshot, FormatPDF, FormatScrape, FormatOutline}
+var Formats = []Format{FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks, FormatMetadata, FormatScreenshot, FormatPDF, FormatScrape, FormatOutline, FormatAccessibilityTree}
 
 // Request is one render. Field names and JSON names follow Cloudflare Browser
 // Rendering where it has one, so its request bodies work unchanged.
@@ -61,6 +64,9 @@ type Request struct {
 	// many characters were left out. Zero means no cap.
 	MaxChars int `json:"maxChars,omitempty"`
 
+	// InterestingOnly keeps only the nodes of the accessibility tree a
+	// person would notice (Puppeteer's default, true).
+	InterestingOnly *bool `json:"interestingOnly,omitempty"`
 	// Elements are what the scrape format selects, by CSS selector.
 	Elements []ScrapeElement `json:"elements,omitempty"`
 	// VisibleLinksOnly leaves out of the links format the links inside

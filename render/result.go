@@ -21,6 +21,8 @@ type Page struct {
 	PDF        []byte
 	// Engine names what produced the page: "browser" or "http".
 	Engine string
+	// AccessibilityTree is set when the request asked for it.
+	AccessibilityTree *AXNode
 	// Boxes are where the matches of each scrape selector (Request.Elements)
 	// were laid out, in document order, when a browser rendered the page.
 	Boxes map[string][]Box
@@ -47,6 +49,8 @@ type Result struct {
 	PDF        []byte    `json:"pdf,omitempty"`
 	Scrape     []Scraped `json:"scrape,omitempty"`
 	Outline    string    `json:"outline,omitempty"`
+	// AccessibilityTree is the root of the page's accessibility tree.
+	AccessibilityTree *AXNode `json:"accessibilityTree,omitempty"`
 
 	// Meta describes how the result was made; transports put it beside the
 	// result, not in it.
@@ -144,4 +148,26 @@ type Extractor interface {
 // is rendered. The error wraps ErrInvalidRequest.
 type RequestChecker interface {
 	CheckRequest(req *Request) error
+}
+
+// AXNode is one node of an accessibility tree, in the shape of Puppeteer's
+// page.accessibility.snapshot(), which Cloudflare's route returns.
+type AXNode struct {
+	Role        string    `json:"role"`
+	Name        string    `json:"name,omitempty"`
+	Value       any       `json:"value,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Level       int       `json:"level,omitempty"`
+	Checked     any       `json:"checked,omitempty"` // true, false or "mixed"
+	Pressed     any       `json:"pressed,omitempty"`
+	Disabled    bool      `json:"disabled,omitempty"`
+	Expanded    bool      `json:"expanded,omitempty"`
+	Focused     bool      `json:"focused,omitempty"`
+	Required    bool      `json:"required,omitempty"`
+	Selected    bool      `json:"selected,omitempty"`
+	Readonly    bool      `json:"readonly,omitempty"`
+	Multiline   bool      `json:"multiline,omitempty"`
+	Haspopup    string    `json:"haspopup,omitempty"`
+	Invalid     string    `json:"invalid,omitempty"`
+	Children    []*AXNode `json:"children,omitempty"`
 }

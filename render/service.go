@@ -175,6 +175,9 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error)
 	if req.Wants(FormatPDF) {
 		res.PDF = page.PDF
 	}
+	if req.Wants(FormatAccessibilityTree) {
+		res.AccessibilityTree = page.AccessibilityTree
+	}
 	total := time.Since(start)
 	res.Meta = Meta{
 		Status: page.Status,

@@ -14,6 +14,7 @@ const content = await br.content.create({ account_id, url: pageURL });
 const markdown = await br.markdown.create({ account_id, url: pageURL });
 const links = await br.links.create({ account_id, url: pageURL });
 const snapshot = await br.snapshot.create({ account_id, url: pageURL });
+const ax = await br.accessibilityTree.create({ account_id, url: pageURL });
 const scrape = await br.scrape.create({ account_id, url: pageURL, elements: [{ selector: 'h1' }] });
 const shot = await br.screenshot.create({ account_id, url: pageURL, screenshotOptions: { type: 'png' } });
 // The client hands a non-JSON reply back as a Response, or as the body it read.
@@ -32,6 +33,7 @@ console.log(JSON.stringify({
   markdownHasText: markdown.includes('ourdough'),
   links: links.length,
   snapshot: Object.keys(snapshot).sort(),
+  axRoot: ax?.accessibilityTree?.role,
   scrape: scrape.map(s => ({ selector: s.selector, text: s.results[0]?.text, hasBox: s.results[0]?.width > 0 })),
   screenshotBytes,
   pdfHead,
