@@ -298,7 +298,7 @@ func startGuard(dataDir string) (*os.File, error) {
 // profile, until none are left (a child can fork while its parent dies).
 func killUsing(dataDir string) {
 	want := []byte("--user-data-dir=" + dataDir)
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for quiet := 0; quiet < 3 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if n := killMatching(want); n == 0 {
 			quiet++
