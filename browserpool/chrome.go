@@ -265,10 +265,12 @@ func (p *process) alive() bool {
 const guardScript = `cat >/dev/null
 for f in /proc/[0-9]*/cmdline; do
   # Renderers forked by the zygote rewrite their command line as one
-  # space-separated string, so match the argument followed by a separator.
-  if { tr '\0' ' ' <"$f"; echo ' '; } 2>/dev/null | grep -qF -- "--user-data-dir=$1 "; then
-    p=${f#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null
-  fi
+  # space-separated string, so look for the argument followed by a space.
+  # A shell pattern, not grep: grep's own command line would hold the path.
+  line=$(tr '\0' ' ' <"$f" 2>/dev/null)
+  case "$line " in
+    *"--user-data-dir=$1 "*) p=${f#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null ;;
+  esac
 done
 rm -rf -- "$1"`
 
