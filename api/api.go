@@ -160,24 +160,44 @@ func (s *Server) render(c fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	res, err := s.renderRequest(c, &req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(Envelope{Success: true, Result: res, Meta: &res.Meta, Errors: []Error{}})
+}
+
+// renderRequest is what every render route does around Renderer.Render:
+// ?cacheTTL=N overrides the body's cacheTTL, the render is logged, and a
+// success gets its X-Cache and X-Browser-Ms-Used headers.
+func (s *Server) renderRequest(c fiber.Ctx, req *render.Request) (*render.Result, error) {
 	if q := c.Query("cacheTTL"); q != "" {
 		ttl, err := strconv.Atoi(q)
 		if err != nil {
-			return fmt.Errorf("%w: the cacheTTL query parameter must be a whole number of seconds, not %q", render.ErrInvalidRequest, q)
+			return nil, fmt.Errorf("%w: the cacheTTL query parameter must be a whole number of seconds, not %q", render.ErrInvalidRequest, q)
 		}
 		req.CacheTTL = &ttl
 	}
 	start := time.Now()
-	res, err := s.renderer.Render(c.Context(), &req)
-	s.logRender(c, &req, res, err, time.Since(start))
+	res, err := s.renderer.Render(c.Context(), req)
+	s.logRender(c, req, res, err, time.Since(start))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if res.Meta.Cache != "" {
 		c.Set("X-Cache", res.Meta.Cache)
 	}
 	c.Set("X-Browser-Ms-Used", strconv.FormatInt(browserMs(&res.Meta), 10))
-	return c.JSON(Envelope{Success: true, Result: res, Meta: &res.Meta, Errors: []Error{}})
+	return res, nil
+}
+
+// setRetryAfter tells a caller refused for load (429) or a browser being
+// replaced (503) when to try again.
+func (s *Server) setRetryAfter(c fiber.Ctx, status int) {
+	if status == fiber.StatusTooManyRequests || status == fiber.StatusServiceUnavailable {
+		secs := int(s.opts.RetryAfter().Round(time.Second) / time.Second)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, secs)))
+	}
 }
 
 // logRender writes the one line each render request gets.
@@ -311,10 +331,7 @@ func (s *Server) handleError(c fiber.Ctx, err error) error {
 		return fail(c, fe.Code, "invalid_request", fe.Message)
 	}
 	status := statusOf(err)
-	if status == fiber.StatusTooManyRequests || status == fiber.StatusServiceUnavailable {
-		secs := int(s.opts.RetryAfter().Round(time.Second) / time.Second)
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, secs)))
-	}
+	s.setRetryAfter(c, status)
 	if status == fiber.StatusInternalServerError {
 		s.opts.Logger.Error("request failed", "path", c.Path(), "err", err)
 	}

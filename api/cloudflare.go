@@ -10,9 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -138,15 +136,6 @@ func (s *Server) cloudflare(c fiber.Ctx) error {
 		return cfFail(c, fiber.StatusNotFound, fmt.Sprintf("no browser-rendering route %q; Sous serves %s", name, strings.Join(cloudflareRoutes(), ", ")))
 	}
 	req, extra, err := decodeCloudflare(c.Body())
-	if err == nil {
-		if q := c.Query("cacheTTL"); q != "" {
-			ttl, convErr := strconv.Atoi(q)
-			if convErr != nil {
-				err = fmt.Errorf("%w: the cacheTTL query parameter must be a whole number of seconds, not %q", render.ErrInvalidRequest, q)
-			}
-			req.CacheTTL = &ttl
-		}
-	}
 	if err != nil {
 		return cfFail(c, fiber.StatusBadRequest, err.Error())
 	}
@@ -157,20 +146,12 @@ func (s *Server) cloudflare(c fiber.Ctx) error {
 			return cfFail(c, fiber.StatusBadRequest, err.Error())
 		}
 	}
-	start := time.Now()
-	res, err := s.renderer.Render(c.Context(), req)
-	s.logRender(c, req, res, err, time.Since(start))
+	res, err := s.renderRequest(c, req)
 	if err != nil {
 		status := cloudflareStatus(err)
-		if status == fiber.StatusTooManyRequests || status == fiber.StatusServiceUnavailable {
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(s.opts.RetryAfter().Round(time.Second)/time.Second))))
-		}
+		s.setRetryAfter(c, status)
 		return cfFail(c, status, err.Error())
 	}
-	if res.Meta.Cache != "" {
-		c.Set("X-Cache", res.Meta.Cache)
-	}
-	c.Set("X-Browser-Ms-Used", strconv.FormatInt(browserMs(&res.Meta), 10))
 	c.Locals(ignoredKey{}, names(extra))
 	if ask != nil {
 		ask.Content = res.Markdown

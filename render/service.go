@@ -134,12 +134,9 @@ func (s *Service) Render(ctx context.Context, req *Request) (*Result, error) {
 	return res, err
 }
 
-// renderOnce renders req without the cache.
+// renderOnce renders req without the cache. Render has validated req.
 func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error) {
 	start := time.Now()
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
 	select {
 	case <-s.closed:
 		return nil, ErrClosed
