@@ -157,27 +157,12 @@ func TestHostilePagesAreContained(t *testing.T) {
 // so the render also takes Chromium's own idle signal.
 func TestNetworkIdleWithBlockedRedirects(t *testing.T) {
 	v := startVictim(t, "127.0.0.2")
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	mux := http.NewServeMux()
-	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<link rel="stylesheet" href="/css"><iframe src="/frame"></iframe><p>probe</p>`)
-	})
-	mux.Handle("/", http.RedirectHandler(v.url+"/redirected", http.StatusFound))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(ln)
-	defer srv.Close()
+	p := guardedPool(t)
+	rec := startRecorder(t, `<link rel="stylesheet" href="/r/css"><iframe src="/r/frame"></iframe><p>probe</p>`, v.url)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	req := &render.Request{URL: "http://" + ln.Addr().String() + "/page", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"networkidle0"}}}
+	req := &render.Request{URL: rec.url + "/page", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"networkidle0"}}}
 	if _, err := p.Fetch(ctx, req); err != nil {
 		t.Fatalf("networkidle0 with blocked redirects: %v", err)
 	}
