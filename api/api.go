@@ -232,7 +232,7 @@ func (s *Server) logRender(c fiber.Ctx, req *render.Request, res *render.Result,
 // X-Browser-Ms-Used reports it: none when the cache or another request's
 // render answered it, or when no browser made the page.
 func browserMs(m *render.Meta) int64 {
-	if m.Engine != "browser" || m.Cache == render.CacheHit || m.Cache == render.CacheShared {
+	if m.Engine != render.EngineBrowser || m.Cache == render.CacheHit || m.Cache == render.CacheShared {
 		return 0
 	}
 	return m.Timings.Fetch

@@ -73,7 +73,7 @@ func (n *networkGuard) checkDocument(ctx context.Context, rawURL string) error {
 	var blocked *netguard.BlockedError
 	switch {
 	case errors.As(err, &blocked):
-		return blockedError(blocked.Host, blocked.Rule)
+		return render.Blocked(blocked.Host, blocked.Rule)
 	case err != nil:
 		return fmt.Errorf("%w: resolve %s: %v", render.ErrNavigation, u.Hostname(), err)
 	}
@@ -91,11 +91,8 @@ func (n *networkGuard) explain(rawURL, errorText string) error {
 		return nil
 	}
 	if rule, ok := n.proxy.Blocked(u.Hostname()); ok {
-		return blockedError(u.Hostname(), rule)
+		return render.Blocked(u.Hostname(), rule)
 	}
 	return nil
 }
 
-func blockedError(host, rule string) error {
-	return fmt.Errorf("%w: %s is a %s address; pages may only load from public addresses (the operator can pass --allow-private)", render.ErrBlocked, host, rule)
-}

@@ -400,7 +400,7 @@ func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWat
 		return 0, fmt.Errorf("navigate %s: waiting for %s: %w", req.URL, event, err)
 	}
 	if rule, host := net.documentBlocked(nav.LoaderID); rule != "" {
-		return 0, blockedError(host, rule) // a redirect to a refused address
+		return 0, render.Blocked(host, rule) // a redirect to a refused address
 	}
 	return net.documentStatus(nav.LoaderID), nil
 }
@@ -528,7 +528,7 @@ func (t *tab) snapshot(ctx context.Context, selectors []string) (*render.Page, e
 	if err := jsonv2.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("read document: %w", err)
 	}
-	p := &render.Page{URL: doc.URL, Title: doc.Title, HTML: doc.HTML, Engine: "browser"}
+	p := &render.Page{URL: doc.URL, Title: doc.Title, HTML: doc.HTML, Engine: render.EngineBrowser}
 	if len(doc.Boxes) > 0 {
 		p.Boxes = make(map[string][]render.Box, len(doc.Boxes))
 		for s, list := range doc.Boxes {

@@ -491,6 +491,11 @@ func (p *Pool) Close() error {
 	return nil
 }
 
+// UserAgent is the user agent the pool's pages send by default: Chromium's
+// own, without the "Headless" that gives it away. Other engines send it too,
+// so that a site answers them as it answers the browser.
+func (p *Pool) UserAgent() string { return p.userAgent }
+
 // Process returns the operating-system process of the current browser, or
 // nil; tests use it to kill the browser.
 func (p *Pool) Process() (pid int) {

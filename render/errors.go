@@ -25,6 +25,12 @@ var (
 	ErrClosed = errors.New("closed")
 )
 
+// Blocked is the error for a page the network guard refused: host resolved
+// to an address of the class rule names. It never shows the address itself.
+func Blocked(host, rule string) error {
+	return fmt.Errorf("%w: %s is a %s address; pages may only load from public addresses (the operator can pass --allow-private)", ErrBlocked, host, rule)
+}
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...))
 }

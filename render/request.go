@@ -107,11 +107,25 @@ type Request struct {
 	Selector   string      `json:"selector,omitempty"`
 	PDFOptions *PDFOptions `json:"pdfOptions,omitempty"`
 
+	// Engine chooses what loads the page: EngineBrowser renders it in
+	// Chromium; EngineHTTP fetches the document with a plain HTTP client and
+	// runs no script; EngineAuto (the default) tries HTTP first and renders
+	// in the browser when the document needs script to show its content,
+	// or when the request asks for something only a browser makes.
+	Engine string `json:"engine,omitempty"`
+
 	// CacheTTL is how many seconds a result may be reused: one stored at
 	// most this long ago answers the request, and this one is kept as long.
 	// Unset means 5; 0 means bypass the cache; at most 86400 (a day).
 	CacheTTL *int `json:"cacheTTL,omitempty"`
 }
+
+// The engines Request.Engine may name.
+const (
+	EngineAuto    = "auto"
+	EngineBrowser = "browser"
+	EngineHTTP    = "http"
+)
 
 // ScrapeElement is one selection of the scrape format.
 type ScrapeElement struct {
@@ -321,6 +335,9 @@ func (r *Request) Validate() error {
 	}
 	if r.MaxChars < 0 {
 		return invalid("maxChars must not be negative")
+	}
+	if err := r.checkEngine(); err != nil {
+		return err
 	}
 	if err := r.checkElements(); err != nil {
 		return err

@@ -13,8 +13,12 @@ import (
 
 // Options configure a Service. Zero values mean the documented defaults.
 type Options struct {
-	Fetcher   Fetcher   // required
+	Fetcher   Fetcher   // required: the browser
 	Extractor Extractor // required
+
+	// HTTPFetcher, when set, serves EngineHTTP and is tried first under
+	// EngineAuto; nil means every request renders in the browser.
+	HTTPFetcher Fetcher
 
 	// Concurrency is how many requests render at once; default: 4 per core.
 	Concurrency int
@@ -152,7 +156,15 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error)
 	defer release()
 	queued := time.Since(start)
 
-	page, err := s.opts.Fetcher.Fetch(ctx, req)
+	fetcher, fallback, err := s.engineFor(req)
+	if err != nil {
+		return nil, err
+	}
+	page, err := fetcher.Fetch(ctx, req)
+	if fallback && errors.Is(err, ErrNeedsBrowser) {
+		s.opts.Logger.Debug("http engine hands over to the browser", slog.String("url", req.URL), slog.String("why", err.Error()))
+		page, err = s.opts.Fetcher.Fetch(ctx, req)
+	}
 	if err != nil {
 		return nil, deadlineError(ctx, err)
 	}

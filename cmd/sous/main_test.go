@@ -141,6 +141,44 @@ func TestServeRendersScriptMadePage(t *testing.T) {
 	}
 }
 
+// Under the default engine, auto, a page whose content is in its HTML is
+// served without a browser, and a page that needs script goes to Chromium.
+func TestServeEngineAuto(t *testing.T) {
+	site := fixtures.Start()
+	defer site.Close()
+	s := startServer(t, "--allow-private")
+	scriptMade := `<div id=app></div><script>app.innerHTML = "<h1>Made by script</h1>"</script>`
+	tests := []struct {
+		name, body, engine, want string
+	}{
+		{"static article", fmt.Sprintf(`{"url": %q, "formats": ["text"], "onlyMainContent": true}`, site.URL+"/article.html"), "http", "sourdough"},
+		{"script-made html", fmt.Sprintf(`{"html": %q}`, scriptMade), "browser", "# Made by script"},
+		{"single-page app", fmt.Sprintf(`{"url": %q}`, site.URL+"/spa.html"), "browser", ""},
+		{"engine browser", fmt.Sprintf(`{"url": %q, "engine": "browser"}`, site.URL+"/article.html"), "browser", ""},
+		{"engine http keeps the empty app", fmt.Sprintf(`{"url": %q, "engine": "http", "formats": ["html"]}`, site.URL+"/spa.html"), "http", `<div id="app"></div>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, reply := s.render(t, tc.body)
+			if status != 200 {
+				t.Fatalf("status %d, reply %v", status, reply)
+			}
+			meta := reply["meta"].(map[string]any)
+			if meta["engine"] != tc.engine {
+				t.Errorf("meta.engine = %v, want %s", meta["engine"], tc.engine)
+			}
+			out := fmt.Sprint(reply["result"])
+			if !strings.Contains(strings.ToLower(out), strings.ToLower(tc.want)) {
+				t.Errorf("result lacks %q: %.400s", tc.want, out)
+			}
+		})
+	}
+	status, reply := s.render(t, fmt.Sprintf(`{"url": %q, "engine": "http", "formats": ["screenshot"]}`, site.URL+"/article.html"))
+	if status != 400 || !strings.Contains(fmt.Sprint(reply["errors"]), "screenshot") {
+		t.Errorf("engine http with a screenshot: status %d, %v", status, reply["errors"])
+	}
+}
+
 func TestServeRejectsBadInput(t *testing.T) {
 	s := startServer(t)
 	tests := []struct{ name, body, code string }{
@@ -177,7 +215,7 @@ func TestServeOverloadGives429(t *testing.T) {
 	s := startServer(t, "--allow-private", "--queue", "0")
 	// cacheTTL 0: identical requests that may use the cache share one render
 	// instead of taking a tab each.
-	body := fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 4000}, "cacheTTL": 0}`, site.URL+"/never.html")
+	body := fmt.Sprintf(`{"url": %q, "engine": "browser", "gotoOptions": {"timeout": 4000}, "cacheTTL": 0}`, site.URL+"/never.html")
 	done := make(chan struct{})
 	for range 2 { // fill both tabs
 		go func() {

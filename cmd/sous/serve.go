@@ -16,6 +16,8 @@ import (
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/browserpool"
 	"github.com/sous-dev/sous/extract"
+	"github.com/sous-dev/sous/httpfetch"
+	"github.com/sous-dev/sous/netguard"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -72,8 +74,14 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 	case queue == 0:
 		queue = -1
 	}
+	guard, err := netguard.New(netguard.Options{AllowPrivate: e.allowPrivate, Allow: e.allowCIDRs, Deny: e.deny})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
 	svc, err := render.NewService(render.Options{
 		Fetcher:        pool,
+		HTTPFetcher:    httpfetch.New(httpfetch.Options{Guard: guard, UserAgent: pool.UserAgent()}),
 		Extractor:      extract.New(),
 		Concurrency:    e.concurrency,
 		Queue:          queue,

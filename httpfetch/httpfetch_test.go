@@ -1,0 +1,249 @@
+package httpfetch_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sous-dev/sous/extract"
+	"github.com/sous-dev/sous/fixtures"
+	"github.com/sous-dev/sous/httpfetch"
+	"github.com/sous-dev/sous/netguard"
+	"github.com/sous-dev/sous/render"
+)
+
+var site *fixtures.Server
+
+func TestMain(m *testing.M) {
+	site = fixtures.Start()
+	code := m.Run()
+	site.Close()
+	os.Exit(code)
+}
+
+// loopbackOnly is a guard that lets the fixture server (on 127.0.0.1) in and
+// refuses every other private address.
+func loopbackOnly(t *testing.T) *netguard.Guard {
+	t.Helper()
+	g, err := netguard.New(netguard.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func fetch(t *testing.T, f *httpfetch.Fetcher, req *render.Request) (*render.Page, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return f.Fetch(ctx, req)
+}
+
+func TestFetchArticle(t *testing.T) {
+	f := httpfetch.New(httpfetch.Options{Guard: loopbackOnly(t)})
+	defer f.Close()
+	page, err := fetch(t, f, &render.Request{URL: site.URL + "/redirect/2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.URL != site.URL+"/article.html" || page.Status != 200 || page.Engine != "http" {
+		t.Errorf("url %s, status %d, engine %s; want the article after two redirects, 200, http", page.URL, page.Status, page.Engine)
+	}
+	if page.Title == "" || !strings.Contains(page.HTML, "<article") {
+		t.Errorf("title %q, html %.200q", page.Title, page.HTML)
+	}
+}
+
+// The request's user agent, headers, referer, cookies and credentials reach
+// the site, as they would from the browser.
+func TestFetchSendsRequestOptions(t *testing.T) {
+	f := httpfetch.New(httpfetch.Options{UserAgent: "DefaultAgent/1"})
+	defer f.Close()
+	page, err := fetch(t, f, &render.Request{
+		URL:              site.URL + "/headers",
+		Engine:           render.EngineHTTP,
+		UserAgent:        "TestAgent/2",
+		ExtraHTTPHeaders: map[string]string{"X-Sous-Test": "yes"},
+		GotoOptions:      &render.GotoOptions{Referer: "https://referrer.example/"},
+		Cookies:          []render.Cookie{{Name: "flavour", Value: "salt", Domain: "127.0.0.1"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TestAgent/2", "X-Sous-Test", "https://referrer.example/", "flavour=salt"} {
+		if !strings.Contains(page.HTML, want) {
+			t.Errorf("the site did not see %q:\n%s", want, page.HTML)
+		}
+	}
+	if strings.Contains(page.HTML, "DefaultAgent") {
+		t.Error("the default user agent was sent alongside the request's")
+	}
+
+	page, err = fetch(t, f, &render.Request{URL: site.URL + "/auth", Authenticate: &render.Credentials{Username: fixtures.AuthUser, Password: fixtures.AuthPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Status != 200 || !strings.Contains(page.HTML, "authenticated as "+fixtures.AuthUser) {
+		t.Errorf("auth: status %d, %s", page.Status, page.Title)
+	}
+}
+
+func TestFetchErrors(t *testing.T) {
+	f := httpfetch.New(httpfetch.Options{Guard: loopbackOnly(t), MaxBytes: 1 << 10})
+	defer f.Close()
+	other := strings.Replace(site.URL, "127.0.0.1", "127.0.0.2", 1)
+	tests := []struct {
+		name string
+		url  string
+		want error
+	}{
+		{"loopback not allowed", other + "/article.html", render.ErrBlocked},
+		{"redirect loop", site.URL + "/redirect-loop", render.ErrNavigation},
+		{"refused connection", "http://127.0.0.1:1/", render.ErrNavigation},
+		{"too large", site.URL + "/article.html", render.ErrNavigation},
+		{"an image under engine http", site.URL + "/img/loaf.png", render.ErrNavigation},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := fetch(t, f, &render.Request{URL: tc.url, Engine: render.EngineHTTP})
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+
+	// The request's deadline ends a document that never finishes.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := f.Fetch(ctx, &render.Request{URL: site.URL + "/hang"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("hang: err = %v, want the deadline", err)
+	}
+}
+
+// A redirect from an allowed host to a refused one is refused at connect
+// time, by the guard that dials.
+func TestFetchRedirectToBlocked(t *testing.T) {
+	target := strings.Replace(site.URL, "127.0.0.1", "127.0.0.2", 1) + "/article.html"
+	redirector := httptest.NewServer(http.RedirectHandler(target, http.StatusFound))
+	defer redirector.Close()
+	f := httpfetch.New(httpfetch.Options{Guard: loopbackOnly(t)})
+	defer f.Close()
+	_, err := fetch(t, f, &render.Request{URL: redirector.URL})
+	if !errors.Is(err, render.ErrBlocked) || !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("err = %v, want blocked by the loopback rule", err)
+	}
+}
+
+// Documents in other charsets are decoded to UTF-8, and text documents are
+// shown in a <pre> as a browser shows them.
+func TestFetchDecodes(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/latin1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+		w.Write([]byte("<html><head><title>Cr\xe8me br\xfbl\xe9e</title></head><body><p>Caf\xe9</p></body></html>"))
+	})
+	mux.HandleFunc("/meta", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<html><head><meta charset="windows-1252"><title>x</title></head><body><p>na` + "\xefve \x93quoted\x94" + `</p></body></html>`))
+	})
+	mux.HandleFunc("/plain", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("a < b & c"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	f := httpfetch.New(httpfetch.Options{})
+	defer f.Close()
+	for path, want := range map[string]string{
+		"/latin1": "Café",
+		"/meta":   "naïve “quoted”",
+		"/plain":  "<pre>a &lt; b &amp; c</pre>",
+	} {
+		page, err := fetch(t, f, &render.Request{URL: srv.URL + path, Engine: render.EngineHTTP})
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if !strings.Contains(page.HTML, want) {
+			t.Errorf("%s: %q does not contain %q", path, page.HTML, want)
+		}
+	}
+}
+
+// Under engine auto, a document that needs script hands over to the
+// browser; under engine http it is returned as it is.
+func TestFetchAutoHandsOver(t *testing.T) {
+	f := httpfetch.New(httpfetch.Options{})
+	defer f.Close()
+	_, err := fetch(t, f, &render.Request{URL: site.URL + "/spa.html"})
+	if !errors.Is(err, render.ErrNeedsBrowser) || !strings.Contains(err.Error(), "#app") {
+		t.Errorf("spa under auto: err = %v, want ErrNeedsBrowser naming #app", err)
+	}
+	if _, err := fetch(t, f, &render.Request{URL: site.URL + "/spa.html", Engine: render.EngineHTTP}); err != nil {
+		t.Errorf("spa under http: %v", err)
+	}
+	if _, err := fetch(t, f, &render.Request{URL: site.URL + "/img/loaf.png"}); !errors.Is(err, render.ErrNeedsBrowser) {
+		t.Errorf("image under auto: err = %v, want ErrNeedsBrowser", err)
+	}
+}
+
+func TestNeedsBrowser(t *testing.T) {
+	article := "<p>" + strings.Repeat("Bread needs time, warmth and patience. ", 20) + "</p>"
+	tests := []struct {
+		name, html string
+		needs      bool
+	}{
+		{"static article", "<title>t</title><body>" + article, false},
+		{"article with analytics", "<body>" + article + `<script src="/ga.js"></script>`, false},
+		{"article with a comments noscript", "<body>" + article + strings.Repeat(article, 3) + `<noscript>Please enable JavaScript to view the comments.</noscript><script src="/c.js"></script>`, false},
+		{"script writes the page", `<body><script>document.body.innerHTML = "<h1>Hi</h1>"</script>`, true},
+		{"empty react root", `<body><div id="root"></div><script src="/bundle.js"></script>`, true},
+		{"server-rendered next.js", `<body><div id="__next">` + article + `</div><script src="/_next/main.js"></script>`, false},
+		{"angular root", `<body><app-root></app-root><p>` + strings.Repeat("footer text ", 30) + `</p><script src="main.js"></script>`, true},
+		{"noscript wall", `<body><noscript>You need to enable JavaScript to run this app.</noscript><p>Loading…</p>`, true},
+		{"meta refresh", `<head><meta http-equiv="refresh" content="0; url=/next"></head><body>` + article, true},
+		{"only json-ld", `<body><p>Short note.</p><script type="application/ld+json">{"@type":"Article"}</script>`, false},
+		{"tiny page without script", `<body><p>Hello.</p>`, false},
+	}
+	f := httpfetch.New(httpfetch.Options{})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := fetch(t, f, &render.Request{HTML: tc.html})
+			if got := errors.Is(err, render.ErrNeedsBrowser); got != tc.needs {
+				t.Errorf("needs browser = %v (%v), want %v", got, err, tc.needs)
+			}
+			off := false
+			if _, err := fetch(t, f, &render.Request{HTML: tc.html, JavaScriptEnabled: &off}); err != nil {
+				t.Errorf("with JavaScript off, nothing needs the browser: %v", err)
+			}
+		})
+	}
+}
+
+// BenchmarkHTTPEngine is the http engine end to end against a local page:
+// fetch over loopback, then markdown of the main content, through
+// render.Service as a request would go.
+func BenchmarkHTTPEngine(b *testing.B) {
+	f := httpfetch.New(httpfetch.Options{})
+	defer f.Close()
+	svc, err := render.NewService(render.Options{Fetcher: f, HTTPFetcher: f, Extractor: extract.New()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	zero := 0
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := &render.Request{URL: site.URL + "/article.html", Engine: render.EngineHTTP, OnlyMainContent: true, CacheTTL: &zero}
+			res, err := svc.Render(context.Background(), req)
+			if err != nil || res.Markdown == "" {
+				b.Fatalf("render: %v", err)
+			}
+		}
+	})
+}

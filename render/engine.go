@@ -1,0 +1,79 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrNeedsBrowser is returned by an HTTP Fetcher under EngineAuto when the
+// document it fetched needs a browser to show its content (an empty body
+// that script fills, an app root, a noscript warning). Service then renders
+// the request in the browser; callers never see this error.
+var ErrNeedsBrowser = errors.New("needs a browser")
+
+// checkEngine validates Engine and, for EngineHTTP, that nothing asked for
+// needs a browser.
+func (r *Request) checkEngine() error {
+	switch r.Engine {
+	case "", EngineAuto, EngineBrowser:
+		return nil
+	case EngineHTTP:
+		if why := r.BrowserOnly(); why != "" {
+			return invalid("engine http cannot serve %s; use engine browser or auto", why)
+		}
+		return nil
+	default:
+		return invalid("engine: want auto, browser or http, not %q", r.Engine)
+	}
+}
+
+// BrowserOnly names the first thing r asks for that only a browser can
+// give, or returns "" when a plain HTTP fetch can serve r: captures
+// (screenshot, PDF, accessibility tree), element positions, waiting for
+// script (selectors, pauses, network idle) and injected scripts or styles.
+func (r *Request) BrowserOnly() string {
+	for _, f := range []Format{FormatScreenshot, FormatPDF, FormatAccessibilityTree} {
+		if slices.Contains(r.Formats, f) {
+			return fmt.Sprintf("the %s format", f)
+		}
+	}
+	switch {
+	case r.WaitForSelector != nil:
+		return "waitForSelector"
+	case r.WaitForTimeout > 0:
+		return "waitForTimeout"
+	case len(r.AddScriptTag) > 0:
+		return "addScriptTag"
+	case len(r.AddStyleTag) > 0:
+		return "addStyleTag"
+	}
+	if g := r.GotoOptions; g != nil {
+		for _, w := range g.WaitUntil {
+			if w == WaitNetworkIdle0 || w == WaitNetworkIdle2 {
+				return "waitUntil " + w
+			}
+		}
+	}
+	return ""
+}
+
+// engineFor picks the fetcher a validated request starts with: the browser
+// when the request asks for it or needs it, else HTTP. fallback reports
+// whether an HTTP attempt may hand over to the browser (EngineAuto).
+func (s *Service) engineFor(req *Request) (f Fetcher, fallback bool, err error) {
+	switch {
+	case req.Engine == EngineHTTP && s.opts.HTTPFetcher == nil:
+		return nil, false, invalid("engine http is not available on this service")
+	case req.Engine == EngineHTTP:
+		return s.opts.HTTPFetcher, false, nil
+	case req.Engine == EngineBrowser || s.opts.HTTPFetcher == nil:
+		return s.opts.Fetcher, false, nil
+	}
+	// Auto. A scrape keeps Cloudflare's shape, positions included, so it
+	// goes to the browser too.
+	if req.BrowserOnly() != "" || slices.Contains(req.Formats, FormatScrape) {
+		return s.opts.Fetcher, false, nil
+	}
+	return s.opts.HTTPFetcher, true, nil
+}
