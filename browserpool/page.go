@@ -486,6 +486,61 @@ func (t *tab) waitForSelector(ctx context.Context, w *render.WaitForSelector) er
 	return nil
 }
 
+// hiddenScript lists the elements a person cannot see although their markup
+// does not say so: hidden by a stylesheet (display, visibility, opacity,
+// zero font size), squeezed to no size with overflow cut off, clipped away,
+// placed off the page, or with text the colour of its background. These are
+// the carriers of text meant for models and not for people. Each element is
+// named by its position among the document's elements in document order
+// (getElementsByTagName("*"), which is the parser's order too) and its tag,
+// so that the extractor can find it in its own parse of the HTML and check
+// it found the same one. The descendants of a listed element are not
+// listed; html and body never are, nor what is never shown (head, script,
+// style, …). At most 5,000 are listed.
+const hiddenScript = `() => {
+  const out = [], max = 5000;
+  let index = 0;
+  const rgb = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const v = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number); return v.length > 3 && v[3] === 0 ? null : v.slice(0, 3); };
+  const ownText = (el) => { for (const n of el.childNodes) if (n.nodeType === 3 && n.data.trim()) return true; return false; };
+  // bg is the colour behind el's text: its own background, else its
+  // parent's; null over an image, where no judgement is made.
+  const hides = (el, s, bg) => {
+    if (s.display === "none" || s.visibility === "hidden" || s.visibility === "collapse" || s.opacity === "0") return true;
+    if (s.display === "contents") return false;
+    const r = el.getBoundingClientRect();
+    const clips = s.overflow !== "visible" || s.overflowX === "clip" || s.overflowY === "clip";
+    const geometry = ((r.width < 1 || r.height < 1) && clips) || s.clip === "rect(0px, 0px, 0px, 0px)" || /inset\(50%\)/.test(s.clipPath) ||
+      r.right + scrollX <= 0 || r.bottom + scrollY <= 0 || parseFloat(s.fontSize) === 0;
+    if (geometry) return el.textContent.trim() !== "";
+    if (ownText(el)) {
+      const fg = rgb(s.color);
+      if (!fg) return true; // transparent text
+      if (bg && Math.abs(fg[0] - bg[0]) + Math.abs(fg[1] - bg[1]) + Math.abs(fg[2] - bg[2]) < 24) return true;
+    }
+    return false;
+  };
+  const unread = new Set(["head", "script", "style", "noscript", "template", "link", "meta"]);
+  const walk = (el, parentBg) => {
+    const i = index++;
+    const tag = el.localName;
+    if (unread.has(tag)) {
+      // Parsed again from the HTML, a noscript holds text, not elements.
+      if (tag !== "noscript") index += el.getElementsByTagName("*").length;
+      return;
+    }
+    const s = getComputedStyle(el);
+    const bg = s.backgroundImage !== "none" ? null : (rgb(s.backgroundColor) || parentBg);
+    if (tag !== "html" && tag !== "body" && out.length < max && hides(el, s, bg)) {
+      out.push({index: i, tag});
+      index += el.getElementsByTagName("*").length;
+      return;
+    }
+    for (let c = el.firstElementChild; c; c = c.nextElementSibling) walk(c, bg);
+  };
+  if (document.documentElement) walk(document.documentElement, [255, 255, 255]);
+  return {elements: index, list: out};
+}`
+
 // maxBoxes is how many matches of one scrape selector get a box; the
 // extractor scrapes no more than that either.
 const maxBoxes = 1000
@@ -508,15 +563,19 @@ func (t *tab) snapshot(ctx context.Context, selectors []string) (*render.Page, e
     }
     boxes[s] = list;
   }
-  return {url: location.href, title: document.title, html: doctype + (document.documentElement ? document.documentElement.outerHTML : ""), boxes};
+  return {url: location.href, title: document.title, html: doctype + (document.documentElement ? document.documentElement.outerHTML : ""), boxes, hidden: (`+hiddenScript+`)()};
 })(`+string(args)+`, `+fmt.Sprint(maxBoxes)+`)`)
 	if err != nil {
 		return nil, fmt.Errorf("read document: %w", err)
 	}
 	var doc struct {
-		URL   string `json:"url"`
-		Title string `json:"title"`
-		HTML  string `json:"html"`
+		URL    string `json:"url"`
+		Title  string `json:"title"`
+		HTML   string `json:"html"`
+		Hidden struct {
+			Elements int                 `json:"elements"`
+			List     []render.ElementRef `json:"list"`
+		} `json:"hidden"`
 		Boxes map[string][]struct {
 			Tag    string  `json:"tag"`
 			Top    float64 `json:"top"`
@@ -528,7 +587,8 @@ func (t *tab) snapshot(ctx context.Context, selectors []string) (*render.Page, e
 	if err := jsonv2.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("read document: %w", err)
 	}
-	p := &render.Page{URL: doc.URL, Title: doc.Title, HTML: doc.HTML, Engine: render.EngineBrowser}
+	p := &render.Page{URL: doc.URL, Title: doc.Title, HTML: doc.HTML, Engine: render.EngineBrowser,
+		Hidden: doc.Hidden.List, Elements: doc.Hidden.Elements}
 	if len(doc.Boxes) > 0 {
 		p.Boxes = make(map[string][]render.Box, len(doc.Boxes))
 		for s, list := range doc.Boxes {

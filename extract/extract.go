@@ -66,6 +66,7 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		return nil, err
 	}
 	resolve := newResolver(page.URL, doc)
+	unseen := layoutHidden(doc, page)
 
 	// Readers of the pristine tree first: cleaning removes the JSON-LD
 	// scripts that metadata needs.
@@ -73,7 +74,7 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		res.Metadata = readMetadata(doc, resolve)
 	}
 	if want[render.FormatLinks] {
-		res.Links = readLinks(doc, resolve, linkOptionsOf(page.URL, req))
+		res.Links = readLinks(doc, resolve, linkOptionsOf(page.URL, req, unseen))
 	}
 	if want[render.FormatScrape] {
 		if res.Scrape, err = scrape.scrape(doc, page.Boxes); err != nil {
@@ -81,12 +82,17 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		}
 	}
 	if want[render.FormatOutline] {
-		res.Outline = readOutline(doc, resolve, maxCharsOf(req))
+		res.Outline = readOutline(doc, resolve, unseen, maxCharsOf(req))
 	}
 	if !want.any(render.FormatHTML, render.FormatText, render.FormatMarkdown) {
 		return res, nil
 	}
 
+	if req != nil && req.OnlyMainContent {
+		// Text no one can see is no part of the article, and a classic
+		// carrier of instructions meant for models.
+		unseen.remove()
+	}
 	// Narrowing goes before cleaning, so that selectors see the page's
 	// own markup (cleaning drops on* attributes, for one).
 	if err := filter.check(doc); err != nil {

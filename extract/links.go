@@ -34,7 +34,7 @@ func readLinks(doc *html.Node, resolve resolver, opts linkOptions) []render.Link
 		if neverText(n) {
 			return
 		}
-		if opts.visibleOnly && n.Type == html.ElementNode && hidden(n) {
+		if opts.visibleOnly && n.Type == html.ElementNode && opts.unseen.hides(n) {
 			return
 		}
 		if isElement(n, "a", "area") {
@@ -101,10 +101,11 @@ type linkOptions struct {
 	site            string
 	visibleOnly     bool
 	excludeExternal bool
+	unseen          unseenByLayout // what visibleOnly also leaves out
 }
 
-func linkOptionsOf(pageURL string, req *render.Request) linkOptions {
-	o := linkOptions{}
+func linkOptionsOf(pageURL string, req *render.Request, unseen unseenByLayout) linkOptions {
+	o := linkOptions{unseen: unseen}
 	if u := httpURL(pageURL, nil); u != nil {
 		o.site = siteOf(u.Hostname())
 	}

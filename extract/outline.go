@@ -48,8 +48,8 @@ const (
 // display:none or visibility:hidden) are left out with everything in them.
 // A page with more than 5,000 such elements is cut there, with a last line
 // saying how many were left out; maxChars cuts the outline like text.
-func readOutline(doc *html.Node, resolve resolver, maxChars int) string {
-	o := &outliner{resolve: resolve, byID: make(map[string]*html.Node), labelFor: make(map[string]*html.Node)}
+func readOutline(doc *html.Node, resolve resolver, unseen unseenByLayout, maxChars int) string {
+	o := &outliner{resolve: resolve, unseen: unseen, byID: make(map[string]*html.Node), labelFor: make(map[string]*html.Node)}
 	walkElements(doc, func(n *html.Node) bool {
 		if id := attrOr(n, "id"); id != "" {
 			if _, dup := o.byID[id]; !dup {
@@ -75,6 +75,7 @@ func readOutline(doc *html.Node, resolve resolver, maxChars int) string {
 type outliner struct {
 	out      strings.Builder
 	resolve  resolver
+	unseen   unseenByLayout
 	byID     map[string]*html.Node
 	labelFor map[string]*html.Node
 	refs     int // refs handed out
@@ -133,7 +134,7 @@ var ariaControls = map[string]bool{
 
 func (o *outliner) walk(n *html.Node, depth int) {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type != html.ElementNode || neverText(c) || hidden(c) {
+		if c.Type != html.ElementNode || neverText(c) || o.unseen.hides(c) {
 			continue
 		}
 		if c.Namespace != "" {

@@ -71,8 +71,10 @@ func (s *Service) engineFor(req *Request) (f Fetcher, fallback bool, err error) 
 		return s.opts.Fetcher, false, nil
 	}
 	// Auto. A scrape keeps Cloudflare's shape, positions included, so it
-	// goes to the browser too.
-	if req.BrowserOnly() != "" || slices.Contains(req.Formats, FormatScrape) {
+	// goes to the browser too; so do main content and visible links, which
+	// leave out what people cannot see, and only a layout knows that (a
+	// stylesheet can hide text as well as markup can).
+	if req.BrowserOnly() != "" || slices.Contains(req.Formats, FormatScrape) || req.OnlyMainContent || req.VisibleLinksOnly {
 		return s.opts.Fetcher, false, nil
 	}
 	return s.opts.HTTPFetcher, true, nil

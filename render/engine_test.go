@@ -42,6 +42,8 @@ func TestEngineChoice(t *testing.T) {
 		{"auto sends a screenshot to the browser", render.Request{URL: "https://example.com/a", Formats: []render.Format{"screenshot"}}, "browser", 0},
 		{"auto sends waitForSelector to the browser", render.Request{URL: "https://example.com/a", WaitForSelector: &render.WaitForSelector{Selector: "h1"}}, "browser", 0},
 		{"auto sends scrape to the browser, for positions", render.Request{URL: "https://example.com/a", Formats: []render.Format{"scrape"}, Elements: []render.ScrapeElement{{Selector: "p"}}}, "browser", 0},
+		{"auto sends main content to the browser, for what is hidden", render.Request{URL: "https://example.com/a", OnlyMainContent: true}, "browser", 0},
+		{"http serves main content when asked", render.Request{URL: "https://example.com/a", OnlyMainContent: true, Engine: "http"}, "http", 1},
 		{"browser", render.Request{URL: "https://example.com/a", Engine: "browser"}, "browser", 0},
 		{"http keeps an app", render.Request{URL: "https://example.com/app", Engine: "http"}, "http", 1},
 	}

@@ -26,6 +26,22 @@ type Page struct {
 	// Boxes are where the matches of each scrape selector (Request.Elements)
 	// were laid out, in document order, when a browser rendered the page.
 	Boxes map[string][]Box
+	// Hidden are elements a browser laid out where no one can see them
+	// (hidden by a stylesheet, no size, off the page, text the colour of
+	// its background), which main content leaves out. An HTTP fetch has
+	// none: without a layout, only the markup says what is hidden.
+	Hidden []ElementRef
+	// Elements is how many elements the browser counted when it listed
+	// Hidden, so that a reader can tell its own parse matches.
+	Elements int
+}
+
+// ElementRef names an element of Page.HTML by its position among the
+// document's elements in document order (0 is <html>) and its local name,
+// which a reader of the HTML checks to be sure it found the same element.
+type ElementRef struct {
+	Index int    `json:"index"`
+	Tag   string `json:"tag"`
 }
 
 // Box is where an element was laid out: CSS pixels from the top left of

@@ -151,7 +151,8 @@ func TestServeEngineAuto(t *testing.T) {
 	tests := []struct {
 		name, body, engine, want string
 	}{
-		{"static article", fmt.Sprintf(`{"url": %q, "formats": ["text"], "onlyMainContent": true}`, site.URL+"/article.html"), "http", "sourdough"},
+		{"static article", fmt.Sprintf(`{"url": %q, "formats": ["text"]}`, site.URL+"/article.html"), "http", "sourdough"},
+		{"main content needs a layout", fmt.Sprintf(`{"url": %q, "formats": ["text"], "onlyMainContent": true}`, site.URL+"/article.html"), "browser", "sourdough"},
 		{"script-made html", fmt.Sprintf(`{"html": %q}`, scriptMade), "browser", "# Made by script"},
 		{"single-page app", fmt.Sprintf(`{"url": %q}`, site.URL+"/spa.html"), "browser", ""},
 		{"engine browser", fmt.Sprintf(`{"url": %q, "engine": "browser"}`, site.URL+"/article.html"), "browser", ""},
