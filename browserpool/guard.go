@@ -69,11 +69,12 @@ func (n *networkGuard) checkDocument(ctx context.Context, rawURL string) error {
 		}
 		port = uint16(n)
 	}
-	err = n.guard.CheckHost(ctx, u.Hostname(), port)
+	// The host as Chromium will read it: 0x7f.1 is 127.0.0.1 to a browser.
+	err = n.guard.CheckHost(ctx, netguard.CanonicalHost(u.Hostname()), port)
 	var blocked *netguard.BlockedError
 	switch {
 	case errors.As(err, &blocked):
-		return render.Blocked(blocked.Host, blocked.Rule)
+		return render.Blocked(u.Hostname(), blocked.Rule)
 	case err != nil:
 		return fmt.Errorf("%w: resolve %s: %v", render.ErrNavigation, u.Hostname(), err)
 	}
@@ -90,7 +91,7 @@ func (n *networkGuard) explain(rawURL, errorText string) error {
 	if err != nil {
 		return nil
 	}
-	if rule, ok := n.proxy.Blocked(u.Hostname()); ok {
+	if rule, ok := n.proxy.Blocked(netguard.CanonicalHost(u.Hostname())); ok {
 		return render.Blocked(u.Hostname(), rule)
 	}
 	return nil

@@ -121,6 +121,7 @@ func (f *Fetcher) get(ctx context.Context, req *render.Request) (*render.Page, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", render.ErrInvalidRequest, err)
 	}
+	canonicalise(hr.URL)
 	hr.Header.Set("User-Agent", f.opts.UserAgent)
 	hr.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	hr.Header.Set("Accept-Language", "en-US,en;q=0.9")
@@ -174,7 +175,22 @@ func (f *Fetcher) checkRedirect(next *http.Request, via []*http.Request) error {
 	if next.URL.Scheme != "http" && next.URL.Scheme != "https" {
 		return fmt.Errorf("%w: redirect to a %s: URL", render.ErrBlocked, next.URL.Scheme)
 	}
+	canonicalise(next.URL)
 	return nil
+}
+
+// canonicalise writes u's host as a browser reads it (0x7f.1 is 127.0.0.1;
+// see netguard.CanonicalHost), so that the fetch connects where Chromium
+// would, and the guard judges that address.
+func canonicalise(u *url.URL) {
+	host := netguard.CanonicalHost(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port := u.Port(); port != "" {
+		host += ":" + port
+	}
+	u.Host = host
 }
 
 // fetchError maps a client error to the render sentinels: a guard refusal

@@ -58,6 +58,12 @@ func TestFetchArticle(t *testing.T) {
 	if page.Title == "" || !strings.Contains(page.HTML, "<article") {
 		t.Errorf("title %q, html %.200q", page.Title, page.HTML)
 	}
+
+	// A browser reads 2130706433 as 127.0.0.1, and so does the fetcher.
+	page, err = fetch(t, f, &render.Request{URL: strings.Replace(site.URL, "127.0.0.1", "2130706433", 1) + "/article.html"})
+	if err != nil || page.URL != site.URL+"/article.html" {
+		t.Errorf("decimal host: %v, url %v", err, page)
+	}
 }
 
 // The request's user agent, headers, referer, cookies and credentials reach
@@ -104,6 +110,7 @@ func TestFetchErrors(t *testing.T) {
 		want error
 	}{
 		{"loopback not allowed", other + "/article.html", render.ErrBlocked},
+		{"loopback in hex", strings.Replace(site.URL, "127.0.0.1", "0x7f.0.0.2", 1) + "/article.html", render.ErrBlocked},
 		{"redirect loop", site.URL + "/redirect-loop", render.ErrNavigation},
 		{"refused connection", "http://127.0.0.1:1/", render.ErrNavigation},
 		{"too large", site.URL + "/article.html", render.ErrNavigation},
