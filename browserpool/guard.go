@@ -96,4 +96,3 @@ func (n *networkGuard) explain(rawURL, errorText string) error {
 	}
 	return nil
 }
-
