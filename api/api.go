@@ -252,6 +252,12 @@ func (s *Server) authorize(c fiber.Ctx) error {
 	if c.Path() == "/healthz" {
 		return c.Next()
 	}
+	// A browser's CORS preflight never carries credentials; the route
+	// answers it (only /mcp grants origins), and the request that follows
+	// must bring the token.
+	if c.Method() == fiber.MethodOptions && c.Get(fiber.HeaderOrigin) != "" && c.Get(fiber.HeaderAccessControlRequestMethod) != "" {
+		return c.Next()
+	}
 	given, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 	if ok {
 		match := 0

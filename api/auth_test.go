@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v3"
+
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/render"
@@ -18,6 +20,10 @@ func TestTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := api.New(svc, api.Options{Tokens: []string{"first-secret", "second-secret"}})
+	// A route that answers CORS preflights, as /mcp does for the origins an
+	// operator allows.
+	srv.App().Options("/cors", func(c fiber.Ctx) error { return c.SendStatus(fiber.StatusNoContent) })
+	srv.App().Post("/cors", func(c fiber.Ctx) error { return c.SendString("ok") })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -37,11 +43,19 @@ func TestTokens(t *testing.T) {
 		{"first token", "POST", "/v1/render", "Bearer first-secret", 200},
 		{"second token", "POST", "/v1/render", "Bearer second-secret", 200},
 		{"readyz is protected", "GET", "/readyz", "", 401},
+		{"a CORS preflight needs no token", "OPTIONS", "/cors", "preflight", 204},
+		{"the request after it does", "POST", "/cors", "", 401},
+		{"OPTIONS without CORS headers does", "OPTIONS", "/cors", "", 401},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(`{"html": "<p>hi</p>", "formats": ["text"]}`))
-			if tc.auth != "" {
+			switch tc.auth {
+			case "":
+			case "preflight":
+				req.Header.Set("Origin", "https://app.example")
+				req.Header.Set("Access-Control-Request-Method", "POST")
+			default:
 				req.Header.Set("Authorization", tc.auth)
 			}
 			resp, err := http.DefaultClient.Do(req)
