@@ -80,7 +80,7 @@ func (s *Service) fromPage(req *Request, start time.Time) (*Result, bool) {
 		return nil, false
 	}
 	page, ok := pc.GetPage(pc.PageKey(req), req.cacheTTL())
-	if !ok {
+	if !ok || !servesRequest(page, req) {
 		return nil, false
 	}
 	res, err := s.opts.Extractor.Extract(page, req)

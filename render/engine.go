@@ -67,15 +67,30 @@ func (s *Service) engineFor(req *Request) (f Fetcher, fallback bool, err error) 
 		return nil, false, invalid("engine http is not available on this service")
 	case req.Engine == EngineHTTP:
 		return s.opts.HTTPFetcher, false, nil
-	case req.Engine == EngineBrowser || s.opts.HTTPFetcher == nil:
-		return s.opts.Fetcher, false, nil
-	}
-	// Auto. A scrape keeps Cloudflare's shape, positions included, so it
-	// goes to the browser too; so do main content and visible links, which
-	// leave out what people cannot see, and only a layout knows that (a
-	// stylesheet can hide text as well as markup can).
-	if req.BrowserOnly() != "" || slices.Contains(req.Formats, FormatScrape) || req.OnlyMainContent || req.VisibleLinksOnly {
+	case req.Engine == EngineBrowser || s.opts.HTTPFetcher == nil || autoNeedsBrowser(req):
 		return s.opts.Fetcher, false, nil
 	}
 	return s.opts.HTTPFetcher, true, nil
+}
+
+// autoNeedsBrowser reports whether EngineAuto sends req straight to the
+// browser, whatever the document: for what only a browser makes; for a
+// scrape, which keeps Cloudflare's shape, positions included; and for main
+// content and visible links, which leave out what people cannot see, which
+// only a layout knows (a stylesheet hides text as well as markup does).
+func autoNeedsBrowser(req *Request) bool {
+	return req.BrowserOnly() != "" || slices.Contains(req.Formats, FormatScrape) || req.OnlyMainContent || req.VisibleLinksOnly
+}
+
+// servesRequest reports whether a page made by one engine may answer req:
+// the engine it names, or under EngineAuto the browser always and HTTP when
+// the request needs no browser. The page cache shares pages between
+// requests that differ only in what they extract, and main content from a
+// page fetched without a layout would keep text no one can see.
+func servesRequest(page *Page, req *Request) bool {
+	switch req.Engine {
+	case EngineHTTP, EngineBrowser:
+		return page.Engine == req.Engine
+	}
+	return page.Engine != EngineHTTP || !autoNeedsBrowser(req)
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sous-dev/sous/cache"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -98,5 +99,45 @@ func TestEngineErrors(t *testing.T) {
 	res, err := browserOnly.Render(context.Background(), &render.Request{URL: "https://example.com/"})
 	if err != nil || res.Meta.Engine != "browser" {
 		t.Errorf("auto without an http engine: %v, engine %q", err, res.Meta.Engine)
+	}
+}
+
+// The page cache shares a page between requests that differ only in what
+// they extract, but never hands a page fetched without a layout to one that
+// needs a layout to leave out what people cannot see.
+func TestPageCacheKeepsEnginesApart(t *testing.T) {
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	browser, plain := &fetcher{}, &plainFetcher{}
+	svc, err := render.NewService(render.Options{Fetcher: browser, HTTPFetcher: plain, Extractor: extractor{}, Cache: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := 60
+	steps := []struct {
+		req                   render.Request
+		wantEngine, wantCache string
+	}{
+		{render.Request{URL: "https://example.com/a", Formats: []render.Format{"text"}}, "http", "miss"},
+		{render.Request{URL: "https://example.com/a", Formats: []render.Format{"links"}}, "http", "hit"},
+		{render.Request{URL: "https://example.com/a", Formats: []render.Format{"text"}, OnlyMainContent: true}, "browser", "miss"},
+		// The browser's page now serves both.
+		{render.Request{URL: "https://example.com/a", Formats: []render.Format{"markdown"}, OnlyMainContent: true}, "browser", "hit"},
+		{render.Request{URL: "https://example.com/a", Formats: []render.Format{"metadata"}}, "browser", "hit"},
+	}
+	for i, step := range steps {
+		req := step.req
+		req.CacheTTL = &ttl
+		res, err := svc.Render(context.Background(), &req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Wait()
+		if res.Meta.Engine != step.wantEngine || res.Meta.Cache != step.wantCache {
+			t.Errorf("step %d: engine %s, cache %s; want %s, %s", i, res.Meta.Engine, res.Meta.Cache, step.wantEngine, step.wantCache)
+		}
 	}
 }
