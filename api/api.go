@@ -11,6 +11,9 @@
 //	POST /v1/render   a render.Request as JSON → {success, result, meta, errors};
 //	                  ?cacheTTL=N overrides the body's cacheTTL. Replies carry
 //	                  X-Cache (meta.cache), X-Browser-Ms-Used and X-Request-ID.
+//	                  With script, result.script is what the script returned.
+//	POST /v1/run      a code-mode program {code, timeoutMs} → {success, result,
+//	                  logs, errors, meta} (Options.Programs)
 //	GET  /healthz     200 while the process is alive
 //	GET  /readyz      200 while a browser is ready (Options.Ready), else 503
 //	GET  /metrics     Prometheus metrics (Options.Metrics)
@@ -65,6 +68,9 @@ type Options struct {
 	// Tokens, when any are set, are the bearer tokens that every route but
 	// /healthz requires (Authorization: Bearer TOKEN, Cloudflare's form).
 	Tokens []string
+	// Programs runs code-mode programs for POST /v1/run; nil means no such
+	// route.
+	Programs render.ProgramRunner
 }
 
 // Pressure is the body of /pressure, under "pressure", in Browserless's shape
@@ -125,6 +131,9 @@ func New(r Renderer, opts Options) *Server {
 		s.app.Get("/pressure", func(c fiber.Ctx) error { return c.JSON(fiber.Map{"pressure": opts.Pressure()}) })
 	}
 	s.app.Post("/v1/render", s.render)
+	if opts.Programs != nil {
+		s.app.Post("/v1/run", s.run)
+	}
 	s.registerCloudflare()
 	return s
 }
@@ -153,6 +162,9 @@ type Envelope struct {
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Line and Column say where a script failed (script_error), from 1.
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
 }
 
 func (s *Server) render(c fiber.Ctx) error {
@@ -318,6 +330,9 @@ func statusOf(err error) int {
 		return fiber.StatusBadGateway
 	case "browser_error", "unavailable":
 		return fiber.StatusServiceUnavailable
+	case "script_error", "script_timeout", "script_memory", "script_output_too_large":
+		// The caller's script failed, not the service: fix it, don't retry.
+		return fiber.StatusUnprocessableEntity
 	}
 	return fiber.StatusInternalServerError
 }
@@ -341,7 +356,7 @@ func (s *Server) handleError(c fiber.Ctx, err error) error {
 	if status == fiber.StatusInternalServerError {
 		s.opts.Logger.Error("request failed", "path", c.Path(), "err", err)
 	}
-	return fail(c, status, render.Code(err), err.Error())
+	return c.Status(status).JSON(Envelope{Errors: []Error{errorOf(err)}})
 }
 
 func fail(c fiber.Ctx, status int, code, message string) error {

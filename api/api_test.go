@@ -16,6 +16,7 @@ import (
 	"github.com/sous-dev/sous/browserpool"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/fixtures"
+	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -27,6 +28,7 @@ var (
 
 // TestMain serves the API on a real listener over a real pool.
 func TestMain(m *testing.M) {
+	isolate.ServeIfWorker() // this binary is also the script workers (run_test.go)
 	site = fixtures.Start()
 	var err error
 	pool, err = browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})

@@ -100,6 +100,9 @@ func (c *Cache) Key(req *render.Request) string { return Key(req) }
 func Key(req *render.Request) string {
 	k := *req
 	k.CacheTTL = nil
+	// The script runs over the cached result, after the cache (see
+	// render.Service), so it does not change what is stored.
+	k.Script = ""
 	k.URL = canonicalURL(k.URL)
 	if k.HTML != "" {
 		sum := sha256.Sum256([]byte(k.HTML))

@@ -14,6 +14,7 @@ import (
 	"github.com/sous-dev/sous/browserpool"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/fixtures"
+	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/mcpbridge"
 	"github.com/sous-dev/sous/render"
 )
@@ -31,6 +32,7 @@ var (
 const renderTimeout = 8 * time.Second
 
 func TestMain(m *testing.M) {
+	isolate.ServeIfWorker() // this binary is also the run_code workers (runcode_test.go)
 	site = fixtures.Start()
 	pool, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
 	if err != nil {

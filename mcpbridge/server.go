@@ -39,6 +39,9 @@ type Options struct {
 	MaxPDFBytes int
 	// Logger receives a line per tool call; default: discarded.
 	Logger *slog.Logger
+	// Programs runs code-mode programs for the run_code tool; nil means
+	// the tool is not listed.
+	Programs render.ProgramRunner
 }
 
 const (
@@ -107,9 +110,9 @@ func NewServer(r Renderer, opts *Options) (*mcp.Server, error) {
 	mcp.AddTool(s, linksTool(o.MaxChars), b.links)
 	mcp.AddTool(s, scrapeTool(o.MaxChars), b.scrape)
 	mcp.AddTool(s, outlineTool(o.MaxChars), b.outline)
-	// More tools join here as their capabilities land in render: crawl
-	// (bounded same-site crawl, with progress) and run_code (code mode in an
-	// isolate). A tool is listed only once it works.
+	if o.Programs != nil {
+		mcp.AddTool(s, runCodeTool(o.MaxChars), b.runCode)
+	}
 	return s, nil
 }
 

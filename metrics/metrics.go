@@ -18,6 +18,10 @@
 //	cache_max_bytes
 //	pool_browsers, pool_tabs, pool_idle_tabs,      the browser pool
 //	pool_restarts_total
+//	isolate_runs_total{kind,outcome}               scripts and code-mode programs
+//	isolate_duration_seconds{kind,outcome}         their duration, histogram
+//	isolate_workers, isolate_busy_workers,         the script worker processes
+//	isolate_worker_restarts_total
 //
 // format is the request's set of formats, sorted and joined with "+"
 // ("links+markdown"), so that a request counts once; engine is what made the
@@ -57,6 +61,8 @@ type Options struct {
 	// Load reports how many requests are rendering and how many wait:
 	// render.Service.Load.
 	Load func() (running, waiting int)
+	// Isolate reports the script workers (isolate.Pool.Stats).
+	Isolate func() IsolateStats
 }
 
 // Metrics is a Prometheus registry of Sous's metrics.
@@ -65,6 +71,7 @@ type Metrics struct {
 	renders     *prometheus.CounterVec
 	durations   *prometheus.HistogramVec
 	cacheStates map[string]prometheus.Counter
+	scripts     *scriptMetrics
 }
 
 var _ render.Observer = (*Metrics)(nil)
@@ -86,6 +93,7 @@ func New(opts Options) *Metrics {
 		cacheStates: map[string]prometheus.Counter{},
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.renders, m.durations)
+	m.scripts = newScriptMetrics(m.registry, opts.Isolate)
 	for state, name := range map[string]string{
 		render.CacheHit:    "hits",
 		render.CacheMiss:   "misses",

@@ -5,6 +5,8 @@
 //	admission (concurrency and queue limits)
 //	  → Fetcher  (a browser or plain HTTP turns the request into a Page)
 //	  → Extractor (the Page becomes markdown, text, links, metadata …)
+//	  → Processor (the request's script over the result, in an isolate;
+//	    after the cache, so a new script does not render the page again)
 //
 // all under one deadline. Adapters (browserpool, extract, …) implement the
 // small interfaces declared here; transports (api, mcpbridge) call Service.

@@ -41,6 +41,14 @@ func Code(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrScriptTimeout):
+		return "script_timeout"
+	case errors.Is(err, ErrScriptMemory):
+		return "script_memory"
+	case errors.Is(err, ErrScriptOutput):
+		return "script_output_too_large"
+	case errors.Is(err, ErrScript):
+		return "script_error"
 	case errors.Is(err, ErrInvalidRequest):
 		return "invalid_request"
 	case errors.Is(err, ErrTimeout):

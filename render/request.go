@@ -118,6 +118,13 @@ type Request struct {
 	// most this long ago answers the request, and this one is kept as long.
 	// Unset means 5; 0 means bypass the cache; at most 86400 (a day).
 	CacheTTL *int `json:"cacheTTL,omitempty"`
+
+	// Script is the body of a JavaScript function with page in scope
+	// ({url, title, html, markdown, text, links, metadata}, as far as the
+	// formats asked for them); what it returns, as JSON, is Result.Script.
+	// It runs in an isolate after the cache, so a cached page is not
+	// rendered again for a new script.
+	Script string `json:"script,omitempty"`
 }
 
 // The engines Request.Engine may name.
@@ -335,6 +342,9 @@ func (r *Request) Validate() error {
 	}
 	if r.MaxChars < 0 {
 		return invalid("maxChars must not be negative")
+	}
+	if err := r.checkScript(); err != nil {
+		return err
 	}
 	if err := r.checkEngine(); err != nil {
 		return err

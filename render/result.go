@@ -67,6 +67,8 @@ type Result struct {
 	Outline    string    `json:"outline,omitempty"`
 	// AccessibilityTree is the root of the page's accessibility tree.
 	AccessibilityTree *AXNode `json:"accessibilityTree,omitempty"`
+	// Script is what the request's script returned, as JSON.
+	Script json.RawMessage `json:"script,omitempty"`
 
 	// Meta describes how the result was made; transports put it beside the
 	// result, not in it.
@@ -143,6 +145,7 @@ type Timings struct {
 	Queue   int64 `json:"queueMs"`
 	Fetch   int64 `json:"fetchMs"`
 	Extract int64 `json:"extractMs"`
+	Script  int64 `json:"scriptMs,omitempty"`
 	Total   int64 `json:"totalMs"`
 }
 

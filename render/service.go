@@ -35,6 +35,9 @@ type Options struct {
 	Cache Cache
 	// Observer is told about every render, for metrics; nil means none.
 	Observer Observer
+	// Processor runs Request.Script over a result, after the cache; nil
+	// means requests with a script are refused.
+	Processor Processor
 
 	Logger *slog.Logger
 }
@@ -129,8 +132,14 @@ func (s *Service) Render(ctx context.Context, req *Request) (*Result, error) {
 	if c, ok := s.opts.Extractor.(RequestChecker); ok && err == nil {
 		err = c.CheckRequest(req) // before paying for a render
 	}
+	if err == nil && req.Script != "" && s.opts.Processor == nil {
+		err = invalid("this service runs no scripts; leave out script")
+	}
 	if err == nil {
 		res, state, err = s.renderCached(ctx, req, start)
+	}
+	if err == nil && req.Script != "" {
+		res, err = s.process(ctx, req, res, start)
 	}
 	if s.opts.Observer != nil {
 		s.opts.Observer.ObserveRender(Observation{Request: req, Result: res, Err: err, Cache: state, Duration: time.Since(start)})

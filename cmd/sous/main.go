@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return bench(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return evalCommand(ctx, args[1:], stdout, stderr)
+	case "isolate-worker": // hidden: started by the script isolates
+		return isolateWorker(stdin, stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/sous-dev/sous/mcpbridge"
+	"github.com/sous-dev/sous/render"
 )
 
 // mcpCommand is `sous mcp`: the MCP tools over standard input and output,
@@ -22,11 +23,13 @@ import (
 // the protocol and nothing else; logs go to standard error.
 func mcpCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("mcp", "mcp [flags]\n\n"+
-		"Serves Sous's MCP tools (render, screenshot, pdf, links) over standard input and\n"+
+		"Serves Sous's MCP tools (render, screenshot, pdf, links, run_code …) over standard input and\n"+
 		"output, for agents that launch tools as subprocesses. Logs go to standard error.\n"+
 		"In an MCP client's configuration: {\"command\": \"sous\", \"args\": [\"mcp\"]}", stderr)
 	var eng engineFlags
 	eng.register(fs, 2)
+	var scripts scriptFlags
+	scripts.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,13 +38,21 @@ func mcpCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return fmt.Errorf("mcp takes no arguments, got %q", fs.Args())
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	isolates, err := scripts.start(ctx, logger, nil)
+	if err != nil {
+		return err
+	}
+	if isolates != nil {
+		defer isolates.Close()
+		eng.processor = isolates
+	}
 	svc, pool, err := eng.start(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	defer svc.Close()
-	srv, err := mcpbridge.NewServer(svc, &mcpbridge.Options{Logger: logger})
+	srv, err := mcpbridge.NewServer(svc, &mcpbridge.Options{Logger: logger, Programs: programs(isolates, svc)})
 	if err != nil {
 		return err
 	}
@@ -77,9 +88,10 @@ func (f *mcpFlags) register(fs *flag.FlagSet) {
 	})
 }
 
-// mount serves the MCP tools over streamable HTTP at /mcp on app.
-func (f *mcpFlags) mount(app *fiber.App, r mcpbridge.Renderer, logger *slog.Logger) error {
-	srv, err := mcpbridge.NewServer(r, &mcpbridge.Options{Logger: logger})
+// mount serves the MCP tools over streamable HTTP at /mcp on app; code
+// mode (run_code) when programs is not nil.
+func (f *mcpFlags) mount(app *fiber.App, r mcpbridge.Renderer, programs render.ProgramRunner, logger *slog.Logger) error {
+	srv, err := mcpbridge.NewServer(r, &mcpbridge.Options{Logger: logger, Programs: programs})
 	if err != nil {
 		return err
 	}

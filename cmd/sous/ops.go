@@ -18,6 +18,7 @@ import (
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/browserpool"
 	"github.com/sous-dev/sous/cache"
+	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/metrics"
 	"github.com/sous-dev/sous/render"
 )
@@ -65,6 +66,8 @@ type operations struct {
 	// Set by attach before serving; read by the metrics and /pressure.
 	svc  *render.Service
 	pool *browserpool.Pool
+	// isolates run scripts; nil when --script-workers is 0.
+	isolates *isolate.Pool
 }
 
 func newOperations(f *opsFlags) (*operations, error) {
@@ -82,6 +85,13 @@ func newOperations(f *opsFlags) (*operations, error) {
 			return metrics.PoolStats{Browsers: st.Browsers, Tabs: st.Tabs, IdleTabs: st.Idle, Restarts: st.Restarts}
 		},
 		Load: func() (int, int) { return o.svc.Load() },
+		Isolate: func() metrics.IsolateStats {
+			if o.isolates == nil {
+				return metrics.IsolateStats{}
+			}
+			st := o.isolates.Stats()
+			return metrics.IsolateStats{Workers: st.Workers, Busy: st.Busy, Restarts: st.Restarts}
+		},
 	}
 	if o.cache != nil {
 		opts.Cache = func() metrics.CacheStats {

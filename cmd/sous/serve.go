@@ -37,6 +37,8 @@ type engineFlags struct {
 	// none) and who is told about each render (nil: no one).
 	cache    render.Cache
 	observer render.Observer
+	// Set by serve and mcp: what runs Request.Script (nil: scripts refused).
+	processor render.Processor
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
@@ -89,6 +91,7 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		MaxTimeout:     e.maxTimeout,
 		Cache:          e.cache,
 		Observer:       e.observer,
+		Processor:      e.processor,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -112,6 +115,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opsFlags.register(fs)
 	var mcpOpts mcpFlags
 	mcpOpts.register(fs)
+	var scripts scriptFlags
+	scripts.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,6 +139,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ops.Close()
 	ops.wire(&eng)
+	isolates, err := scripts.start(ctx, logger, ops.metrics)
+	if err != nil {
+		return err
+	}
+	if isolates != nil {
+		defer isolates.Close()
+		eng.processor = isolates
+		ops.isolates = isolates
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -149,8 +163,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer svc.Close()
 	ops.attach(svc, pool)
 
-	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor()}))
-	if err := mcpOpts.mount(srv.App(), svc, logger); err != nil {
+	code := programs(isolates, svc)
+	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code}))
+	if err := mcpOpts.mount(srv.App(), svc, code, logger); err != nil {
 		return err
 	}
 	served := make(chan error, 1)

@@ -1,0 +1,104 @@
+package mcpbridge_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sous-dev/sous/isolate"
+	"github.com/sous-dev/sous/mcpbridge"
+)
+
+// connectWithCode is connect for a server with code mode: real isolate
+// workers (this test binary) running programs over the shared service.
+func connectWithCode(t *testing.T, transport string) *mcp.ClientSession {
+	t.Helper()
+	isolates, err := isolate.New(context.Background(), isolate.Options{Command: isolate.SelfCommand()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { isolates.Close() })
+	srv, err := mcpbridge.NewServer(service, &mcpbridge.Options{Programs: isolates.Programs(service)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var ct mcp.Transport
+	switch transport {
+	case "in-memory":
+		serverSide, clientSide := mcp.NewInMemoryTransports()
+		ss, err := srv.Connect(ctx, serverSide, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ss.Close() })
+		ct = clientSide
+	case "http":
+		h, err := mcpbridge.NewHandler(srv, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(h)
+		t.Cleanup(hs.Close)
+		ct = &mcp.StreamableClientTransport{Endpoint: hs.URL, MaxRetries: -1}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "v0"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func TestRunCode(t *testing.T) {
+	for _, transport := range transports {
+		t.Run(transport, func(t *testing.T) {
+			cs := connectWithCode(t, transport)
+			tools, err := cs.ListTools(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tool *mcp.Tool
+			for _, tl := range tools.Tools {
+				if tl.Name == "run_code" {
+					tool = tl
+				}
+			}
+			if tool == nil {
+				t.Fatal("no run_code tool")
+			}
+			for _, want := range []string{"sous.render(", "sous.links(", "sous.scrape(", "Promise.all", "Example:"} {
+				if !strings.Contains(tool.Description, want) {
+					t.Errorf("the description does not teach %s:\n%s", want, tool.Description)
+				}
+			}
+
+			res := call(t, cs, "run_code", map[string]any{"code": fmt.Sprintf(`
+				const [article, about] = await Promise.all([sous.render(%q), sous.render({url: %q, formats: ["metadata"]})]);
+				console.log("both rendered");
+				return {article: article.meta.title, about: about.metadata.title}`, site.URL+"/article.html", site.URL+"/about.html")})
+			if res.IsError {
+				t.Fatalf("run_code failed: %s", text(res))
+			}
+			for _, want := range []string{"made 2 renders", "untrusted web content", `"article": "Why Your Sourdough Starter Sulks in Winter | The Crumb Ledger"`, `"about": "About | The Crumb Ledger"`, "Logs:\nboth rendered"} {
+				if !strings.Contains(text(res), want) {
+					t.Errorf("no %q in:\n%s", want, text(res))
+				}
+			}
+
+			res = call(t, cs, "run_code", map[string]any{"code": "console.log('start')\nreturn nosuch.thing"})
+			if !res.IsError {
+				t.Fatalf("a failing program is not an error: %s", text(res))
+			}
+			for _, want := range []string{"Error (script_error): ReferenceError: nosuch is not defined (line 2, column 8)", "Fix the code", "Logs:\nstart"} {
+				if !strings.Contains(text(res), want) {
+					t.Errorf("no %q in:\n%s", want, text(res))
+				}
+			}
+		})
+	}
+}
