@@ -14,6 +14,8 @@
 //	                  With script, result.script is what the script returned.
 //	POST /v1/run      a code-mode program {code, timeoutMs} → {success, result,
 //	                  logs, errors, meta} (Options.Programs)
+//	POST /v1/crawl    a crawl job (Options.Crawler); GET, DELETE and /events
+//	                  on /v1/crawl/{id}: see crawl.go
 //	GET  /healthz     200 while the process is alive
 //	GET  /readyz      200 while a browser is ready (Options.Ready), else 503
 //	GET  /metrics     Prometheus metrics (Options.Metrics)
@@ -65,6 +67,9 @@ type Options struct {
 	// JSON answers Cloudflare's /json route; nil means the route explains
 	// how to configure a model.
 	JSON JSONExtractor
+	// Crawler runs crawl jobs (/v1/crawl and Cloudflare's /crawl, see
+	// crawl.go); nil means those routes say crawling is not enabled.
+	Crawler Crawler
 	// Tokens, when any are set, are the bearer tokens that every route but
 	// /healthz requires (Authorization: Bearer TOKEN, Cloudflare's form).
 	Tokens []string
@@ -134,6 +139,7 @@ func New(r Renderer, opts Options) *Server {
 	if opts.Programs != nil {
 		s.app.Post("/v1/run", s.run)
 	}
+	s.registerCrawl() // before Cloudflare's /:action, which would take /crawl
 	s.registerCloudflare()
 	return s
 }

@@ -96,11 +96,12 @@ func (e *Error) Is(target error) bool {
 	return ok && target == sentinel
 }
 
-// envelope is the service's reply to /v1/render.
+// envelope is the service's JSON reply, its result and meta left raw for
+// the method that knows their type.
 type envelope struct {
-	Success bool           `json:"success"`
-	Result  *render.Result `json:"result"`
-	Meta    render.Meta    `json:"meta"`
+	Success bool            `json:"success"`
+	Result  json.RawMessage `json:"result"`
+	Meta    json.RawMessage `json:"meta"`
 	Errors  []struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -113,67 +114,82 @@ func (c *Client) Render(ctx context.Context, req *render.Request) (*render.Resul
 	if err != nil {
 		return nil, fmt.Errorf("client: encode request: %w", err)
 	}
-	var env envelope
-	if err := c.post(ctx, "/v1/render", body, &env); err != nil {
+	env, err := c.call(ctx, http.MethodPost, "/v1/render", body)
+	if err != nil {
 		return nil, err
 	}
-	if env.Result == nil {
+	var res render.Result
+	if len(env.Result) == 0 || string(env.Result) == "null" {
 		return nil, fmt.Errorf("client: the reply has no result")
 	}
-	env.Result.Meta = env.Meta
-	return env.Result, nil
+	if err := json.Unmarshal(env.Result, &res); err != nil {
+		return nil, fmt.Errorf("client: decode result: %w", err)
+	}
+	if len(env.Meta) > 0 {
+		if err := json.Unmarshal(env.Meta, &res.Meta); err != nil {
+			return nil, fmt.Errorf("client: decode meta: %w", err)
+		}
+	}
+	return &res, nil
 }
 
-// post sends body to path and decodes a successful reply into out, retrying
-// overloaded calls.
-func (c *Client) post(ctx context.Context, path string, body []byte, out *envelope) error {
+// call sends a request (body is JSON, or nil for none) and returns the
+// envelope of a successful reply, retrying calls the service refused as
+// overloaded (429) or unavailable (503) after the wait it asked for.
+func (c *Client) call(ctx context.Context, method, path string, body []byte) (*envelope, error) {
 	for attempt := 0; ; attempt++ {
-		err := c.once(ctx, path, body, out)
+		env, err := c.once(ctx, method, path, body)
 		var apiErr *Error
 		if !errors.As(err, &apiErr) || (apiErr.Status != http.StatusTooManyRequests && apiErr.Status != http.StatusServiceUnavailable) ||
 			attempt >= c.opts.MaxRetries {
-			return err
+			return env, err
 		}
 		wait := min(max(apiErr.RetryAfter, 100*time.Millisecond), c.opts.MaxRetryWait)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return fmt.Errorf("client: giving up after %d tries: %w (last: %w)", attempt+1, ctx.Err(), err)
+			return nil, fmt.Errorf("client: giving up after %d tries: %w (last: %w)", attempt+1, ctx.Err(), err)
 		}
 	}
 }
 
-func (c *Client) once(ctx context.Context, path string, body []byte, out *envelope) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String()+path, bytes.NewReader(body))
-	if err != nil {
-		return err
+func (c *Client) once(ctx context.Context, method, path string, body []byte) (*envelope, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, r)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if c.opts.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
+		return nil, fmt.Errorf("client: %w", err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("client: read reply: %w", err)
+		return nil, fmt.Errorf("client: read reply: %w", err)
 	}
-	*out = envelope{}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return &Error{Status: resp.StatusCode, Code: "bad_reply", Message: fmt.Sprintf("not a Sous reply: %.200s", raw)}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, &Error{Status: resp.StatusCode, Code: "bad_reply", Message: fmt.Sprintf("not a Sous reply: %.200s", raw)}
 	}
-	if resp.StatusCode == http.StatusOK && out.Success {
-		return nil
+	if resp.StatusCode == http.StatusOK && env.Success {
+		return &env, nil
 	}
 	e := &Error{Status: resp.StatusCode, Code: "unknown", Message: http.StatusText(resp.StatusCode)}
-	if len(out.Errors) > 0 {
-		e.Code, e.Message = out.Errors[0].Code, out.Errors[0].Message
+	if len(env.Errors) > 0 {
+		e.Code, e.Message = env.Errors[0].Code, env.Errors[0].Message
 	}
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
 		e.RetryAfter = time.Duration(secs) * time.Second
 	}
-	return e
+	return nil, e
 }

@@ -4,7 +4,11 @@
 // (render.Service) and turns results into tool results a model can use.
 //
 // The tools are render (markdown, text, html, links or metadata), screenshot
-// (an image), pdf (an embedded resource) and links. Their output is shaped for
+// (an image), pdf (an embedded resource) and links, and crawl (a bounded
+// same-site crawl through Options.Crawler, with a progress notification per
+// page) when a Crawler is given, and run_code (a JavaScript program that
+// renders pages through a sous object in an isolate) when Options.Programs
+// is given. Their output is shaped for
 // a context window: text comes in pages of at most maxChars characters with a
 // note saying how to get the next page, images are scaled down to a byte and
 // size budget, and page content is labelled as untrusted so that a model

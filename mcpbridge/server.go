@@ -42,6 +42,9 @@ type Options struct {
 	// Programs runs code-mode programs for the run_code tool; nil means
 	// the tool is not listed.
 	Programs render.ProgramRunner
+	// Crawler runs the crawl tool's jobs (crawl.go); nil means the tool
+	// is not listed.
+	Crawler Crawler
 }
 
 const (
@@ -112,6 +115,9 @@ func NewServer(r Renderer, opts *Options) (*mcp.Server, error) {
 	mcp.AddTool(s, outlineTool(o.MaxChars), b.outline)
 	if o.Programs != nil {
 		mcp.AddTool(s, runCodeTool(o.MaxChars), b.runCode)
+	}
+	if o.Crawler != nil {
+		mcp.AddTool(s, crawlTool(o.MaxChars), b.crawl)
 	}
 	return s, nil
 }

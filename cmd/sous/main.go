@@ -44,6 +44,7 @@ screenshots and PDFs from a warm pool of Chromium browsers.
 Usage:
   sous serve [flags]            run the HTTP API (POST /v1/render, GET /healthz)
   sous render [flags] URL       render one page and print it
+  sous crawl [flags] URL        crawl a site into a folder of markdown files
   sous mcp [flags]              serve the MCP tools over stdin/stdout (for agents)
   sous bench [flags]            measure pool throughput and print a table
   sous eval extraction DIR      score main-content extraction on a corpus
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stdout, stderr)
 	case "render":
 		return renderCommand(ctx, args[1:], stdout, stderr)
+	case "crawl":
+		return crawlCommand(ctx, args[1:], stdout, stderr)
 	case "mcp":
 		return mcpCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":

@@ -52,7 +52,12 @@ func mcpCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer pool.Close()
 	defer svc.Close()
-	srv, err := mcpbridge.NewServer(svc, &mcpbridge.Options{Logger: logger, Programs: programs(isolates, svc)})
+	crawls, err := stdioCrawls.manager(svc, &eng, nil, logger)
+	if err != nil {
+		return err
+	}
+	defer crawls.Close()
+	srv, err := mcpbridge.NewServer(svc, &mcpbridge.Options{Logger: logger, Programs: programs(isolates, svc), Crawler: crawls})
 	if err != nil {
 		return err
 	}
@@ -75,6 +80,7 @@ func (nopWriteCloser) Close() error { return nil }
 // mcpFlags are serve's flags for its /mcp endpoint.
 type mcpFlags struct {
 	allowedOrigins []string
+	crawler        mcpbridge.Crawler // set by serve: the crawl tool's jobs
 }
 
 func (f *mcpFlags) register(fs *flag.FlagSet) {
@@ -91,7 +97,7 @@ func (f *mcpFlags) register(fs *flag.FlagSet) {
 // mount serves the MCP tools over streamable HTTP at /mcp on app; code
 // mode (run_code) when programs is not nil.
 func (f *mcpFlags) mount(app *fiber.App, r mcpbridge.Renderer, programs render.ProgramRunner, logger *slog.Logger) error {
-	srv, err := mcpbridge.NewServer(r, &mcpbridge.Options{Logger: logger, Programs: programs})
+	srv, err := mcpbridge.NewServer(r, &mcpbridge.Options{Logger: logger, Programs: programs, Crawler: f.crawler})
 	if err != nil {
 		return err
 	}

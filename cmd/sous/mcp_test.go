@@ -70,7 +70,7 @@ func TestMCPServeOverHTTP(t *testing.T) {
 		t.Fatalf("connecting to /mcp: %v\n%s", err, s.stderr)
 	}
 	defer cs.Close()
-	if got := toolNames(t, cs); !slices.Equal(got, []string{"links", "outline", "pdf", "render", "run_code", "scrape", "screenshot"}) {
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"crawl", "links", "outline", "pdf", "render", "run_code", "scrape", "screenshot"}) {
 		t.Errorf("tools = %v", got)
 	}
 	md := callTool(t, cs, "render", map[string]any{"url": site.URL + "/article.html"})
@@ -263,7 +263,7 @@ func TestMCPStdio(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connecting to sous mcp: %v\n%s", err, &stderr)
 	}
-	if got := toolNames(t, cs); !slices.Equal(got, []string{"links", "outline", "pdf", "render", "run_code", "scrape", "screenshot"}) {
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"crawl", "links", "outline", "pdf", "render", "run_code", "scrape", "screenshot"}) {
 		t.Errorf("tools = %v", got)
 	}
 	md := callTool(t, cs, "render", map[string]any{"html": "<h1>Over stdio</h1><p>Hello.</p>"})

@@ -117,6 +117,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mcpOpts.register(fs)
 	var scripts scriptFlags
 	scripts.register(fs)
+	var crawlOpts crawlFlags
+	crawlOpts.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -162,9 +164,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer pool.Close()
 	defer svc.Close()
 	ops.attach(svc, pool)
+	crawls, err := crawlOpts.manager(svc, &eng, model.crawlModel(), logger)
+	if err != nil {
+		return err
+	}
+	defer crawls.Close()
+	mcpOpts.crawler = crawls
 
 	code := programs(isolates, svc)
-	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code}))
+	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawls}))
 	if err := mcpOpts.mount(srv.App(), svc, code, logger); err != nil {
 		return err
 	}
@@ -181,6 +189,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), eng.maxTimeout+5*time.Second)
 	defer cancel()
+	crawls.Close() // ends every job, and so every /events stream
 	svc.Close()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
