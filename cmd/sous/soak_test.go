@@ -46,7 +46,7 @@ func TestSoak(t *testing.T) {
 	hostile := []struct{ name, body string }{
 		{"memory bomb", `{"html": "<script>const h = []; for (;;) h.push(new Array(1 << 20).fill(Math.random()));</script>", "cacheTTL": 0}`},
 		{"window.open loop", `{"html": "<script>for (let i = 0; i < 200; i++) window.open('about:blank');</script>", "waitForTimeout": 500, "cacheTTL": 0}`},
-		{"never loads", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1500}, "cacheTTL": 0}`, site.URL+"/never.html")},
+		{"never loads", fmt.Sprintf(`{"url": %q, "engine": "browser", "gotoOptions": {"timeout": 1500}, "cacheTTL": 0}`, site.URL+"/never.html")},
 		{"fetch to a blocked address", `{"html": "<script>setInterval(() => { for (let i = 0; i < 20; i++) fetch('http://127.0.0.2:9/x').catch(() => {}); }, 10);</script>", "waitForTimeout": 1000, "cacheTTL": 0}`},
 		{"infinite loop", `{"html": "<script>for (;;) {}</script>", "gotoOptions": {"timeout": 1500}, "cacheTTL": 0}`},
 	}
@@ -55,7 +55,10 @@ func TestSoak(t *testing.T) {
 			h := hostile[(i/40)%len(hostile)]
 			return h.body, true
 		}
-		return fmt.Sprintf(`{"url": %q, "formats": %s, "cacheTTL": 0}`, site.URL+ordinary[i%len(ordinary)], formats[(i/len(ordinary))%len(formats)]), false
+		// Half go to the browser whatever the page; under engine auto the
+		// static ones go over plain HTTP.
+		engine := []string{"browser", "auto"}[(i/len(ordinary)/len(formats))%2]
+		return fmt.Sprintf(`{"url": %q, "formats": %s, "engine": %q, "cacheTTL": 0}`, site.URL+ordinary[i%len(ordinary)], formats[(i/len(ordinary))%len(formats)], engine), false
 	}
 	post := func(b string) (int, error) {
 		resp, err := http.Post(s.url+"/v1/render", "application/json", strings.NewReader(b))
