@@ -90,12 +90,9 @@ func guardedClient(eng *engineFlags) (*http.Client, error) {
 
 // crawlModel returns the language model of the json format, or nil.
 func (f *llmFlags) crawlModel() crawl.JSONExtractor {
-	if f.url == "" {
+	x := f.newExtractor()
+	if x == nil {
 		return nil
-	}
-	x := &llm.Extractor{URL: f.url, Model: f.model}
-	if f.key != "" {
-		x.Authorization = "Bearer " + f.key
 	}
 	return crawlModel{x}
 }

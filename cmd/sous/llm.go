@@ -23,6 +23,15 @@ func (f *llmFlags) register(fs *flag.FlagSet) {
 
 // extractor returns the /json route's model, or nil when none is set.
 func (f *llmFlags) extractor() api.JSONExtractor {
+	x := f.newExtractor()
+	if x == nil {
+		return nil
+	}
+	return jsonModel{x}
+}
+
+// newExtractor is the language model the flags name, or nil when none is set.
+func (f *llmFlags) newExtractor() *llm.Extractor {
 	if f.url == "" {
 		return nil
 	}
@@ -30,7 +39,7 @@ func (f *llmFlags) extractor() api.JSONExtractor {
 	if f.key != "" {
 		x.Authorization = "Bearer " + f.key
 	}
-	return jsonModel{x}
+	return x
 }
 
 // jsonModel adapts llm.Extractor to api.JSONExtractor.
