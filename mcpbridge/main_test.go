@@ -70,6 +70,13 @@ func connect(t *testing.T, transport string, r mcpbridge.Renderer, opts *mcp.Cli
 	if err != nil {
 		t.Fatal(err)
 	}
+	return connectTo(t, transport, srv, opts)
+}
+
+// connectTo returns a client session to srv by the named transport. It ends
+// with the test.
+func connectTo(t *testing.T, transport string, srv *mcp.Server, opts *mcp.ClientOptions) *mcp.ClientSession {
+	t.Helper()
 	ctx := context.Background()
 	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "v0"}, opts)
 	var ct mcp.Transport

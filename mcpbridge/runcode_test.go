@@ -3,7 +3,6 @@ package mcpbridge_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -26,32 +25,7 @@ func connectWithCode(t *testing.T, transport string) *mcp.ClientSession {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	var ct mcp.Transport
-	switch transport {
-	case "in-memory":
-		serverSide, clientSide := mcp.NewInMemoryTransports()
-		ss, err := srv.Connect(ctx, serverSide, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ss.Close() })
-		ct = clientSide
-	case "http":
-		h, err := mcpbridge.NewHandler(srv, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs := httptest.NewServer(h)
-		t.Cleanup(hs.Close)
-		ct = &mcp.StreamableClientTransport{Endpoint: hs.URL, MaxRetries: -1}
-	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "v0"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	return cs
+	return connectTo(t, transport, srv, nil)
 }
 
 func TestRunCode(t *testing.T) {
