@@ -60,11 +60,19 @@ func TestCrawlTool(t *testing.T) {
 			t.Errorf("the result lacks %q:\n%s", want, got)
 		}
 	}
-	mu.Lock()
-	if len(progress) != 4 || !strings.HasPrefix(progress[0], "completed ") {
-		t.Errorf("progress notifications: %q", progress)
+	// Notifications travel apart from the result, and the client handles
+	// them on its own goroutine: the last may land just after the result.
+	received := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), progress...)
 	}
-	mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); len(received()) < 4 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := received(); len(got) != 4 || !strings.HasPrefix(got[0], "completed ") {
+		t.Errorf("progress notifications: %q", got)
+	}
 
 	small := call(t, cs, "crawl", map[string]any{"url": site.URL + "/site/", "limit": 4, "maxChars": 600})
 	if got := text(small); small.IsError || !strings.Contains(got, "Out of room at maxChars 600") || len(got) > 2000 {
