@@ -85,15 +85,43 @@ func (e *Error) Error() string {
 // Is reports whether target is the render sentinel of e's code.
 func (e *Error) Is(target error) bool {
 	sentinel, ok := map[string]error{
-		"invalid_request":   render.ErrInvalidRequest,
-		"timeout":           render.ErrTimeout,
-		"blocked":           render.ErrBlocked,
-		"overloaded":        render.ErrOverloaded,
-		"navigation_failed": render.ErrNavigation,
-		"browser_error":     render.ErrBrowser,
-		"unavailable":       render.ErrClosed,
+		"invalid_request":         render.ErrInvalidRequest,
+		"timeout":                 render.ErrTimeout,
+		"blocked":                 render.ErrBlocked,
+		"overloaded":              render.ErrOverloaded,
+		"navigation_failed":       render.ErrNavigation,
+		"browser_error":           render.ErrBrowser,
+		"unavailable":             render.ErrClosed,
+		"script_error":            render.ErrScript,
+		"script_timeout":          render.ErrScriptTimeout,
+		"script_memory":           render.ErrScriptMemory,
+		"script_output_too_large": render.ErrScriptOutput,
 	}[e.Code]
 	return ok && target == sentinel
+}
+
+// Run runs a code-mode program on the service (POST /v1/run): the body of
+// an async function with sous.render, sous.links and sous.scrape in scope.
+// When the program fails after it started, the result is returned beside
+// the error, with the program's console.log lines. A Client is a
+// render.ProgramRunner.
+func (c *Client) Run(ctx context.Context, p *render.Program) (*render.ProgramResult, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("client: encode program: %w", err)
+	}
+	env, err := c.call(ctx, http.MethodPost, "/v1/run", body)
+	if env == nil {
+		return nil, err
+	}
+	res := &render.ProgramResult{Result: env.Result, Logs: env.Logs}
+	var meta struct {
+		Renders int `json:"renders"`
+	}
+	if len(env.Meta) > 0 && json.Unmarshal(env.Meta, &meta) == nil {
+		res.Renders = meta.Renders
+	}
+	return res, err
 }
 
 // envelope is the service's JSON reply, its result and meta left raw for
@@ -102,6 +130,7 @@ type envelope struct {
 	Success bool            `json:"success"`
 	Result  json.RawMessage `json:"result"`
 	Meta    json.RawMessage `json:"meta"`
+	Logs    []string        `json:"logs"` // of a code-mode program
 	Errors  []struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -191,5 +220,5 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte) (*e
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
 		e.RetryAfter = time.Duration(secs) * time.Second
 	}
-	return nil, e
+	return &env, e // a failed program's reply still carries its logs
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sous-dev/sous/browserpool"
 	"github.com/sous-dev/sous/client"
 	"github.com/sous-dev/sous/extract"
+	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -23,16 +24,22 @@ import (
 var serverURL string
 
 func TestMain(m *testing.M) {
+	isolate.ServeIfWorker() // this binary is also the script workers
 	pool, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	svc, err := render.NewService(render.Options{Fetcher: pool, Extractor: extract.New(), Concurrency: 1})
+	isolates, err := isolate.New(context.Background(), isolate.Options{Command: isolate.SelfCommand(), Workers: 1})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	svc, err := render.NewService(render.Options{Fetcher: pool, Extractor: extract.New(), Concurrency: 1, Processor: isolates})
 	if err != nil {
 		panic(err)
 	}
-	srv := api.New(svc, api.Options{Tokens: []string{"example-token-0123456789"}})
+	srv := api.New(svc, api.Options{Tokens: []string{"example-token-0123456789"}, Programs: isolates.Programs(svc)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
@@ -41,6 +48,7 @@ func TestMain(m *testing.M) {
 	serverURL = "http://" + ln.Addr().String()
 	code := m.Run()
 	srv.Shutdown(context.Background())
+	isolates.Close()
 	pool.Close()
 	os.Exit(code)
 }
@@ -67,6 +75,38 @@ func Example() {
 	//
 	// Made by script
 	// engine: browser
+}
+
+func ExampleClient_Run() {
+	c, _ := client.New(client.Options{BaseURL: serverURL, Token: "example-token-0123456789"})
+	res, err := c.Run(context.Background(), &render.Program{Code: `
+		const pages = await Promise.all(["Soup", "Bread"].map(dish =>
+			sous.render({html: "<h1>" + dish + "</h1>", formats: ["markdown"]})));
+		console.log(pages.length, "pages");
+		return pages.map(p => p.markdown)`})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(res.Result), res.Logs, res.Renders)
+	// Output:
+	// ["# Soup","# Bread"] [2 pages] 2
+}
+
+// A program that fails after it started still brings back its logs, and
+// its error matches render's sentinel.
+func TestRunFailure(t *testing.T) {
+	c, _ := client.New(client.Options{BaseURL: serverURL, Token: "example-token-0123456789"})
+	res, err := c.Run(context.Background(), &render.Program{Code: "console.log('before');\nthrow new Error('boom')"})
+	var e *client.Error
+	if !errors.As(err, &e) || !errors.Is(err, render.ErrScript) || e.Status != 422 || !strings.Contains(e.Message, "boom") {
+		t.Fatalf("err = %v; want a 422 script_error saying boom", err)
+	}
+	if res == nil || len(res.Logs) != 1 || res.Logs[0] != "before" {
+		t.Errorf("result beside the error = %+v; want the log line", res)
+	}
+	if _, err := c.Run(context.Background(), &render.Program{}); !errors.Is(err, render.ErrInvalidRequest) {
+		t.Errorf("an empty program: %v; want invalid_request", err)
+	}
 }
 
 func ExampleError() {
