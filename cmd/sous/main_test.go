@@ -285,6 +285,18 @@ func TestRenderCommand(t *testing.T) {
 	}
 	waitNoChromium(t, tmp)
 
+	// A script over the page, run by an isolate worker that ends with sous;
+	// and engine http, which needs no browser at all.
+	scripted := exec.Command(binary, "render", "--allow-private", "--engine", "http", "--script", "return {title: page.title, long: page.markdown.length > 500}", site.URL+"/article.html")
+	scripted.Env = cmd.Env
+	if b, err := scripted.CombinedOutput(); err != nil || !strings.Contains(string(b), `"long": true`) || !strings.Contains(strings.ToLower(string(b)), "sourdough") {
+		t.Errorf("sous render --script: %v\n%s", err, b)
+	}
+	hostile := exec.Command(binary, "render", "--allow-private", "--engine", "http", "--script", "while (true) {}", site.URL+"/article.html")
+	if b, err := hostile.CombinedOutput(); err == nil || !strings.Contains(string(b), "timed out") {
+		t.Errorf("sous render with an endless script: %v\n%s", err, b)
+	}
+
 	// The same through a running service, with the Go client.
 	s := startServer(t, "--allow-private")
 	viaServer := exec.Command(binary, "render", "--server", s.url, "-f", "text", site.URL+"/article.html")

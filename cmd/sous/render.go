@@ -11,6 +11,7 @@ import (
 
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/client"
+	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -22,6 +23,8 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fullPage := fs.Bool("full-page", false, "screenshot the whole page, not just the viewport")
 	server := fs.String("server", "", "render on this Sous service (e.g. http://127.0.0.1:8080) instead of a local Chromium")
 	token := fs.String("token", os.Getenv("SOUS_TOKEN"), "bearer token for --server (default $SOUS_TOKEN)")
+	engine := fs.String("engine", render.EngineAuto, "what loads the page: auto (plain HTTP when the page needs no script), browser or http")
+	script := fs.String("script", "", "JavaScript run over the result, with page in scope (or @FILE); prints what it returns, as JSON")
 	var eng engineFlags
 	eng.register(fs, 1)
 	if err := fs.Parse(args); err != nil {
@@ -38,6 +41,15 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	default:
 		req.Formats = []render.Format{render.Format(*format)}
 	}
+	req.Engine = *engine
+	if name, ok := strings.CutPrefix(*script, "@"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("--script: %w", err)
+		}
+		*script = string(b)
+	}
+	req.Script = *script
 	if *fullPage {
 		req.ScreenshotOptions = &render.ScreenshotOptions{FullPage: true}
 	}
@@ -58,6 +70,7 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 
 	var res *render.Result
+	var err error
 	if *server != "" {
 		c, err := client.New(client.Options{BaseURL: *server, Token: *token})
 		if err != nil {
@@ -67,7 +80,17 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 	} else {
-		svc, pool, err := eng.start(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		if req.Script != "" {
+			scripts := scriptFlags{workers: 1, script: isolate.DefaultScriptLimits, code: isolate.DefaultCodeLimits, maxRenders: isolate.DefaultMaxRenders}
+			isolates, err := scripts.start(ctx, logger, nil)
+			if err != nil {
+				return err
+			}
+			defer isolates.Close()
+			eng.processor = isolates
+		}
+		svc, pool, err := eng.start(ctx, logger)
 		if err != nil {
 			return err
 		}
@@ -76,7 +99,12 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 	}
-	if err := writeResult(w, *format, res); err != nil {
+	if req.Script != "" {
+		err = writeJSON(w, res.Script)
+	} else {
+		err = writeResult(w, *format, res)
+	}
+	if err != nil {
 		return err
 	}
 	if f, ok := w.(*os.File); ok && *out != "" {
