@@ -160,30 +160,7 @@ func TestOfficialCloudflareClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("installs an npm package")
 	}
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed; skipping the official Cloudflare client test", tool)
-		}
-	}
-	dir := filepath.Join(os.TempDir(), "sous-cloudflare-client")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "cloudflare")); err != nil {
-		os.MkdirAll(dir, 0o755)
-		install := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "cloudflare@7")
-		if out, err := install.CombinedOutput(); err != nil {
-			t.Skipf("npm could not install the cloudflare package: %v\n%s", err, out)
-		}
-	}
-	script, err := filepath.Abs(filepath.Join("testdata", "cloudflare-client.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", script, baseURL+"/client/v4", site.URL+"/article.html")
-	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, out)
-	}
+	out := runNode(t, cloudflareClient(t), "cloudflare-client.mjs", baseURL+"/client/v4", site.URL+"/article.html")
 	var got struct {
 		Content         string   `json:"content"`
 		MarkdownHasText bool     `json:"markdownHasText"`
@@ -207,4 +184,43 @@ func TestOfficialCloudflareClient(t *testing.T) {
 		len(got.Scrape) != 1 || got.Scrape[0].Selector != "h1" || !strings.Contains(got.Scrape[0].Text, "ourdough") || !got.Scrape[0].HasBox {
 		t.Errorf("the official client got %+v", got)
 	}
+}
+
+// cloudflareClient installs Cloudflare's npm client (cloudflare@7) once per
+// machine, in the temporary directory, and returns where. It skips the test
+// when node or npm is missing or the install fails (no registry).
+func cloudflareClient(t *testing.T) string {
+	t.Helper()
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed; skipping the official Cloudflare client test", tool)
+		}
+	}
+	dir := filepath.Join(os.TempDir(), "sous-cloudflare-client")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "cloudflare")); err != nil {
+		os.MkdirAll(dir, 0o755)
+		install := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "cloudflare@7")
+		if out, err := install.CombinedOutput(); err != nil {
+			t.Skipf("npm could not install the cloudflare package: %v\n%s", err, out)
+		}
+	}
+	return dir
+}
+
+// runNode runs testdata/script with node against the client installed in
+// dir, and returns what it printed.
+func runNode(t *testing.T, dir, script string, args ...string) []byte {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("testdata", script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", append([]string{path}, args...)...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	return out
 }

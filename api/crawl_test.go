@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,18 +163,11 @@ func TestOfficialCloudflareClientCrawl(t *testing.T) {
 		t.Skip("installs an npm package")
 	}
 	dir := cloudflareClient(t)
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "cloudflare", "resources", "browser-rendering", "crawl.js")); err != nil {
+		t.Skip("this version of the cloudflare package has no crawl methods")
+	}
 	base := crawlServer(t)
-	script, err := filepath.Abs(filepath.Join("testdata", "cloudflare-crawl.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", script, base+"/client/v4", site.URL+"/site/")
-	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, out)
-	}
+	out := runNode(t, dir, "cloudflare-crawl.mjs", base+"/client/v4", site.URL+"/site/")
 	var got struct {
 		Status, ID               string
 		Total, Finished, Skipped int
@@ -217,27 +209,4 @@ func TestOfficialCloudflareClientCrawl(t *testing.T) {
 		got.Cancelled.JobID == "" || got.AfterCancel != "cancelled_by_user" || got.NotFound.Status != 404 || got.NotFound.Code != 404 {
 		t.Errorf("the official client got %+v", got)
 	}
-}
-
-// cloudflareClient returns the folder where npm installed the cloudflare
-// package, as TestOfficialCloudflareClient does, or skips the test.
-func cloudflareClient(t *testing.T) string {
-	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed; skipping the official Cloudflare client test", tool)
-		}
-	}
-	dir := filepath.Join(os.TempDir(), "sous-cloudflare-client")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "cloudflare")); err != nil {
-		os.MkdirAll(dir, 0o755)
-		install := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "cloudflare@7")
-		if out, err := install.CombinedOutput(); err != nil {
-			t.Skipf("npm could not install the cloudflare package: %v\n%s", err, out)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "cloudflare", "resources", "browser-rendering", "crawl.js")); err != nil {
-		t.Skip("this version of the cloudflare package has no crawl methods")
-	}
-	return dir
 }
