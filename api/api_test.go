@@ -54,6 +54,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// serveAPI serves srv on a loopback port until the test ends and returns
+// its base URL. Cleanups the caller registered before are run after the
+// server has shut down.
+func serveAPI(tb testing.TB, srv *api.Server) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go srv.Serve(ln)
+	tb.Cleanup(func() { srv.Shutdown(context.Background()) })
+	return "http://" + ln.Addr().String()
+}
+
 func TestRenderStatusCodes(t *testing.T) {
 	tests := []struct {
 		name        string

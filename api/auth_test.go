@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,13 +23,7 @@ func TestTokens(t *testing.T) {
 	// operator allows.
 	srv.App().Options("/cors", func(c fiber.Ctx) error { return c.SendStatus(fiber.StatusNoContent) })
 	srv.App().Post("/cors", func(c fiber.Ctx) error { return c.SendString("ok") })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown(t.Context())
-	base := "http://" + ln.Addr().String()
+	base := serveAPI(t, srv)
 
 	tests := []struct {
 		name, method, path, auth string

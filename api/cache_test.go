@@ -1,11 +1,9 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -60,17 +58,11 @@ func startCached(t testing.TB, ready func() bool) *cachedServer {
 			return api.Pressure{Running: running, Queued: queued, MaxConcurrent: conc, MaxQueued: queue, IsAvailable: ready()}
 		},
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
 	t.Cleanup(func() {
-		srv.Shutdown(context.Background())
 		svc.Close()
 		c.Close()
 	})
-	return &cachedServer{url: "http://" + ln.Addr().String(), cache: c}
+	return &cachedServer{url: serveAPI(t, srv), cache: c}
 }
 
 // reply is one /v1/render answer.

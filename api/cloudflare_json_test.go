@@ -56,14 +56,7 @@ func TestCloudflareJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := func(opts api.Options) string {
-		srv := api.New(svc, opts)
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(l)
-		t.Cleanup(func() { srv.Shutdown(context.Background()) })
-		return "http://" + l.Addr().String() + "/client/v4/accounts/x/browser-rendering/json"
+		return serveAPI(t, api.New(svc, opts)) + "/client/v4/accounts/x/browser-rendering/json"
 	}
 	withModel := start(api.Options{JSON: jsonModel{&llm.Extractor{URL: "http://" + ln.Addr().String() + "/v1", Model: "test-model"}}})
 	body := fmt.Sprintf(`{"url": %q, "prompt": "Get the article title",

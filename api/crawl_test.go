@@ -3,11 +3,9 @@ package api_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -35,18 +33,10 @@ func crawlServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(svc, api.Options{Crawler: crawls})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		crawls.Close()
-		srv.Shutdown(context.Background())
-		svc.Close()
-	})
-	return "http://" + ln.Addr().String()
+	t.Cleanup(func() { svc.Close() })
+	base := serveAPI(t, api.New(svc, api.Options{Crawler: crawls}))
+	t.Cleanup(func() { crawls.Close() }) // first: it ends the /events streams Shutdown waits for
+	return base
 }
 
 func call(t *testing.T, method, url, body string) (int, []byte) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,14 +35,7 @@ func BenchmarkCodeMode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := api.New(svc, api.Options{Programs: isolates.Programs(svc)})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
-	base := "http://" + ln.Addr().String()
+	base := serveAPI(b, api.New(svc, api.Options{Programs: isolates.Programs(svc)}))
 
 	// Fixture pages, which cost only CPU, and pages whose server takes
 	// 300 ms to answer, as a distant site does.

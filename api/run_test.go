@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,19 +35,12 @@ func scriptedServer(t *testing.T, limits isolate.Limits) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(svc, api.Options{Programs: isolates.Programs(svc)})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
 	t.Cleanup(func() {
-		srv.Shutdown(context.Background())
 		svc.Close()
 		isolates.Close()
 		c.Close()
 	})
-	return "http://" + ln.Addr().String()
+	return serveAPI(t, api.New(svc, api.Options{Programs: isolates.Programs(svc)}))
 }
 
 // post sends body to path and decodes the reply into v.
