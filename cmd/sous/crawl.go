@@ -19,7 +19,6 @@ import (
 	"github.com/sous-dev/sous/client"
 	"github.com/sous-dev/sous/crawl"
 	"github.com/sous-dev/sous/llm"
-	"github.com/sous-dev/sous/netguard"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -68,7 +67,7 @@ func (f *crawlFlags) manager(r crawl.Renderer, eng *engineFlags, model crawl.JSO
 // guardedClient is an HTTP client whose every connection, redirects
 // included, goes through the network guard the engine's flags describe.
 func guardedClient(eng *engineFlags) (*http.Client, error) {
-	guard, err := netguard.New(netguard.Options{AllowPrivate: eng.allowPrivate, Allow: eng.allowCIDRs, Deny: eng.deny})
+	guard, err := eng.newGuard()
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,13 @@ func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
 	fs.IntVar(&e.tabReuse, "tab-reuse", 50, "renders a tab serves, wiped between each, before its browser context is replaced (1: a fresh context per render)")
 }
 
+// newGuard is the network guard the flags describe, for what the service
+// fetches without the browser (whose pool builds its own from the same
+// options).
+func (e *engineFlags) newGuard() (*netguard.Guard, error) {
+	return netguard.New(netguard.Options{AllowPrivate: e.allowPrivate, Allow: e.allowCIDRs, Deny: e.deny})
+}
+
 // start launches the pool and the service.
 func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.Service, *browserpool.Pool, error) {
 	if e.concurrency < 1 {
@@ -76,7 +83,7 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 	case queue == 0:
 		queue = -1
 	}
-	guard, err := netguard.New(netguard.Options{AllowPrivate: e.allowPrivate, Allow: e.allowCIDRs, Deny: e.deny})
+	guard, err := e.newGuard()
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
