@@ -128,6 +128,10 @@ type Metadata struct {
 	Twitter   map[string]string `json:"twitter,omitempty"`
 	// JSONLD holds each JSON-LD object of the page as it was written.
 	JSONLD []json.RawMessage `json:"jsonLd,omitempty"`
+	// PageType is the kind of page, which decides what its main content
+	// is: article, forum, product, collection, listing, documentation,
+	// service or other.
+	PageType string `json:"pageType,omitempty"`
 }
 
 // Meta says how a result was made.
