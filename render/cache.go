@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -58,6 +59,19 @@ type PageCache interface {
 	PageKey(req *Request) string
 	GetPage(key string, maxAge time.Duration) (*Page, bool)
 	SetPage(key string, page *Page, ttl time.Duration)
+}
+
+// Claimer is implemented by a Cache that several nodes share, so that
+// identical requests render once across all of them rather than once per
+// node. Service claims a key before each render a miss leads to.
+type Claimer interface {
+	// Claim returns a result another node stored under key, no older than
+	// maxAge, once one is there; or, when no other node is rendering key,
+	// a release func for the caller to call after it has rendered and Set
+	// the result. Claim waits under ctx for another node's render. An
+	// error other than ctx's means no claim could be made (the cluster is
+	// out of reach): the caller renders on its own.
+	Claim(ctx context.Context, key string, maxAge time.Duration) (res *Result, release func(), err error)
 }
 
 // derivable reports whether req needs nothing from the browser beyond the
@@ -142,9 +156,10 @@ func cacheable(res *Result) bool {
 
 // flight is one render in progress that identical requests wait for.
 type flight struct {
-	done chan struct{} // closed when res and err are set
-	res  *Result
-	err  error
+	done   chan struct{} // closed when res, err and remote are set
+	res    *Result
+	err    error
+	remote bool // res was rendered by another node of a cluster
 
 	waiters int                // guarded by flightGroup.mu
 	cancel  context.CancelFunc // ends the render once no one waits
@@ -232,10 +247,13 @@ func (s *Service) renderCached(ctx context.Context, req *Request, start time.Tim
 		}
 		return nil, state, fmt.Errorf("%w: waiting for a render in flight: %v", ErrTimeout, ctx.Err())
 	}
+	if f.remote {
+		state = CacheShared // another node's render, which this one waited for
+	}
 	if f.err != nil {
 		return nil, state, f.err
 	}
-	if joined {
+	if joined || f.remote {
 		return reused(f.res, CacheShared, start), state, nil
 	}
 	res := *f.res
@@ -246,16 +264,40 @@ func (s *Service) renderCached(ctx context.Context, req *Request, start time.Tim
 // fly renders req for everyone waiting on f and offers a success to the cache.
 func (s *Service) fly(ctx context.Context, key string, f *flight, req *Request, ttl time.Duration) {
 	defer f.cancel()
-	res, err := s.renderOnce(ctx, req)
-	if err == nil && cacheable(res) {
-		s.opts.Cache.Set(key, res, ttl)
-	}
+	res, remote, err := s.renderClaimed(ctx, key, req, ttl)
 	g := &s.flights
 	g.mu.Lock()
 	delete(g.m, key)
 	g.mu.Unlock()
-	f.res, f.err = res, err
+	f.res, f.err, f.remote = res, err, remote
 	close(f.done)
+}
+
+// renderClaimed renders req and offers a success to the cache. With a
+// Claimer, it first claims key across the cluster, and returns the result
+// of another node's render instead when one was under way (remote).
+func (s *Service) renderClaimed(ctx context.Context, key string, req *Request, ttl time.Duration) (res *Result, remote bool, err error) {
+	if c, ok := s.opts.Cache.(Claimer); ok {
+		cctx, cancel := context.WithTimeoutCause(ctx, req.Deadline(s.opts.DefaultTimeout, s.opts.MaxTimeout), ErrTimeout)
+		res, release, err := c.Claim(cctx, key, ttl)
+		expired := cctx.Err() != nil
+		cancel()
+		switch {
+		case res != nil:
+			return res, true, nil
+		case err == nil:
+			defer release() // after the Set below, so that waiters find the result
+		case expired:
+			return nil, false, deadlineError(cctx, fmt.Errorf("waiting for another node's render: %w", err))
+		default:
+			s.opts.Logger.Debug("rendering without a cluster claim", slog.String("why", err.Error()))
+		}
+	}
+	res, err = s.renderOnce(ctx, req)
+	if err == nil && cacheable(res) {
+		s.opts.Cache.Set(key, res, ttl)
+	}
+	return res, false, err
 }
 
 // reused is a copy of a stored or shared result for one more caller. Its
