@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -20,30 +21,38 @@ import (
 	"github.com/sous-dev/sous/render"
 )
 
-// evalCommand measures the extractor against a corpus with ground truth.
-// Its one subcommand, "extraction", runs main-content extraction over an
-// article-extraction corpus and writes predictions in the corpus's own
-// shape, so that the benchmark's scorer can read them:
+// evalCommand measures the extractor against corpora with ground truth.
+// Its one subcommand, "extraction", runs main-content extraction over each
+// corpus it is given (by default both shared corpora beside the module) and
+// prints timings, memory, F1 by page type and the worst pages:
 //
-//	sous eval extraction ../shared/corpus/article-extraction -o predictions.json
-//	python3 ../shared/tools/score-extraction.py GROUND_TRUTH predictions.json
+//	sous eval extraction                                   # both shared corpora
+//	sous eval extraction ../shared/corpus/wcxb-dev -o predictions.json
+//	python3 ../shared/tools/score-wcxb.py ../shared/corpus/wcxb-dev predictions.json --per-type
 //
-// It also prints the timing of every page's extraction and the score it
-// computes itself, by the same rules as the scorer.
+// Two corpus shapes are read. An article-extraction corpus
+// (DIR/ground-truth.json, DIR/html/ID.html.gz) is scored as its scorer
+// does, by word 4-gram F1 with precision and recall averaged separately; a
+// WCXB corpus (DIR/ground-truth/ID.json, DIR/html/ID.html.gz) by
+// bag-of-words F1 averaged over pages, per page type. For WCXB the table
+// also splits the pages by odd and even ID: tuning on one half and
+// checking on the other shows how much of a gain is general.
 func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "extraction" {
-		fmt.Fprint(stderr, "Usage: sous eval extraction [flags] DIR\n\nRun \"sous eval extraction --help\" for the flags.\n")
+		fmt.Fprint(stderr, "Usage: sous eval extraction [flags] [DIR...]\n\nRun \"sous eval extraction --help\" for the flags.\n")
 		return exitCode(2)
 	}
-	fs := newFlagSet("eval extraction", "eval extraction [flags] DIR\n\n"+
-		"Extracts the main content of every page of an article-extraction corpus\n"+
-		"(DIR/ground-truth.json, DIR/html/ID.html.gz) without a browser, writes the\n"+
-		"predictions as {ID: {\"articleBody\": ...}}, and prints timings and the\n"+
-		"4-gram F1 against the ground truth.", stderr)
-	out := fs.String("o", "", "write the predictions to this file (default: none)")
-	format := fs.String("f", "text", "the format that becomes articleBody: text or markdown")
+	fs := newFlagSet("eval extraction", "eval extraction [flags] [DIR...]\n\n"+
+		"Extracts the main content of every page of each corpus without a browser\n"+
+		"and prints timings, memory, F1 by page type and the worst pages. A corpus is\n"+
+		"an article-extraction one (DIR/ground-truth.json) or a WCXB one\n"+
+		"(DIR/ground-truth/ID.json); both have DIR/html/ID.html.gz. Without DIR, the\n"+
+		"shared corpora beside the module (../shared/corpus/article-extraction and\n"+
+		"../shared/corpus/wcxb-dev) are used.", stderr)
+	out := fs.String("o", "", "write the predictions to this file, in the corpus's scorer's shape (one corpus only)")
+	format := fs.String("f", "text", "the format that is scored: text or markdown")
 	worst := fs.Int("worst", 10, "list this many pages with the lowest F1")
-	// Flags may come after the directory too, as the synopsis shows them.
+	// Flags may come after the directories too, as the synopsis shows them.
 	var dirs []string
 	for rest := args[1:]; ; {
 		if err := fs.Parse(rest); err != nil {
@@ -54,51 +63,115 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		dirs, rest = append(dirs, fs.Arg(0)), fs.Args()[1:]
 	}
-	if len(dirs) != 1 {
-		fs.Usage()
-		return fmt.Errorf("eval extraction takes one corpus directory, got %d arguments", len(dirs))
-	}
 	if *format != "text" && *format != "markdown" {
 		return fmt.Errorf("-f: want text or markdown, not %q", *format)
 	}
-	corpus, err := loadCorpus(dirs[0])
-	if err != nil {
-		return err
+	if len(dirs) == 0 {
+		dirs = defaultCorpora()
+		if len(dirs) == 0 {
+			fs.Usage()
+			return errors.New("eval extraction: no corpus given and none found in ../shared/corpus")
+		}
 	}
-	run, err := evalExtraction(ctx, corpus, render.Format(*format))
-	if err != nil {
-		return err
+	if *out != "" && len(dirs) != 1 {
+		return fmt.Errorf("-o takes the predictions of one corpus, got %d", len(dirs))
 	}
-	if *out != "" {
-		b, err := json.MarshalIndent(run.predictions, "", "  ")
+	for i, dir := range dirs {
+		corpus, err := loadCorpus(dir)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+		run, err := evalExtraction(ctx, corpus, render.Format(*format))
+		if err != nil {
 			return err
 		}
+		if *out != "" {
+			if err := run.writePredictions(*out); err != nil {
+				return err
+			}
+		}
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "== %s (%s)\n", dir, corpus.kind)
+		run.report(stdout, *worst)
 	}
-	run.report(stdout, *worst)
 	return nil
 }
 
-// article is one page of a corpus, in the shape of its ground-truth file
-// (and of the predictions, which carry articleBody only).
+// defaultCorpora returns the shared corpora that exist beside the module,
+// looked for from the working directory and its parents.
+func defaultCorpora() []string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	for {
+		shared := filepath.Join(dir, "..", "shared", "corpus")
+		var found []string
+		for _, name := range []string{"article-extraction", "wcxb-dev"} {
+			if _, err := os.Stat(filepath.Join(shared, name, "html")); err == nil {
+				found = append(found, filepath.Join(shared, name))
+			}
+		}
+		if len(found) > 0 {
+			return found
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil
+		}
+		dir = parent
+	}
+}
+
+// corpusKind says how a corpus's truth is written and scored.
+type corpusKind string
+
+const (
+	// articleCorpus: one ground-truth.json of {ID: {articleBody, url}},
+	// scored by word 4-gram F1 (score-extraction.py).
+	articleCorpus corpusKind = "article-extraction"
+	// wcxbCorpus: ground-truth/ID.json per page, with its page type,
+	// scored by bag-of-words F1 averaged over pages (score-wcxb.py).
+	wcxbCorpus corpusKind = "wcxb"
+)
+
+// article is one page of an article-extraction corpus, in the shape of its
+// ground-truth file (and of the predictions, which carry articleBody only).
 type article struct {
 	ArticleBody string `json:"articleBody"`
 	URL         string `json:"url,omitempty"`
 }
 
-// corpusPage is a page of a corpus with its HTML.
-type corpusPage struct {
-	id    string
-	truth article
-	html  string
+// corpus is a set of pages with their ground truth.
+type corpus struct {
+	kind  corpusKind
+	pages []corpusPage
 }
 
-// loadCorpus reads DIR/ground-truth.json and, for each of its pages,
+// corpusPage is a page of a corpus with its HTML.
+type corpusPage struct {
+	id, url  string
+	truth    string
+	pageType string // WCXB only
+	html     string
+}
+
+// loadCorpus reads a corpus of either kind.
+func loadCorpus(dir string) (*corpus, error) {
+	if _, err := os.Stat(filepath.Join(dir, "ground-truth.json")); err == nil {
+		return loadArticleCorpus(dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ground-truth")); err == nil {
+		return loadWCXBCorpus(dir)
+	}
+	return nil, fmt.Errorf("%s: neither ground-truth.json nor ground-truth/: not a corpus", dir)
+}
+
+// loadArticleCorpus reads DIR/ground-truth.json and, for each of its pages,
 // DIR/html/ID.html.gz (or ID.html).
-func loadCorpus(dir string) ([]corpusPage, error) {
+func loadArticleCorpus(dir string) (*corpus, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "ground-truth.json"))
 	if err != nil {
 		return nil, err
@@ -107,16 +180,56 @@ func loadCorpus(dir string) ([]corpusPage, error) {
 	if err := json.Unmarshal(b, &truth); err != nil {
 		return nil, fmt.Errorf("ground-truth.json: %w", err)
 	}
-	var pages []corpusPage
+	c := &corpus{kind: articleCorpus}
 	for id, t := range truth {
 		doc, err := readPage(filepath.Join(dir, "html", id))
 		if err != nil {
 			return nil, err
 		}
-		pages = append(pages, corpusPage{id: id, truth: t, html: doc})
+		c.pages = append(c.pages, corpusPage{id: id, url: t.URL, truth: t.ArticleBody, html: doc})
 	}
-	slices.SortFunc(pages, func(a, b corpusPage) int { return strings.Compare(a.id, b.id) })
-	return pages, nil
+	slices.SortFunc(c.pages, func(a, b corpusPage) int { return strings.Compare(a.id, b.id) })
+	return c, nil
+}
+
+// wcxbTruth is the part of a WCXB ground-truth file the scorer reads.
+type wcxbTruth struct {
+	URL      string `json:"url"`
+	Internal struct {
+		PageType json.RawMessage `json:"page_type"`
+	} `json:"_internal"`
+	GroundTruth struct {
+		MainContent string `json:"main_content"`
+	} `json:"ground_truth"`
+}
+
+// loadWCXBCorpus reads DIR/ground-truth/ID.json and DIR/html/ID.html.gz
+// for every page.
+func loadWCXBCorpus(dir string) (*corpus, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "ground-truth", "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	c := &corpus{kind: wcxbCorpus}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var t wcxbTruth
+		if err := json.Unmarshal(b, &t); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		id := strings.TrimSuffix(filepath.Base(f), ".json")
+		doc, err := readPage(filepath.Join(dir, "html", id))
+		if err != nil {
+			return nil, err
+		}
+		c.pages = append(c.pages, corpusPage{id: id, url: t.URL, truth: t.GroundTruth.MainContent,
+			pageType: wcxbPageType(t.Internal.PageType), html: doc})
+	}
+	slices.SortFunc(c.pages, func(a, b corpusPage) int { return strings.Compare(a.id, b.id) })
+	return c, nil
 }
 
 func readPage(base string) (string, error) {
@@ -140,60 +253,121 @@ func readPage(base string) (string, error) {
 	return buf.String(), nil
 }
 
+// wcxbPageType reads the page type as score-wcxb.py does: a string or an
+// object's "primary", "article" when absent, "category" read as
+// "collection".
+func wcxbPageType(raw json.RawMessage) string {
+	var t string
+	if json.Unmarshal(raw, &t) != nil {
+		var obj struct {
+			Primary string `json:"primary"`
+		}
+		if json.Unmarshal(raw, &obj) == nil {
+			t = obj.Primary
+		}
+	}
+	switch t {
+	case "":
+		return "article"
+	case "category":
+		return "collection"
+	}
+	return t
+}
+
 // evalRun is the outcome of one pass over a corpus.
 type evalRun struct {
-	predictions map[string]article
-	pages       []pageScore
+	kind corpusKind
+	// predictions are the extracted bodies by page ID.
+	predictions map[string]string
+	pages       []pageScore     // worst first
 	durations   []time.Duration // per page, sorted
 	total       time.Duration
+	allocated   uint64 // bytes allocated by all extractions
 	precision   float64
 	recall      float64
 	f1          float64
 }
 
 type pageScore struct {
-	id, url       string
-	f1, precision float64
-	recall        float64
+	id, url   string
+	pageType  string // the truth's
+	predicted string // metadata.pageType
+	f1        float64
+	precision float64
+	recall    float64
 }
 
 // evalExtraction extracts the main content of every page, one at a time so
-// that the timings are those of one core, and scores the result.
-func evalExtraction(ctx context.Context, corpus []corpusPage, format render.Format) (*evalRun, error) {
+// that the timings are those of one core, and scores the result. Each
+// page's allocations are counted; reading them stops the world, but
+// outside the timed call.
+func evalExtraction(ctx context.Context, c *corpus, format render.Format) (*evalRun, error) {
 	x := extract.New()
-	run := &evalRun{predictions: make(map[string]article, len(corpus))}
-	req := &render.Request{Formats: []render.Format{format}, OnlyMainContent: true}
-	for _, p := range corpus {
+	run := &evalRun{kind: c.kind, predictions: make(map[string]string, len(c.pages))}
+	req := &render.Request{Formats: []render.Format{format, render.FormatMetadata}, OnlyMainContent: true}
+	predicted := make(map[string]string, len(c.pages))
+	var before, after runtime.MemStats
+	for _, p := range c.pages {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		runtime.ReadMemStats(&before)
 		start := time.Now()
-		res, err := x.Extract(&render.Page{URL: p.truth.URL, HTML: p.html}, req)
+		res, err := x.Extract(&render.Page{URL: p.url, HTML: p.html}, req)
 		d := time.Since(start)
+		runtime.ReadMemStats(&after)
 		if err != nil {
 			return nil, fmt.Errorf("page %s: %w", p.id, err)
 		}
 		run.durations = append(run.durations, d)
 		run.total += d
+		run.allocated += after.TotalAlloc - before.TotalAlloc
 		body := res.Text
 		if format == render.FormatMarkdown {
 			body = res.Markdown
 		}
-		run.predictions[p.id] = article{ArticleBody: body}
+		run.predictions[p.id] = body
+		if res.Metadata != nil {
+			predicted[p.id] = res.Metadata.PageType
+		}
 	}
 	slices.Sort(run.durations)
-	run.score(corpus)
+	if c.kind == wcxbCorpus {
+		run.scoreWords(c, predicted)
+	} else {
+		run.scoreShingles(c)
+	}
 	return run, nil
 }
 
-// score computes the benchmark's figures, as score-extraction.py does:
-// word 4-gram shingles per page, true and false positives normalised per
-// page, precision averaged over pages with output, recall over pages with
-// truth, and F1 from the two averages.
-func (run *evalRun) score(corpus []corpusPage) {
+// writePredictions writes the predictions in the shape the corpus's scorer
+// reads: {ID: {"articleBody": ...}} for an article-extraction corpus,
+// {ID: text} for WCXB.
+func (run *evalRun) writePredictions(path string) error {
+	var v any = run.predictions
+	if run.kind == articleCorpus {
+		articles := make(map[string]article, len(run.predictions))
+		for id, body := range run.predictions {
+			articles[id] = article{ArticleBody: body}
+		}
+		v = articles
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// scoreShingles computes the article benchmark's figures, as
+// score-extraction.py does: word 4-gram shingles per page, true and false
+// positives normalised per page, precision averaged over pages with
+// output, recall over pages with truth, and F1 from the two averages.
+func (run *evalRun) scoreShingles(c *corpus) {
 	var precisions, recalls []float64
-	for _, p := range corpus {
-		tp, fp, fn := shingleCounts(p.truth.ArticleBody, run.predictions[p.id].ArticleBody)
+	for _, p := range c.pages {
+		tp, fp, fn := shingleCounts(p.truth, run.predictions[p.id])
 		precision, recall := 1.0, 1.0
 		if fp != 0 || fn != 0 {
 			precision, recall = ratio(tp, fp), ratio(tp, fn)
@@ -204,10 +378,29 @@ func (run *evalRun) score(corpus []corpusPage) {
 		if tp+fn > 0 {
 			recalls = append(recalls, recall)
 		}
-		run.pages = append(run.pages, pageScore{id: p.id, url: p.truth.URL, f1: harmonic(precision, recall), precision: precision, recall: recall})
+		run.pages = append(run.pages, pageScore{id: p.id, url: p.url, f1: harmonic(precision, recall), precision: precision, recall: recall})
 	}
 	run.precision, run.recall = mean(precisions), mean(recalls)
 	run.f1 = harmonic(run.precision, run.recall)
+	run.sortWorstFirst()
+}
+
+// scoreWords computes WCXB's figures, as score-wcxb.py does: lower-cased
+// word tokens, bag-of-words precision, recall and F1 per page, each
+// averaged over pages; a page with no truth scores 1 only for no output.
+func (run *evalRun) scoreWords(c *corpus, predicted map[string]string) {
+	var precisions, recalls, f1s []float64
+	for _, p := range c.pages {
+		precision, recall, f1 := wordScores(p.truth, run.predictions[p.id])
+		precisions, recalls, f1s = append(precisions, precision), append(recalls, recall), append(f1s, f1)
+		run.pages = append(run.pages, pageScore{id: p.id, url: p.url, pageType: p.pageType, predicted: predicted[p.id],
+			f1: f1, precision: precision, recall: recall})
+	}
+	run.precision, run.recall, run.f1 = mean(precisions), mean(recalls), mean(f1s)
+	run.sortWorstFirst()
+}
+
+func (run *evalRun) sortWorstFirst() {
 	slices.SortStableFunc(run.pages, func(a, b pageScore) int {
 		switch {
 		case a.f1 < b.f1:
@@ -217,6 +410,47 @@ func (run *evalRun) score(corpus []corpusPage) {
 		}
 		return strings.Compare(a.id, b.id)
 	})
+}
+
+// wordScores is score-wcxb.py's prf: bag-of-words precision, recall and
+// F1 of a prediction, words being lower-cased runs of letters, digits and
+// underscores.
+func wordScores(truth, prediction string) (precision, recall, f1 float64) {
+	t, p := words(truth), words(prediction)
+	if len(t) == 0 {
+		if len(p) == 0 {
+			return 1, 1, 1
+		}
+		return 0, 0, 0
+	}
+	if len(p) == 0 {
+		return 0, 0, 0
+	}
+	counts := make(map[string]int, len(t))
+	for _, w := range t {
+		counts[w]++
+	}
+	hit := 0
+	for _, w := range p {
+		if counts[w] > 0 {
+			counts[w]--
+			hit++
+		}
+	}
+	precision, recall = float64(hit)/float64(len(p)), float64(hit)/float64(len(t))
+	return precision, recall, harmonic(precision, recall)
+}
+
+func words(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !isWordRune(r)
+	})
+}
+
+// isWordRune is Python's \w: letters, digits (of any script, as Unicode
+// numbers) and the underscore; combining marks count too.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == '_'
 }
 
 // shingleCounts returns the shares of true positive, false positive and
@@ -282,7 +516,8 @@ func mean(xs []float64) float64 {
 	return sum / float64(len(xs))
 }
 
-// report prints the timings, the worst pages and the score.
+// report prints the timings and memory, the score by page type (WCXB),
+// the worst pages and the score.
 func (run *evalRun) report(w io.Writer, worst int) {
 	n := len(run.durations)
 	if n == 0 {
@@ -292,13 +527,91 @@ func (run *evalRun) report(w io.Writer, worst int) {
 	at := func(q float64) time.Duration { return run.durations[min(n-1, int(q*float64(n)))] }
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "pages\tpages/s\tmedian ms\tp90 ms\tmax ms\ttotal ms\t")
-	fmt.Fprintf(tw, "%d\t%.0f\t%s\t%s\t%s\t%s\t\n", n, float64(n)/run.total.Seconds(), ms(at(0.5)), ms(at(0.9)), ms(run.durations[n-1]), ms(run.total))
+	fmt.Fprintln(tw, "pages\tpages/s\tmedian ms\tp90 ms\tp99 ms\tmax ms\ttotal ms\tMB alloc/page\t")
+	fmt.Fprintf(tw, "%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", n, float64(n)/run.total.Seconds(), ms(at(0.5)), ms(at(0.9)),
+		ms(at(0.99)), ms(run.durations[n-1]), ms(run.total), float64(run.allocated)/float64(n)/(1<<20))
 	tw.Flush()
 	fmt.Fprintln(w)
+	if run.kind == wcxbCorpus {
+		run.reportTypes(w)
+		fmt.Fprintln(w)
+	}
 	for _, p := range run.pages[:min(worst, len(run.pages))] {
-		fmt.Fprintf(w, "worst f1=%.3f p=%.3f r=%.3f %s %s\n", p.f1, p.precision, p.recall, p.id, p.url)
+		kind := ""
+		if p.pageType != "" {
+			kind = fmt.Sprintf(" %s (as %s)", p.pageType, p.predicted)
+		}
+		fmt.Fprintf(w, "worst f1=%.3f p=%.3f r=%.3f %s%s %s\n", p.f1, p.precision, p.recall, p.id, kind, p.url)
 	}
 	fmt.Fprintf(w, "pages=%d precision=%.4f recall=%.4f\n", len(run.pages), run.precision, run.recall)
 	fmt.Fprintf(w, "f1=%.4f\n", run.f1)
+}
+
+// wcxbTypes are WCXB's page types in the order its scorer prints them.
+var wcxbTypes = []string{"article", "forum", "product", "collection", "listing", "documentation", "service"}
+
+// reportTypes prints F1, precision and recall by page type, F1 on the
+// pages of odd and of even ID, and how often metadata.pageType agrees
+// with the truth's type.
+func (run *evalRun) reportTypes(w io.Writer) {
+	type sums struct {
+		n, odd, even, agree int
+		f1, p, r, f1Odd     float64
+		f1Even              float64
+	}
+	byType := map[string]*sums{}
+	all := &sums{}
+	for _, p := range run.pages {
+		s := byType[p.pageType]
+		if s == nil {
+			s = &sums{}
+			byType[p.pageType] = s
+		}
+		for _, s := range []*sums{s, all} {
+			s.n++
+			s.f1 += p.f1
+			s.p += p.precision
+			s.r += p.recall
+			if p.predicted == p.pageType {
+				s.agree++
+			}
+			if odd(p.id) {
+				s.odd++
+				s.f1Odd += p.f1
+			} else {
+				s.even++
+				s.f1Even += p.f1
+			}
+		}
+	}
+	types := slices.Clone(wcxbTypes)
+	for t := range byType {
+		if !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	per := func(sum float64, n int) string {
+		if n == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f", sum/float64(n))
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "type\tpages\tf1\tprecision\trecall\tf1 odd\tf1 even\ttype agrees\t")
+	row := func(name string, s *sums) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, s.n, per(s.f1, s.n), per(s.p, s.n), per(s.r, s.n),
+			per(s.f1Odd, s.odd), per(s.f1Even, s.even), per(float64(s.agree), s.n))
+	}
+	for _, t := range types {
+		if s := byType[t]; s != nil {
+			row(t, s)
+		}
+	}
+	row("all", all)
+	tw.Flush()
+}
+
+// odd reports whether a page ID ends in an odd digit.
+func odd(id string) bool {
+	return id != "" && (id[len(id)-1]-'0')%2 == 1
 }

@@ -57,8 +57,8 @@ func TestEvalExtraction(t *testing.T) {
 	var report bytes.Buffer
 	run.report(&report, 10)
 	t.Logf("\n%s", report.String())
-	if len(run.predictions) != len(corpus) {
-		t.Errorf("%d predictions for %d pages", len(run.predictions), len(corpus))
+	if len(run.predictions) != len(corpus.pages) {
+		t.Errorf("%d predictions for %d pages", len(run.predictions), len(corpus.pages))
 	}
 	if run.f1 < minExtractionF1 {
 		t.Errorf("F1 = %.4f, below the floor of %.2f", run.f1, minExtractionF1)
@@ -109,8 +109,8 @@ func TestEvalUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"eval"},
 		{"eval", "nonsense"},
-		{"eval", "extraction"},
-		{"eval", "extraction", "a", "b"},
+		{"eval", "extraction", "no-such-corpus"},
+		{"eval", "extraction", "-o", "predictions.json", "a", "b"},
 		{"eval", "extraction", "-f", "html", "dir"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -136,6 +136,39 @@ func TestShingleCounts(t *testing.T) {
 		tp, fp, fn := shingleCounts(tt.truth, tt.prediction)
 		if tp != tt.tp || fp != tt.fp || fn != tt.fn {
 			t.Errorf("shingleCounts(%q, %q) = %v, %v, %v; want %v, %v, %v", tt.truth, tt.prediction, tp, fp, fn, tt.tp, tt.fp, tt.fn)
+		}
+	}
+}
+
+func TestWordScores(t *testing.T) {
+	tests := []struct {
+		truth, prediction string
+		precision, recall float64
+	}{
+		{"", "", 1, 1},
+		{"", "extra", 0, 0},
+		{"some words", "", 0, 0},
+		{"The cat sat", "the CAT sat", 1, 1},
+		{"a a b", "a c", 0.5, 1.0 / 3}, // a bag: each truth word matches once
+		{"café, über_all 42", "café über_all 42 x", 0.75, 1},
+	}
+	for _, tt := range tests {
+		p, r, _ := wordScores(tt.truth, tt.prediction)
+		if p != tt.precision || r != tt.recall {
+			t.Errorf("wordScores(%q, %q) = %v, %v; want %v, %v", tt.truth, tt.prediction, p, r, tt.precision, tt.recall)
+		}
+	}
+}
+
+func TestWCXBPageType(t *testing.T) {
+	for raw, want := range map[string]string{
+		`"forum"`:                 "forum",
+		`{"primary": "product"}`:  "product",
+		`{"primary": "category"}`: "collection",
+		`null`:                    "article",
+	} {
+		if got := wcxbPageType(json.RawMessage(raw)); got != want {
+			t.Errorf("wcxbPageType(%s) = %q, want %q", raw, got, want)
 		}
 	}
 }

@@ -47,7 +47,7 @@ Usage:
   sous crawl [flags] URL        crawl a site into a folder of markdown files
   sous mcp [flags]              serve the MCP tools over stdin/stdout (for agents)
   sous bench [flags]            measure pool throughput and print a table
-  sous eval extraction DIR      score main-content extraction on a corpus
+  sous eval extraction [DIR...] score main-content extraction on corpora
   sous help                     show this text
 
 Run "sous COMMAND --help" for a command's flags.
