@@ -1,6 +1,10 @@
-// Package api is Sous's HTTP transport, on fiber v3: it decodes requests,
+// Package api is Sous's HTTP transport, on net/http: it decodes requests,
 // calls a render.Service and encodes replies. It knows nothing about
 // browsers; errors become status codes through one table (statusOf).
+//
+// A request's context is the render's context: when a client hangs up, the
+// server cancels it, the render gives back its slot at once and, when no
+// other caller shares it, stops.
 //
 //	srv := api.New(service, api.Options{})
 //	go srv.Serve(listener)
@@ -25,6 +29,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -36,10 +41,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/gofiber/fiber/v3"
-	"github.com/gofiber/fiber/v3/middleware/adaptor"
-	"github.com/gofiber/fiber/v3/middleware/requestid"
 
 	"github.com/sous-dev/sous/render"
 )
@@ -99,10 +100,19 @@ type Pressure struct {
 
 // Server serves the HTTP API.
 type Server struct {
-	app      *fiber.App
 	renderer Renderer
 	opts     Options
+	mux      *http.ServeMux
+	server   *http.Server
 }
+
+// Timeouts of the connection, not of a render (a render has its own
+// deadline, and the request's context ends when the client hangs up).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readBodyTimeout   = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
 
 // New returns a Server for r.
 func New(r Renderer, opts Options) *Server {
@@ -115,46 +125,80 @@ func New(r Renderer, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{renderer: r, opts: opts}
-	s.app = fiber.New(fiber.Config{
-		AppName:      "sous",
-		BodyLimit:    opts.BodyLimit,
-		ReadTimeout:  30 * time.Second,
-		IdleTimeout:  2 * time.Minute,
-		ErrorHandler: s.handleError,
+	s := &Server{renderer: r, opts: opts, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	s.app.Use(requestid.New())
-	if len(opts.Tokens) > 0 {
-		s.app.Use(s.authorize)
-	}
-	s.app.Get("/healthz", func(c fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	s.app.Get("/readyz", s.ready)
+	s.mux.HandleFunc("GET /readyz", s.ready)
 	if opts.Metrics != nil {
-		s.app.Get("/metrics", adaptor.HTTPHandler(opts.Metrics))
+		s.mux.Handle("GET /metrics", opts.Metrics)
 	}
 	if opts.Pressure != nil {
-		s.app.Get("/pressure", func(c fiber.Ctx) error { return c.JSON(fiber.Map{"pressure": opts.Pressure()}) })
+		s.mux.HandleFunc("GET /pressure", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]Pressure{"pressure": opts.Pressure()})
+		})
 	}
-	s.app.Post("/v1/render", s.render)
+	s.handle("POST /v1/render", s.render)
 	if opts.Programs != nil {
-		s.app.Post("/v1/run", s.run)
+		s.handle("POST /v1/run", s.run)
 	}
-	s.registerCrawl() // before Cloudflare's /:action, which would take /crawl
+	s.registerCrawl()
 	s.registerCloudflare()
+	// Every path no route takes, and every method a route does not answer.
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fail(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s; see POST /v1/render", r.Method, r.URL.Path))
+	})
+	s.server = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		// No ReadTimeout: net/http would cancel the request's context when
+		// it passes, in the middle of a long render. decodeBody bounds the
+		// body's read instead.
+		IdleTimeout: idleTimeout,
+		ErrorLog:    slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
+	}
 	return s
 }
 
-// App exposes the fiber app, for mounting more routes (MCP, metrics).
-func (s *Server) App() *fiber.App { return s.app }
+// Handle adds a route to the API, behind the same request ids and tokens
+// as every other: pattern is a net/http ServeMux pattern ("POST /x",
+// "/mcp").
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler is the whole API as one http.Handler, for servers other than
+// Serve's (tests, a TLS server).
+func (s *Server) Handler() http.Handler {
+	var h http.Handler = s.mux
+	if len(s.opts.Tokens) > 0 {
+		h = s.authorize(h)
+	}
+	return withRequestID(h)
+}
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true})
+	if err := s.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // Shutdown stops accepting connections and waits for requests in flight, up
 // to ctx's deadline.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error { return s.server.Shutdown(ctx) }
+
+// handlerFunc is a route that returns its failure; handle writes it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers h for pattern, answering its errors through the one
+// table of statuses.
+func (s *Server) handle(pattern string, h handlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
 
 // Envelope is the JSON shape of every /v1 reply.
 type Envelope struct {
@@ -173,23 +217,24 @@ type Error struct {
 	Column int `json:"column,omitempty"`
 }
 
-func (s *Server) render(c fiber.Ctx) error {
+func (s *Server) render(w http.ResponseWriter, r *http.Request) error {
 	var req render.Request
-	if err := decodeJSON(c, &req); err != nil {
+	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	res, err := s.renderRequest(c, &req)
+	res, err := s.renderRequest(w, r, &req)
 	if err != nil {
 		return err
 	}
-	return c.JSON(Envelope{Success: true, Result: res, Meta: &res.Meta, Errors: []Error{}})
+	writeJSON(w, http.StatusOK, Envelope{Success: true, Result: res, Meta: &res.Meta, Errors: []Error{}})
+	return nil
 }
 
 // renderRequest is what every render route does around Renderer.Render:
 // ?cacheTTL=N overrides the body's cacheTTL, the render is logged, and a
 // success gets its X-Cache and X-Browser-Ms-Used headers.
-func (s *Server) renderRequest(c fiber.Ctx, req *render.Request) (*render.Result, error) {
-	if q := c.Query("cacheTTL"); q != "" {
+func (s *Server) renderRequest(w http.ResponseWriter, r *http.Request, req *render.Request) (*render.Result, error) {
+	if q := r.URL.Query().Get("cacheTTL"); q != "" {
 		ttl, err := strconv.Atoi(q)
 		if err != nil {
 			return nil, fmt.Errorf("%w: the cacheTTL query parameter must be a whole number of seconds, not %q", render.ErrInvalidRequest, q)
@@ -197,30 +242,30 @@ func (s *Server) renderRequest(c fiber.Ctx, req *render.Request) (*render.Result
 		req.CacheTTL = &ttl
 	}
 	start := time.Now()
-	res, err := s.renderer.Render(c.Context(), req)
-	s.logRender(c, req, res, err, time.Since(start))
+	res, err := s.renderer.Render(r.Context(), req)
+	s.logRender(r, req, res, err, time.Since(start))
 	if err != nil {
 		return nil, err
 	}
 	if res.Meta.Cache != "" {
-		c.Set("X-Cache", res.Meta.Cache)
+		w.Header().Set("X-Cache", res.Meta.Cache)
 	}
-	c.Set("X-Browser-Ms-Used", strconv.FormatInt(browserMs(&res.Meta), 10))
+	w.Header().Set("X-Browser-Ms-Used", strconv.FormatInt(browserMs(&res.Meta), 10))
 	return res, nil
 }
 
 // setRetryAfter tells a caller refused for load (429) or a browser being
 // replaced (503) when to try again.
-func (s *Server) setRetryAfter(c fiber.Ctx, status int) {
-	if status == fiber.StatusTooManyRequests || status == fiber.StatusServiceUnavailable {
+func (s *Server) setRetryAfter(w http.ResponseWriter, status int) {
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		secs := int(s.opts.RetryAfter().Round(time.Second) / time.Second)
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, secs)))
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
 	}
 }
 
 // logRender writes the one line each render request gets.
-func (s *Server) logRender(c fiber.Ctx, req *render.Request, res *render.Result, err error, d time.Duration) {
-	status, engine, cache := fiber.StatusOK, "", ""
+func (s *Server) logRender(r *http.Request, req *render.Request, res *render.Result, err error, d time.Duration) {
+	status, engine, cache := http.StatusOK, "", ""
 	if err != nil {
 		status = statusOf(err)
 	} else {
@@ -231,11 +276,11 @@ func (s *Server) logRender(c fiber.Ctx, req *render.Request, res *render.Result,
 		target = "(html)"
 	}
 	level := slog.LevelInfo
-	if status >= fiber.StatusInternalServerError {
+	if status >= http.StatusInternalServerError {
 		level = slog.LevelWarn
 	}
-	s.opts.Logger.LogAttrs(c.Context(), level, "render",
-		slog.String("id", requestid.FromContext(c)),
+	s.opts.Logger.LogAttrs(r.Context(), level, "render",
+		slog.String("id", requestID(r.Context())),
 		slog.String("host", target),
 		slog.Any("formats", req.Formats),
 		slog.String("engine", engine),
@@ -256,45 +301,78 @@ func browserMs(m *render.Meta) int64 {
 	return m.Timings.Fetch
 }
 
-func (s *Server) ready(c fiber.Ctx) error {
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	if s.opts.Ready != nil && !s.opts.Ready() {
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "message": "no browser is ready"})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": "no browser is ready"})
+		return
 	}
-	return c.JSON(fiber.Map{"status": "ready"})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // authorize lets a request through when it carries one of the tokens. The
 // comparison takes the same time whatever the token, so timing tells an
 // attacker nothing about how close a guess was.
-func (s *Server) authorize(c fiber.Ctx) error {
-	if c.Path() == "/healthz" {
-		return c.Next()
-	}
-	// A browser's CORS preflight never carries credentials; the route
-	// answers it (only /mcp grants origins), and the request that follows
-	// must bring the token.
-	if c.Method() == fiber.MethodOptions && c.Get(fiber.HeaderOrigin) != "" && c.Get(fiber.HeaderAccessControlRequestMethod) != "" {
-		return c.Next()
-	}
-	given, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	if ok {
-		match := 0
-		for _, t := range s.opts.Tokens {
-			match |= subtle.ConstantTimeCompare([]byte(strings.TrimSpace(given)), []byte(t))
+func (s *Server) authorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			next.ServeHTTP(w, r)
+			return
 		}
-		if match == 1 {
-			return c.Next()
+		// A browser's CORS preflight never carries credentials; the route
+		// answers it (only /mcp grants origins), and the request that
+		// follows must bring the token.
+		if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+			next.ServeHTTP(w, r)
+			return
 		}
+		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ok {
+			match := 0
+			for _, t := range s.opts.Tokens {
+				match |= subtle.ConstantTimeCompare([]byte(strings.TrimSpace(given)), []byte(t))
+			}
+			if match == 1 {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sous"`)
+		fail(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer TOKEN with a token the operator gave you")
+	})
+}
+
+// errTooLarge is a request body over Options.BodyLimit (413, too_large).
+var errTooLarge = errors.New("request body too large")
+
+// readBody reads the request body, up to Options.BodyLimit and within
+// readBodyTimeout. A body announced as too large is refused before any of
+// it is read.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > int64(s.opts.BodyLimit) {
+		return nil, fmt.Errorf("%w: %d bytes; the limit is %d", errTooLarge, r.ContentLength, s.opts.BodyLimit)
 	}
-	c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="sous"`)
-	return fail(c, fiber.StatusUnauthorized, "unauthorized", "send Authorization: Bearer TOKEN with a token the operator gave you")
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(readBodyTimeout)) // not every writer can; then the header timeout is all
+	defer rc.SetReadDeadline(time.Time{})
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.opts.BodyLimit)))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, fmt.Errorf("%w: the limit is %d bytes", errTooLarge, tooLarge.Limit)
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading the body: %v", render.ErrInvalidRequest, err)
+	}
+	return body, nil
 }
 
 // decodeJSON decodes the request body into v, refusing unknown fields so that
 // a misspelt option is an error and not silently ignored. The body is read as
 // JSON whatever its Content-Type says, since `curl -d` labels JSON as a form.
-func decodeJSON(c fiber.Ctx, v any) error {
-	body := c.Body()
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fmt.Errorf("%w: the request body is empty; send a JSON object such as {\"url\": \"https://example.com\"}", render.ErrInvalidRequest)
 	}
@@ -323,50 +401,54 @@ func decodeJSON(c fiber.Ctx, v any) error {
 
 // statusOf is the one table from errors to HTTP status codes.
 func statusOf(err error) int {
+	if errors.Is(err, errTooLarge) {
+		return http.StatusRequestEntityTooLarge
+	}
 	switch render.Code(err) {
 	case "invalid_request":
-		return fiber.StatusBadRequest
+		return http.StatusBadRequest
 	case "blocked":
-		return fiber.StatusForbidden
+		return http.StatusForbidden
 	case "timeout":
-		return fiber.StatusGatewayTimeout
+		return http.StatusGatewayTimeout
 	case "overloaded":
-		return fiber.StatusTooManyRequests
+		return http.StatusTooManyRequests
 	case "navigation_failed":
-		return fiber.StatusBadGateway
+		return http.StatusBadGateway
 	case "browser_error", "unavailable":
-		return fiber.StatusServiceUnavailable
+		return http.StatusServiceUnavailable
 	case "script_error", "script_timeout", "script_memory", "script_output_too_large":
 		// The caller's script failed, not the service: fix it, don't retry.
-		return fiber.StatusUnprocessableEntity
+		return http.StatusUnprocessableEntity
 	}
-	return fiber.StatusInternalServerError
+	return http.StatusInternalServerError
 }
 
-func (s *Server) handleError(c fiber.Ctx, err error) error {
-	var fe *fiber.Error
-	if errors.As(err, &fe) { // fiber's own: no such route, body too large, …
-		// Unmatched routes are answered here rather than by a final
-		// catch-all route, so that routes added after New (such as /mcp)
-		// are still reached.
-		switch fe.Code {
-		case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
-			return fail(c, fe.Code, "not_found", fmt.Sprintf("no route %s %s; see POST /v1/render", c.Method(), c.Path()))
-		case fiber.StatusRequestEntityTooLarge:
-			return fail(c, fe.Code, "too_large", fe.Message)
-		}
-		return fail(c, fe.Code, "invalid_request", fe.Message)
-	}
+// writeError answers a failed native route.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	s.setRetryAfter(c, status)
-	if status == fiber.StatusInternalServerError {
-		s.opts.Logger.Error("request failed", "path", c.Path(), "err", err)
+	s.setRetryAfter(w, status)
+	if status == http.StatusInternalServerError {
+		s.opts.Logger.Error("request failed", "path", r.URL.Path, "err", err)
 	}
-	return c.Status(status).JSON(Envelope{Errors: []Error{errorOf(err)}})
+	writeJSON(w, status, Envelope{Errors: []Error{errorOf(err)}})
 }
 
-func fail(c fiber.Ctx, status int, code, message string) error {
-	return c.Status(status).JSON(Envelope{Errors: []Error{{Code: code, Message: message}}})
+func fail(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, Envelope{Errors: []Error{{Code: code, Message: message}}})
+}
+
+// writeJSON writes v as the reply's JSON body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil { // only the domain's own types are written: a bug
+		status = http.StatusInternalServerError
+		b = []byte(`{"success":false,"errors":[{"code":"internal","message":"the reply could not be encoded"}]}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 func hostOf(u string) string {
@@ -377,4 +459,48 @@ func hostOf(u string) string {
 		u = u[:i]
 	}
 	return u
+}
+
+// requestIDKey is the context key of a request's id.
+type requestIDKey struct{}
+
+// withRequestID gives every request an id, in its context and in the
+// X-Request-ID reply header, so that a caller can quote it and the log line
+// of its render be found. A caller's own X-Request-ID is kept when it is
+// short and printable.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := range len(id) {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID is a random UUID (version 4).
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

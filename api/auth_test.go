@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gofiber/fiber/v3"
-
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/render"
@@ -21,8 +19,8 @@ func TestTokens(t *testing.T) {
 	srv := api.New(svc, api.Options{Tokens: []string{"first-secret", "second-secret"}})
 	// A route that answers CORS preflights, as /mcp does for the origins an
 	// operator allows.
-	srv.App().Options("/cors", func(c fiber.Ctx) error { return c.SendStatus(fiber.StatusNoContent) })
-	srv.App().Post("/cors", func(c fiber.Ctx) error { return c.SendString("ok") })
+	srv.Handle("OPTIONS /cors", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	srv.Handle("POST /cors", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
 	base := serveAPI(t, srv)
 
 	tests := []struct {

@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
-
-	"github.com/gofiber/fiber/v3"
 
 	"github.com/sous-dev/sous/render"
 )
@@ -32,32 +32,39 @@ import (
 // cloudflareAction says what one route renders and how it replies.
 type cloudflareAction struct {
 	formats []render.Format
-	reply   func(c fiber.Ctx, req *render.Request, res *render.Result) error
+	reply   func(w cfWriter, req *render.Request, res *render.Result)
+}
+
+// cfWriter writes one Cloudflare reply, naming the request fields that were
+// ignored.
+type cfWriter struct {
+	http.ResponseWriter
+	ignored []string
 }
 
 var cloudflareActions = map[string]cloudflareAction{
 	"content": {
 		formats: []render.Format{render.FormatRawHTML},
-		reply:   func(c fiber.Ctx, _ *render.Request, res *render.Result) error { return cfResult(c, res, res.RawHTML) },
+		reply:   func(w cfWriter, _ *render.Request, res *render.Result) { w.result(res, res.RawHTML) },
 	},
 	"markdown": {
 		formats: []render.Format{render.FormatMarkdown},
-		reply:   func(c fiber.Ctx, _ *render.Request, res *render.Result) error { return cfResult(c, res, res.Markdown) },
+		reply:   func(w cfWriter, _ *render.Request, res *render.Result) { w.result(res, res.Markdown) },
 	},
 	"links": {
 		formats: []render.Format{render.FormatLinks},
-		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
+		reply: func(w cfWriter, _ *render.Request, res *render.Result) {
 			urls := make([]string, len(res.Links))
 			for i, l := range res.Links {
 				urls[i] = l.URL
 			}
-			return cfResult(c, res, urls)
+			w.result(res, urls)
 		},
 	},
 	"snapshot": {
 		formats: []render.Format{render.FormatRawHTML, render.FormatScreenshot},
-		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
-			return cfResult(c, res, map[string]string{
+		reply: func(w cfWriter, _ *render.Request, res *render.Result) {
+			w.result(res, map[string]string{
 				"content":    res.RawHTML,
 				"screenshot": base64.StdEncoding.EncodeToString(res.Screenshot),
 			})
@@ -65,29 +72,28 @@ var cloudflareActions = map[string]cloudflareAction{
 	},
 	"screenshot": {
 		formats: []render.Format{render.FormatScreenshot},
-		reply: func(c fiber.Ctx, req *render.Request, res *render.Result) error {
+		reply: func(w cfWriter, req *render.Request, res *render.Result) {
 			typ := "png"
 			if o := req.ScreenshotOptions; o != nil && o.Type != "" {
 				typ = o.Type
 			}
-			c.Set(fiber.HeaderContentType, "image/"+typ)
-			return c.Send(res.Screenshot)
+			w.send("image/"+typ, res.Screenshot)
 		},
 	},
 	"scrape": {
 		formats: []render.Format{render.FormatScrape},
-		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
+		reply: func(w cfWriter, _ *render.Request, res *render.Result) {
 			scraped := res.Scrape
 			if scraped == nil {
 				scraped = []render.Scraped{}
 			}
-			return cfResult(c, res, scraped)
+			w.result(res, scraped)
 		},
 	},
 	"accessibilityTree": {
 		formats: []render.Format{render.FormatAccessibilityTree},
-		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
-			return cfResult(c, res, map[string]*render.AXNode{"accessibilityTree": res.AccessibilityTree})
+		reply: func(w cfWriter, _ *render.Request, res *render.Result) {
+			w.result(res, map[string]*render.AXNode{"accessibilityTree": res.AccessibilityTree})
 		},
 	},
 	// json asks a language model (Options.JSON) for JSON about the page's
@@ -95,16 +101,19 @@ var cloudflareActions = map[string]cloudflareAction{
 	"json": {formats: []render.Format{render.FormatMarkdown}},
 	"pdf": {
 		formats: []render.Format{render.FormatPDF},
-		reply: func(c fiber.Ctx, _ *render.Request, res *render.Result) error {
-			c.Set(fiber.HeaderContentType, "application/pdf")
-			return c.Send(res.PDF)
+		reply: func(w cfWriter, _ *render.Request, res *render.Result) {
+			w.send("application/pdf", res.PDF)
 		},
 	},
 }
 
+// cloudflarePrefixes are where Cloudflare's routes are served: under an
+// account, as Cloudflare serves them, and without one.
+var cloudflarePrefixes = []string{"/client/v4/accounts/{account}/browser-rendering", "/browser-rendering"}
+
 func (s *Server) registerCloudflare() {
-	for _, prefix := range []string{"/client/v4/accounts/:account/browser-rendering", "/browser-rendering"} {
-		s.app.Post(prefix+"/:action", s.cloudflare)
+	for _, prefix := range cloudflarePrefixes {
+		s.mux.HandleFunc("POST "+prefix+"/{action}", s.cloudflare)
 	}
 }
 
@@ -129,67 +138,92 @@ type cloudflareMeta struct {
 	Ignored []string `json:"ignored,omitempty"`
 }
 
-func (s *Server) cloudflare(c fiber.Ctx) error {
-	name := c.Params("action")
+func (s *Server) cloudflare(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("action")
 	action, ok := cloudflareActions[name]
 	if !ok {
-		return cfFail(c, fiber.StatusNotFound, fmt.Sprintf("no browser-rendering route %q; Sous serves %s", name, strings.Join(cloudflareRoutes(), ", ")))
+		cfFail(w, http.StatusNotFound, fmt.Sprintf("no browser-rendering route %q; Sous serves %s", name, strings.Join(cloudflareRoutes(), ", ")))
+		return
 	}
-	req, extra, err := decodeCloudflare(c.Body())
+	body, err := s.readBody(w, r)
 	if err != nil {
-		return cfFail(c, fiber.StatusBadRequest, err.Error())
+		s.cfError(w, err)
+		return
+	}
+	req, extra, err := decodeCloudflare(body)
+	if err != nil {
+		s.cfError(w, err)
+		return
 	}
 	req.Formats = action.formats
 	var ask *JSONRequest
 	if name == "json" {
 		if ask, err = s.jsonRequest(req, extra); err != nil {
-			return cfFail(c, fiber.StatusBadRequest, err.Error())
+			s.cfError(w, err)
+			return
 		}
 	}
-	res, err := s.renderRequest(c, req)
+	res, err := s.renderRequest(w, r, req)
 	if err != nil {
-		status := cloudflareStatus(err)
-		s.setRetryAfter(c, status)
-		return cfFail(c, status, err.Error())
+		s.cfError(w, err)
+		return
 	}
-	c.Locals(ignoredKey{}, names(extra))
+	cw := cfWriter{ResponseWriter: w, ignored: names(extra)}
 	if ask != nil {
 		ask.Content = res.Markdown
-		out, err := s.opts.JSON.ExtractJSON(c.Context(), *ask)
+		out, err := s.opts.JSON.ExtractJSON(r.Context(), *ask)
 		if err != nil {
-			return cfFail(c, fiber.StatusUnprocessableEntity, "json: "+err.Error())
+			cfFail(w, http.StatusUnprocessableEntity, "json: "+err.Error())
+			return
 		}
-		return cfResult(c, res, out)
+		cw.result(res, out)
+		return
 	}
-	return action.reply(c, req, res)
+	action.reply(cw, req, res)
 }
 
-type ignoredKey struct{}
-
-func cfResult(c fiber.Ctx, res *render.Result, result any) error {
-	ignored, _ := c.Locals(ignoredKey{}).([]string)
-	return c.JSON(cloudflareEnvelope{Success: true, Result: result, Errors: []cloudflareError{}, Messages: []string{},
-		Meta: &cloudflareMeta{Meta: res.Meta, Ignored: ignored}})
+// result writes a successful reply carrying result.
+func (w cfWriter) result(res *render.Result, result any) {
+	writeJSON(w, http.StatusOK, cloudflareEnvelope{Success: true, Result: result, Errors: []cloudflareError{}, Messages: []string{},
+		Meta: &cloudflareMeta{Meta: res.Meta, Ignored: w.ignored}})
 }
 
-func cfFail(c fiber.Ctx, status int, message string) error {
-	return c.Status(status).JSON(cloudflareEnvelope{Errors: []cloudflareError{{Code: status, Message: message}}, Messages: []string{}})
+// send writes a successful reply of raw bytes (a screenshot, a PDF).
+func (w cfWriter) send(contentType string, b []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+// cfError answers a failure in Cloudflare's envelope.
+func (s *Server) cfError(w http.ResponseWriter, err error) {
+	status := cloudflareStatus(err)
+	s.setRetryAfter(w, status)
+	cfFail(w, status, err.Error())
+}
+
+func cfFail(w http.ResponseWriter, status int, message string) {
+	writeJSON(w, status, cloudflareEnvelope{Errors: []cloudflareError{{Code: status, Message: message}}, Messages: []string{}})
 }
 
 // cloudflareStatus is Cloudflare's status for a failure: 400 for a request
 // to fix, 422 for a page that could not be rendered, 429 when overloaded.
 func cloudflareStatus(err error) int {
+	if errors.Is(err, errTooLarge) {
+		return http.StatusRequestEntityTooLarge
+	}
 	switch render.Code(err) {
 	case "invalid_request":
-		return fiber.StatusBadRequest
+		return http.StatusBadRequest
 	case "timeout", "navigation_failed", "blocked":
-		return fiber.StatusUnprocessableEntity
+		return http.StatusUnprocessableEntity
 	case "overloaded":
-		return fiber.StatusTooManyRequests
+		return http.StatusTooManyRequests
 	case "browser_error", "unavailable":
-		return fiber.StatusServiceUnavailable
+		return http.StatusServiceUnavailable
 	}
-	return fiber.StatusInternalServerError
+	return http.StatusInternalServerError
 }
 
 func cloudflareRoutes() []string {

@@ -1,16 +1,15 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/gofiber/fiber/v3"
 
 	"github.com/sous-dev/sous/crawl"
 	"github.com/sous-dev/sous/render"
@@ -44,13 +43,21 @@ type crawlDialect struct {
 
 func (s *Server) registerCrawl() {
 	routes := func(prefix string, d crawlDialect) {
-		s.app.Post(prefix, func(c fiber.Ctx) error { return s.crawlStart(c, d) })
-		s.app.Get(prefix+"/:id", func(c fiber.Ctx) error { return s.crawlGet(c, d) })
-		s.app.Delete(prefix+"/:id", func(c fiber.Ctx) error { return s.crawlCancel(c, d) })
-		s.app.Get(prefix+"/:id/events", func(c fiber.Ctx) error { return s.crawlEvents(c, d) })
+		for pattern, h := range map[string]func(http.ResponseWriter, *http.Request, crawlDialect) error{
+			"POST " + prefix:                 s.crawlStart,
+			"GET " + prefix + "/{id}":        s.crawlGet,
+			"DELETE " + prefix + "/{id}":     s.crawlCancel,
+			"GET " + prefix + "/{id}/events": s.crawlEvents,
+		} {
+			s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+				if err := h(w, r, d); err != nil {
+					s.crawlFail(w, d, err)
+				}
+			})
+		}
 	}
 	routes("/v1/crawl", crawlDialect{})
-	for _, prefix := range []string{"/client/v4/accounts/:account/browser-rendering", "/browser-rendering"} {
+	for _, prefix := range cloudflarePrefixes {
 		routes(prefix+"/crawl", crawlDialect{cloudflare: true})
 	}
 }
@@ -58,14 +65,18 @@ func (s *Server) registerCrawl() {
 // errNoCrawler is the answer of every crawl route on a server without one.
 var errNoCrawler = fmt.Errorf("%w: crawl jobs are not enabled on this service", render.ErrClosed)
 
-func (s *Server) crawlStart(c fiber.Ctx, d crawlDialect) error {
+func (s *Server) crawlStart(w http.ResponseWriter, r *http.Request, d crawlDialect) error {
 	var req crawl.Request
 	if d.cloudflare {
-		if err := json.Unmarshal(c.Body(), &req); err != nil {
-			return s.crawlFail(c, d, fmt.Errorf("%w: the body is not a crawl request: %v", render.ErrInvalidRequest, err))
+		body, err := s.readBody(w, r)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return fmt.Errorf("%w: the body is not a crawl request: %v", render.ErrInvalidRequest, err)
 		}
 	} else {
-		if err := decodeJSON(c, &req); err != nil {
+		if err := s.decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		if err := req.Strict(); err != nil {
@@ -73,60 +84,64 @@ func (s *Server) crawlStart(c fiber.Ctx, d crawlDialect) error {
 		}
 	}
 	if s.opts.Crawler == nil {
-		return s.crawlFail(c, d, errNoCrawler)
+		return errNoCrawler
 	}
-	j, err := s.opts.Crawler.Start(c.Context(), &req)
+	j, err := s.opts.Crawler.Start(r.Context(), &req)
 	if err != nil {
-		return s.crawlFail(c, d, err)
+		return err
 	}
 	if d.cloudflare {
 		messages := []string{}
 		if len(req.Unknown) > 0 {
 			messages = append(messages, "ignored fields Sous does not support: "+strings.Join(req.Unknown, ", "))
 		}
-		return c.JSON(cloudflareEnvelope{Success: true, Result: j.ID(), Errors: []cloudflareError{}, Messages: messages})
+		writeJSON(w, http.StatusOK, cloudflareEnvelope{Success: true, Result: j.ID(), Errors: []cloudflareError{}, Messages: messages})
+		return nil
 	}
-	return c.JSON(crawlEnvelope{Success: true, Result: j.ID(), Errors: []Error{}})
+	writeJSON(w, http.StatusOK, crawlEnvelope{Success: true, Result: j.ID(), Errors: []Error{}})
+	return nil
 }
 
-func (s *Server) crawlGet(c fiber.Ctx, d crawlDialect) error {
-	j, err := s.crawlJob(c)
+func (s *Server) crawlGet(w http.ResponseWriter, r *http.Request, d crawlDialect) error {
+	j, err := s.crawlJob(r)
 	if err != nil {
-		return s.crawlFail(c, d, err)
+		return err
 	}
 	var page crawl.Page
 	for name, dst := range map[string]*int{"cursor": &page.Cursor, "limit": &page.Limit} {
-		if q := c.Query(name); q != "" {
+		if q := r.URL.Query().Get(name); q != "" {
 			n, err := strconv.Atoi(q)
 			if err != nil || n < 0 {
-				return s.crawlFail(c, d, fmt.Errorf("%w: the %s query parameter must be a whole number, not %q", render.ErrInvalidRequest, name, q))
+				return (fmt.Errorf("%w: the %s query parameter must be a whole number, not %q", render.ErrInvalidRequest, name, q))
 			}
 			*dst = n
 		}
 	}
-	if q := c.Query("status"); q != "" {
+	if q := r.URL.Query().Get("status"); q != "" {
 		switch st := crawl.RecordStatus(q); st {
 		case crawl.RecordQueued, crawl.RecordCompleted, crawl.RecordErrored, crawl.RecordDisallowed, crawl.RecordSkipped, crawl.RecordCancelled:
 			page.Status = st
 		default:
-			return s.crawlFail(c, d, fmt.Errorf("%w: status must be queued, completed, errored, disallowed, skipped or cancelled, not %q", render.ErrInvalidRequest, q))
+			return (fmt.Errorf("%w: status must be queued, completed, errored, disallowed, skipped or cancelled, not %q", render.ErrInvalidRequest, q))
 		}
 	}
-	return s.crawlReply(c, d, j.Result(page))
+	s.crawlReply(w, d, j.Result(page))
+	return nil
 }
 
-func (s *Server) crawlCancel(c fiber.Ctx, d crawlDialect) error {
+func (s *Server) crawlCancel(w http.ResponseWriter, r *http.Request, d crawlDialect) error {
 	if s.opts.Crawler == nil {
-		return s.crawlFail(c, d, errNoCrawler)
+		return errNoCrawler
 	}
-	j, err := s.opts.Crawler.Cancel(c.Params("id"))
+	j, err := s.opts.Crawler.Cancel(r.PathValue("id"))
 	if err != nil {
-		return s.crawlFail(c, d, err)
+		return err
 	}
-	return s.crawlReply(c, d, struct {
+	s.crawlReply(w, d, struct {
 		JobID   string `json:"job_id"`
 		Message string `json:"message"`
 	}{j.ID(), "the crawl job is cancelled"})
+	return nil
 }
 
 // crawlEvents streams a job's progress as Server-Sent Events: a "record"
@@ -135,48 +150,50 @@ func (s *Server) crawlCancel(c fiber.Ctx, d crawlDialect) error {
 // with the counts after each change, and "done" with the final counts,
 // after which the stream ends. A comment every 15 s keeps proxies from
 // closing a quiet stream and tells the server when the client has left.
-func (s *Server) crawlEvents(c fiber.Ctx, d crawlDialect) error {
-	j, err := s.crawlJob(c)
+func (s *Server) crawlEvents(w http.ResponseWriter, r *http.Request, d crawlDialect) error {
+	j, err := s.crawlJob(r)
 	if err != nil {
-		return s.crawlFail(c, d, err)
+		return err
 	}
-	c.Set(fiber.HeaderContentType, "text/event-stream")
-	c.Set(fiber.HeaderCacheControl, "no-cache")
-	c.Set("X-Accel-Buffering", "no")
-	return c.SendStreamWriter(func(w *bufio.Writer) {
-		keepAlive := time.NewTicker(15 * time.Second)
-		defer keepAlive.Stop()
-		seen, last := 0, crawl.Progress{}
-		for {
-			u, next, changed := j.Since(seen)
-			seen = next
-			for _, r := range u.Records {
-				ev := recordEvent{URL: r.URL, Status: r.Status, Depth: r.Depth, Error: r.Error}
-				if r.Metadata != nil {
-					ev.HTTPStatus, ev.Title = r.Metadata.Status, r.Metadata.Title
-				}
-				writeEvent(w, "record", ev)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	flush := http.NewResponseController(w).Flush
+	keepAlive := time.NewTicker(15 * time.Second)
+	defer keepAlive.Stop()
+	seen, last := 0, crawl.Progress{}
+	for {
+		u, next, changed := j.Since(seen)
+		seen = next
+		for _, rec := range u.Records {
+			ev := recordEvent{URL: rec.URL, Status: rec.Status, Depth: rec.Depth, Error: rec.Error}
+			if rec.Metadata != nil {
+				ev.HTTPStatus, ev.Title = rec.Metadata.Status, rec.Metadata.Title
 			}
-			switch {
-			case u.Ended():
-				writeEvent(w, "done", u.Progress)
-			case u.Progress != last:
-				writeEvent(w, "progress", u.Progress)
-			}
-			last = u.Progress
-			if w.Flush() != nil || u.Ended() {
-				return
-			}
-			select {
-			case <-changed:
-			case <-keepAlive.C:
-				w.WriteString(": keep-alive\n\n")
-				if w.Flush() != nil {
-					return // the client has gone
-				}
-			}
+			writeEvent(w, "record", ev)
 		}
-	})
+		switch {
+		case u.Ended():
+			writeEvent(w, "done", u.Progress)
+		case u.Progress != last:
+			writeEvent(w, "progress", u.Progress)
+		}
+		last = u.Progress
+		if flush() != nil || u.Ended() {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-keepAlive.C:
+			io.WriteString(w, ": keep-alive\n\n")
+			if flush() != nil {
+				return nil // the client has gone
+			}
+		case <-r.Context().Done():
+			return nil // the client has gone, or the server is closing
+		}
+	}
 }
 
 // recordEvent is the data of a "record" event.
@@ -189,16 +206,16 @@ type recordEvent struct {
 	Error      string             `json:"error,omitempty"`
 }
 
-func writeEvent(w *bufio.Writer, event string, data any) {
+func writeEvent(w io.Writer, event string, data any) {
 	b, _ := json.Marshal(data) // plain structs: cannot fail
 	fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
 }
 
-func (s *Server) crawlJob(c fiber.Ctx) (*crawl.Job, error) {
+func (s *Server) crawlJob(r *http.Request) (*crawl.Job, error) {
 	if s.opts.Crawler == nil {
 		return nil, errNoCrawler
 	}
-	return s.opts.Crawler.Job(c.Params("id"))
+	return s.opts.Crawler.Job(r.PathValue("id"))
 }
 
 // crawlEnvelope is the native reply of the crawl routes.
@@ -208,26 +225,28 @@ type crawlEnvelope struct {
 	Errors  []Error `json:"errors"`
 }
 
-func (s *Server) crawlReply(c fiber.Ctx, d crawlDialect, result any) error {
+func (s *Server) crawlReply(w http.ResponseWriter, d crawlDialect, result any) {
 	if d.cloudflare {
-		return c.JSON(cloudflareEnvelope{Success: true, Result: result, Errors: []cloudflareError{}, Messages: []string{}})
+		writeJSON(w, http.StatusOK, cloudflareEnvelope{Success: true, Result: result, Errors: []cloudflareError{}, Messages: []string{}})
+		return
 	}
-	return c.JSON(crawlEnvelope{Success: true, Result: result, Errors: []Error{}})
+	writeJSON(w, http.StatusOK, crawlEnvelope{Success: true, Result: result, Errors: []Error{}})
 }
 
 // crawlFail answers a failed crawl call in the route's dialect: a job that
 // is not known is a 404 (code not_found), the rest as the render routes.
-func (s *Server) crawlFail(c fiber.Ctx, d crawlDialect, err error) error {
-	status, code := statusOf(err), render.Code(err)
+func (s *Server) crawlFail(w http.ResponseWriter, d crawlDialect, err error) {
+	status, e := statusOf(err), errorOf(err)
 	if d.cloudflare {
 		status = cloudflareStatus(err)
 	}
 	if errors.Is(err, crawl.ErrNotFound) {
-		status, code = fiber.StatusNotFound, "not_found"
+		status, e.Code = http.StatusNotFound, "not_found"
 	}
-	s.setRetryAfter(c, status)
+	s.setRetryAfter(w, status)
 	if d.cloudflare {
-		return cfFail(c, status, err.Error())
+		cfFail(w, status, err.Error())
+		return
 	}
-	return fail(c, status, code, err.Error())
+	writeJSON(w, status, Envelope{Errors: []Error{e}})
 }

@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
-
-	"github.com/gofiber/fiber/v3"
-	"github.com/gofiber/fiber/v3/middleware/requestid"
 
 	"github.com/sous-dev/sous/render"
 )
@@ -30,20 +28,20 @@ type RunMeta struct {
 }
 
 // run is POST /v1/run: a code-mode program, {code, timeoutMs}.
-func (s *Server) run(c fiber.Ctx) error {
+func (s *Server) run(w http.ResponseWriter, r *http.Request) error {
 	var prog render.Program
-	if err := decodeJSON(c, &prog); err != nil {
+	if err := s.decodeJSON(w, r, &prog); err != nil {
 		return err
 	}
 	start := time.Now()
-	res, err := s.opts.Programs.Run(c.Context(), &prog)
+	res, err := s.opts.Programs.Run(r.Context(), &prog)
 	d := time.Since(start)
 	level := slog.LevelInfo
-	if err != nil && statusOf(err) >= fiber.StatusInternalServerError {
+	if err != nil && statusOf(err) >= http.StatusInternalServerError {
 		level = slog.LevelWarn
 	}
-	s.opts.Logger.LogAttrs(c.Context(), level, "run",
-		slog.String("id", requestid.FromContext(c)), slog.Int64("ms", d.Milliseconds()), slog.String("code", render.Code(err)))
+	s.opts.Logger.LogAttrs(r.Context(), level, "run",
+		slog.String("id", requestID(r.Context())), slog.Int64("ms", d.Milliseconds()), slog.String("code", render.Code(err)))
 	if res == nil { // the program never started
 		if err == nil {
 			err = errors.New("the program runner returned nothing")
@@ -58,19 +56,23 @@ func (s *Server) run(c fiber.Ctx) error {
 	if len(env.Result) == 0 {
 		env.Result = json.RawMessage("null")
 	}
-	status := fiber.StatusOK
+	status := http.StatusOK
 	if err != nil {
 		status = statusOf(err)
 		env.Errors = []Error{errorOf(err)}
-		s.setRetryAfter(c, status)
+		s.setRetryAfter(w, status)
 	}
-	return c.Status(status).JSON(env)
+	writeJSON(w, status, env)
+	return nil
 }
 
 // errorOf is err as an entry of a reply's errors, with the line and column
 // of a script's failure.
 func errorOf(err error) Error {
 	e := Error{Code: render.Code(err), Message: err.Error()}
+	if errors.Is(err, errTooLarge) {
+		e.Code = "too_large"
+	}
 	var se *render.ScriptError
 	if errors.As(err, &se) {
 		e.Message, e.Line, e.Column = se.Message, se.Line, se.Column

@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 
-	"github.com/gofiber/fiber/v3"
-	"github.com/gofiber/fiber/v3/middleware/adaptor"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/mcpbridge"
 	"github.com/sous-dev/sous/render"
 )
@@ -94,9 +92,9 @@ func (f *mcpFlags) register(fs *flag.FlagSet) {
 	})
 }
 
-// mount serves the MCP tools over streamable HTTP at /mcp on app; code
-// mode (run_code) when programs is not nil.
-func (f *mcpFlags) mount(app *fiber.App, r mcpbridge.Renderer, programs render.ProgramRunner, logger *slog.Logger) error {
+// mount serves the MCP tools over streamable HTTP at /mcp on the API;
+// code mode (run_code) when programs is not nil.
+func (f *mcpFlags) mount(apiServer *api.Server, r mcpbridge.Renderer, programs render.ProgramRunner, logger *slog.Logger) error {
 	srv, err := mcpbridge.NewServer(r, &mcpbridge.Options{Logger: logger, Programs: programs, Crawler: f.crawler})
 	if err != nil {
 		return err
@@ -105,17 +103,7 @@ func (f *mcpFlags) mount(app *fiber.App, r mcpbridge.Renderer, programs render.P
 	if err != nil {
 		return fmt.Errorf("--mcp-allow-origin: %w", err)
 	}
-	// No auth here: --token is api's middleware, registered before any route.
-
-	// fiber v3's adaptor streams: the SDK's first Flush switches it from
-	// buffering the response to writing it as it comes (SSE).
-	serve := adaptor.HTTPHandler(h)
-	app.All("/mcp", func(c fiber.Ctx) error {
-		// The request context the adaptor makes is fasthttp's, which answers
-		// Value from its user values; give it the connection's address, as
-		// net/http does, for the handler's DNS-rebinding check on loopback.
-		c.RequestCtx().SetUserValue(http.LocalAddrContextKey, c.RequestCtx().LocalAddr())
-		return serve(c)
-	})
+	// No auth here: --token is api's middleware, in front of every route.
+	apiServer.Handle("/mcp", h)
 	return nil
 }

@@ -59,7 +59,7 @@ func callTool(t *testing.T, cs *mcp.ClientSession, name string, args map[string]
 
 // The done-when of the MCP issue, over HTTP: an MCP client connected to
 // `sous serve`'s /mcp lists the tools and gets markdown and an image for a
-// real page, through fiber.
+// real page, through the API server.
 func TestMCPServeOverHTTP(t *testing.T) {
 	site := fixtures.Start()
 	defer site.Close()
@@ -97,7 +97,7 @@ func TestMCPServeOverHTTP(t *testing.T) {
 	}
 }
 
-// A tool call's progress notification reaches the client through fiber
+// A tool call's progress notification reaches the client through the API server
 // while the page is still being held back by the test: the response is
 // streamed as server-sent events, not buffered until the handler returns.
 func TestMCPServeStreamsProgress(t *testing.T) {
@@ -129,7 +129,7 @@ func TestMCPServeStreamsProgress(t *testing.T) {
 	done := make(chan *mcp.CallToolResult, 1)
 	go func() {
 		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{
-			Name: "render", Arguments: map[string]any{"url": held.URL}, Meta: mcp.Meta{"progressToken": "fiber"},
+			Name: "render", Arguments: map[string]any{"url": held.URL}, Meta: mcp.Meta{"progressToken": "held"},
 		})
 		if err != nil {
 			t.Errorf("CallTool: %v", err)
@@ -144,7 +144,7 @@ func TestMCPServeStreamsProgress(t *testing.T) {
 	case res := <-done:
 		t.Fatalf("the call ended before any progress arrived: %+v", res)
 	case <-time.After(time.Minute):
-		t.Fatal("no progress notification while the page was held: fiber buffers the response")
+		t.Fatal("no progress notification while the page was held: the server buffers the response")
 	}
 	unblock()
 	if res := <-done; res == nil || res.IsError || !strings.Contains(mcpText(res), "# Held back") {
@@ -152,7 +152,7 @@ func TestMCPServeStreamsProgress(t *testing.T) {
 	}
 }
 
-// /mcp refuses DNS rebinding and cross-origin pages behind fiber too, and
+// /mcp refuses DNS rebinding and cross-origin pages behind the API server too, and
 // mounting it leaves the API's own routes and JSON 404 as they were.
 func TestMCPServeChecksRequests(t *testing.T) {
 	s := startServer(t)

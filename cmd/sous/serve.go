@@ -180,7 +180,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	code := programs(isolates, svc)
 	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawls}))
-	if err := mcpOpts.mount(srv.App(), svc, code, logger); err != nil {
+	if err := mcpOpts.mount(srv, svc, code, logger); err != nil {
 		return err
 	}
 	served := make(chan error, 1)
