@@ -126,6 +126,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	scripts.register(fs)
 	var crawlOpts crawlFlags
 	crawlOpts.register(fs)
+	var clusterOpts clusterFlags
+	clusterOpts.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -148,6 +150,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ops.Close()
 	ops.wire(&eng)
+	joined, err := clusterOpts.join(ctx, ops, &eng, logger)
+	if err != nil {
+		return err
+	}
+	defer joined.Close()
 	isolates, err := scripts.start(ctx, logger, ops.metrics)
 	if err != nil {
 		return err
