@@ -67,11 +67,18 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 	}
 	resolve := newResolver(page.URL, doc)
 	unseen := layoutHidden(doc, page)
+	// After layoutHidden, which counts elements as the browser did.
+	revealNoscript(doc)
 
 	// Readers of the pristine tree first: cleaning removes the JSON-LD
 	// scripts that metadata needs.
+	pageType := ""
+	if want[render.FormatMetadata] || req != nil && req.OnlyMainContent {
+		pageType = classifyPage(doc, page.URL)
+	}
 	if want[render.FormatMetadata] {
 		res.Metadata = readMetadata(doc, resolve)
+		res.Metadata.PageType = pageType
 	}
 	if want[render.FormatLinks] {
 		res.Links = readLinks(doc, resolve, linkOptionsOf(page.URL, req, unseen))
@@ -107,7 +114,7 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		if h1 := find(doc, func(n *html.Node) bool { return isElement(n, "h1") }); h1 != nil {
 			headline = collapseSpace(textContent(h1))
 		}
-		narrowToMainContent(doc)
+		narrowToMainContent(doc, pageType)
 	}
 	if want[render.FormatHTML] {
 		var buf bytes.Buffer

@@ -150,7 +150,7 @@ func TestExtractFillsOnlyRequestedFormats(t *testing.T) {
 		{
 			name:    "metadata",
 			formats: []render.Format{render.FormatMetadata},
-			want:    &render.Result{Metadata: &render.Metadata{Title: "T"}},
+			want:    &render.Result{Metadata: &render.Metadata{Title: "T", PageType: extract.PageOther}},
 		},
 		{
 			name:    "screenshot is not the extractor's",

@@ -103,7 +103,7 @@ func TestMetadataAuthorDatesSiteIcon(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := *res.Metadata
-			got.Title, got.JSONLD = "", nil
+			got.Title, got.JSONLD, got.PageType = "", nil, "" // tested elsewhere
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("metadata (-want +got):\n%s", diff)
 			}

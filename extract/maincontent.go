@@ -43,12 +43,18 @@ import (
 // A small page with no wrapper around its blocks (a short "about us" page
 // of sections side by side) has no article to find: it keeps its whole
 // body, without furniture. A page with no text keeps its body.
-func narrowToMainContent(doc *html.Node) {
+func narrowToMainContent(doc *html.Node, pageType string) {
 	body := find(doc, func(n *html.Node) bool { return isElement(n, "body") })
 	if body == nil {
 		return
 	}
 	f := newFinder(body, headlines(doc))
+	if regionKinds[pageType] {
+		if region := f.region(); region != nil && region.chars > 0 {
+			region.replaceBody(body)
+			return
+		}
+	}
 	var best *mainBlock
 	for _, mode := range []finderMode{
 		{stripNames: true, weighClasses: true, cleanWidgets: true},
@@ -834,4 +840,52 @@ func normaliseHeadline(s string) string {
 func (f *finder) isHeadline(n *html.Node) bool {
 	text := normaliseHeadline(shortText(n))
 	return text != "" && slices.Contains(f.headlines, text)
+}
+
+// regionKinds are the kinds of page whose main content is a region of
+// many blocks rather than one article: posts, cards, sections.
+var regionKinds = map[string]bool{
+	PageForum: true, PageProduct: true, PageCollection: true, PageListing: true, PageService: true,
+}
+
+// region is the main block of a page made of many blocks: the page's main
+// landmark (<main>, role="main") when it holds a good part of the text,
+// else the body, without furniture by tag, role or name, and cleaned
+// inside without the widget rule, since cards and posts are what a widget
+// rule would take for link lists.
+func (f *finder) region() *mainBlock {
+	skip := make(map[*html.Node]bool, len(f.furniture))
+	for n := range f.furniture {
+		skip[n] = true
+	}
+	stats := measure(f.body, skip, nil)
+	root := f.body
+	walkElements(f.body, func(n *html.Node) bool {
+		if skip[n] || root != f.body {
+			return false
+		}
+		if isElement(n, "main") || strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "main") {
+			if s := stats[n]; s != nil && (s.chars-s.linkChars)*4 > f.page.chars-f.page.linkChars {
+				root = n
+			}
+			return false
+		}
+		return true
+	})
+	walkElements(root, func(n *html.Node) bool {
+		if skip[n] {
+			return false
+		}
+		if isElement(n, "a", "table", "pre", "code", "article", "main") {
+			return true
+		}
+		if boilerplate, content := nameKind(n); boilerplate && !content && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) {
+			skip[n] = true
+			return false
+		}
+		return true
+	})
+	m := &mainBlock{parts: []*html.Node{root}, skip: skip}
+	m.chars = f.cleanInside(root, skip, finderMode{})
+	return m
 }

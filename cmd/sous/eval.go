@@ -609,6 +609,35 @@ func (run *evalRun) reportTypes(w io.Writer) {
 	}
 	row("all", all)
 	tw.Flush()
+	run.reportConfusion(w, types)
+}
+
+// reportConfusion prints, for each type of the truth, how many of its
+// pages metadata.pageType calls each type.
+func (run *evalRun) reportConfusion(w io.Writer, types []string) {
+	predicted := slices.Clone(types)
+	counts := map[[2]string]int{}
+	for _, p := range run.pages {
+		counts[[2]string{p.pageType, p.predicted}]++
+		if !slices.Contains(predicted, p.predicted) {
+			predicted = append(predicted, p.predicted)
+		}
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "truth \\ pageType\t")
+	for _, t := range predicted {
+		fmt.Fprintf(tw, "%.5s\t", t)
+	}
+	fmt.Fprintln(tw)
+	for _, truth := range types {
+		fmt.Fprintf(tw, "%s\t", truth)
+		for _, t := range predicted {
+			fmt.Fprintf(tw, "%d\t", counts[[2]string{truth, t}])
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
 }
 
 // odd reports whether a page ID ends in an odd digit.

@@ -1,0 +1,90 @@
+package extract_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sous-dev/sous/extract"
+	"github.com/sous-dev/sous/render"
+)
+
+// prose is a paragraph long enough to count as an article's.
+var prose = "<p>" + strings.Repeat("The committee met on Tuesday to discuss the proposal, and after a long debate it agreed to publish its findings next spring. ", 4) + "</p>"
+
+func TestPageType(t *testing.T) {
+	tests := []struct {
+		name, url, html, want string
+	}{
+		{"tiny", "https://example.com/", `<p>Moved.</p>`, extract.PageOther},
+		{"article by prose", "https://example.com/2024/story", strings.Repeat(prose, 5), extract.PageArticle},
+		{"json-ld product", "https://shop.example/item", `<script type="application/ld+json">{"@type":"Product","name":"Mug"}</script>` + prose, extract.PageProduct},
+		{"microdata product named twice is one product", "https://shop.example/item",
+			`<script type="application/ld+json">{"@type":"Product"}</script><div itemscope itemtype="https://schema.org/Product">` + prose + `</div>`, extract.PageProduct},
+		{"item list of products", "https://shop.example/mugs",
+			`<script type="application/ld+json">{"@type":"ItemList","itemListElement":[{"@type":"ListItem","item":{"@type":"Product"}},{"@type":"ListItem","item":{"@type":"Product"}}]}</script>` + prose, extract.PageCollection},
+		{"forum posting in a graph", "https://forum.example/x",
+			`<script type="application/ld+json">{"@graph":[{"@type":"WebPage"},{"@type":"DiscussionForumPosting"}]}</script>` + prose, extract.PageForum},
+		{"qa page", "https://q.example/x", `<script type="application/ld+json">{"@type":"QAPage"}</script>` + prose, extract.PageForum},
+		{"tech article with code", "https://dev.example/x",
+			`<script type="application/ld+json">{"@type":"TechArticle"}</script>` + prose + `<pre>go build</pre>`, extract.PageDocumentation},
+		{"code under a docs path", "https://example.com/docs/install",
+			prose + `<pre>a</pre><pre>b</pre><p>Run <code>make</code>.</p>`, extract.PageDocumentation},
+		{"thread of posts", "https://example.com/t/help/42",
+			strings.Repeat(`<div class="topic-post">`+prose+`</div>`, 3), extract.PageForum},
+		{"prices and a cart button", "https://example.com/mug",
+			`<h1>Mug</h1><span>$12.00</span>` + prose + `<button>Add to cart</button>`, extract.PageProduct},
+		{"many prices", "https://example.com/mugs",
+			strings.Repeat(`<div><a href="/m">Mug with a long name for the grid</a><span>$12.00</span></div>`, 10), extract.PageCollection},
+		{"sections of short text on a home page", "https://example.com/",
+			strings.Repeat(`<section><h2>Fast</h2><p>We ship your order the same day, wherever you are in the country.</p></section>`, 4), extract.PageService},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := extractFormat(t, tt.url, tt.html, render.FormatMetadata).Metadata.PageType
+			if got != tt.want {
+				t.Errorf("page type %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestNoscriptShell checks that a page whose content is served inside
+// <noscript>, for readers without script, yields that content, and that a
+// page with content of its own leaves its <noscript> out.
+func TestNoscriptShell(t *testing.T) {
+	shell := `<body><div id="app"></div><noscript><div class="post"><p>The answer is to restart the service after the upgrade.</p></div></noscript></body>`
+	if got := extractFormat(t, "https://forum.example/t/1", shell, render.FormatText).Text; !strings.Contains(got, "restart the service") {
+		t.Errorf("the noscript content is missing: %q", got)
+	}
+	page := `<body><p>An article with content of its own, long enough to outweigh the notice.</p><noscript><p>Please enable JavaScript.</p></noscript></body>`
+	if got := extractFormat(t, "https://example.com/a", page, render.FormatText).Text; strings.Contains(got, "JavaScript") {
+		t.Errorf("the noscript notice was shown: %q", got)
+	}
+}
+
+// TestMainContentKeepsEveryPost checks that the main content of a page of
+// many sibling blocks — a thread's posts — is all of them, not the one
+// that scores best as an article.
+func TestMainContentKeepsEveryPost(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<body><nav><a href="/">Home</a> <a href="/latest">Latest</a></nav><main>`)
+	replies := []string{"I had the same problem after upgrading, and a restart fixed it.", "Thanks, that worked for me too.", "Marking this as solved."}
+	page.WriteString(`<div class="topic-post"><p>` + strings.Repeat("The service stops after the upgrade and will not start again, whatever I try. ", 6) + `</p></div>`)
+	for _, r := range replies {
+		page.WriteString(`<div class="topic-post"><p>` + r + `</p></div>`)
+	}
+	page.WriteString(`</main><footer>© Forum</footer></body>`)
+	res, err := extract.New().Extract(&render.Page{URL: "https://forum.example/t/upgrade/7", HTML: page.String()},
+		&render.Request{Formats: []render.Format{render.FormatText}, OnlyMainContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range replies {
+		if !strings.Contains(res.Text, r) {
+			t.Errorf("reply %q is missing from:\n%s", r, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Latest") || strings.Contains(res.Text, "© Forum") {
+		t.Errorf("furniture kept:\n%s", res.Text)
+	}
+}
