@@ -146,7 +146,7 @@ func New(r Renderer, opts Options) *Server {
 	s.registerCloudflare()
 	// Every path no route takes, and every method a route does not answer.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fail(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s; see POST /v1/render", r.Method, r.URL.Path))
+		s.writeError(w, r, fmt.Errorf("%w: no route %s %s; see POST /v1/render", render.ErrNotFound, r.Method, r.URL.Path))
 	})
 	s.server = &http.Server{
 		Handler:           s.Handler(),
@@ -287,7 +287,7 @@ func (s *Server) logRender(r *http.Request, req *render.Request, res *render.Res
 		slog.String("cache", cache),
 		slog.Int("status", status),
 		slog.Int64("ms", d.Milliseconds()),
-		slog.String("code", render.Code(err)),
+		slog.String("code", string(render.CodeOf(err))),
 	)
 }
 
@@ -337,19 +337,16 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			}
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sous"`)
-		fail(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer TOKEN with a token the operator gave you")
+		s.writeError(w, r, fmt.Errorf("%w: send Authorization: Bearer TOKEN with a token the operator gave you", render.ErrUnauthorized))
 	})
 }
-
-// errTooLarge is a request body over Options.BodyLimit (413, too_large).
-var errTooLarge = errors.New("request body too large")
 
 // readBody reads the request body, up to Options.BodyLimit and within
 // readBodyTimeout. A body announced as too large is refused before any of
 // it is read.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > int64(s.opts.BodyLimit) {
-		return nil, fmt.Errorf("%w: %d bytes; the limit is %d", errTooLarge, r.ContentLength, s.opts.BodyLimit)
+		return nil, fmt.Errorf("%w: the body is %d bytes; the limit is %d", render.ErrTooLarge, r.ContentLength, s.opts.BodyLimit)
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(readBodyTimeout)) // not every writer can; then the header timeout is all
@@ -358,7 +355,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, fmt.Errorf("%w: the limit is %d bytes", errTooLarge, tooLarge.Limit)
+		return nil, fmt.Errorf("%w: the body is over the limit of %d bytes", render.ErrTooLarge, tooLarge.Limit)
 	case err != nil:
 		return nil, fmt.Errorf("%w: reading the body: %v", render.ErrInvalidRequest, err)
 	}
@@ -399,30 +396,8 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 	return nil
 }
 
-// statusOf is the one table from errors to HTTP status codes.
-func statusOf(err error) int {
-	if errors.Is(err, errTooLarge) {
-		return http.StatusRequestEntityTooLarge
-	}
-	switch render.Code(err) {
-	case "invalid_request":
-		return http.StatusBadRequest
-	case "blocked":
-		return http.StatusForbidden
-	case "timeout":
-		return http.StatusGatewayTimeout
-	case "overloaded":
-		return http.StatusTooManyRequests
-	case "navigation_failed":
-		return http.StatusBadGateway
-	case "browser_error", "unavailable":
-		return http.StatusServiceUnavailable
-	case "script_error", "script_timeout", "script_memory", "script_output_too_large":
-		// The caller's script failed, not the service: fix it, don't retry.
-		return http.StatusUnprocessableEntity
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the HTTP status of err, from render's one table of codes.
+func statusOf(err error) int { return render.CodeOf(err).Status() }
 
 // writeError answers a failed native route.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -432,10 +407,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.opts.Logger.Error("request failed", "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, status, Envelope{Errors: []Error{errorOf(err)}})
-}
-
-func fail(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, Envelope{Errors: []Error{{Code: code, Message: message}}})
 }
 
 // writeJSON writes v as the reply's JSON body with status.

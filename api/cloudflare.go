@@ -207,23 +207,16 @@ func cfFail(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, cloudflareEnvelope{Errors: []cloudflareError{{Code: status, Message: message}}, Messages: []string{}})
 }
 
-// cloudflareStatus is Cloudflare's status for a failure: 400 for a request
-// to fix, 422 for a page that could not be rendered, 429 when overloaded.
+// cloudflareStatus is Cloudflare's status for a failure: the native one,
+// except that a page that could not be rendered (a timeout, a failed
+// navigation, a blocked address) is Cloudflare's 422.
 func cloudflareStatus(err error) int {
-	if errors.Is(err, errTooLarge) {
-		return http.StatusRequestEntityTooLarge
-	}
-	switch render.Code(err) {
-	case "invalid_request":
-		return http.StatusBadRequest
-	case "timeout", "navigation_failed", "blocked":
+	switch status := statusOf(err); status {
+	case http.StatusGatewayTimeout, http.StatusBadGateway, http.StatusForbidden:
 		return http.StatusUnprocessableEntity
-	case "overloaded":
-		return http.StatusTooManyRequests
-	case "browser_error", "unavailable":
-		return http.StatusServiceUnavailable
+	default:
+		return status
 	}
-	return http.StatusInternalServerError
 }
 
 func cloudflareRoutes() []string {

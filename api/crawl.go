@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,7 +62,7 @@ func (s *Server) registerCrawl() {
 }
 
 // errNoCrawler is the answer of every crawl route on a server without one.
-var errNoCrawler = fmt.Errorf("%w: crawl jobs are not enabled on this service", render.ErrClosed)
+var errNoCrawler = fmt.Errorf("%w: crawl jobs are not enabled on this service", render.ErrNotEnabled)
 
 func (s *Server) crawlStart(w http.ResponseWriter, r *http.Request, d crawlDialect) error {
 	var req crawl.Request
@@ -233,20 +232,13 @@ func (s *Server) crawlReply(w http.ResponseWriter, d crawlDialect, result any) {
 	writeJSON(w, http.StatusOK, crawlEnvelope{Success: true, Result: result, Errors: []Error{}})
 }
 
-// crawlFail answers a failed crawl call in the route's dialect: a job that
-// is not known is a 404 (code not_found), the rest as the render routes.
+// crawlFail answers a failed crawl call in the route's dialect.
 func (s *Server) crawlFail(w http.ResponseWriter, d crawlDialect, err error) {
-	status, e := statusOf(err), errorOf(err)
 	if d.cloudflare {
-		status = cloudflareStatus(err)
-	}
-	if errors.Is(err, crawl.ErrNotFound) {
-		status, e.Code = http.StatusNotFound, "not_found"
-	}
-	s.setRetryAfter(w, status)
-	if d.cloudflare {
-		cfFail(w, status, err.Error())
+		s.cfError(w, err)
 		return
 	}
-	writeJSON(w, status, Envelope{Errors: []Error{e}})
+	status := statusOf(err)
+	s.setRetryAfter(w, status)
+	writeJSON(w, status, Envelope{Errors: []Error{errorOf(err)}})
 }

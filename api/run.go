@@ -41,7 +41,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) error {
 		level = slog.LevelWarn
 	}
 	s.opts.Logger.LogAttrs(r.Context(), level, "run",
-		slog.String("id", requestID(r.Context())), slog.Int64("ms", d.Milliseconds()), slog.String("code", render.Code(err)))
+		slog.String("id", requestID(r.Context())), slog.Int64("ms", d.Milliseconds()), slog.String("code", string(render.CodeOf(err))))
 	if res == nil { // the program never started
 		if err == nil {
 			err = errors.New("the program runner returned nothing")
@@ -69,10 +69,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) error {
 // errorOf is err as an entry of a reply's errors, with the line and column
 // of a script's failure.
 func errorOf(err error) Error {
-	e := Error{Code: render.Code(err), Message: err.Error()}
-	if errors.Is(err, errTooLarge) {
-		e.Code = "too_large"
-	}
+	e := Error{Code: string(render.CodeOf(err)), Message: err.Error()}
 	var se *render.ScriptError
 	if errors.As(err, &se) {
 		e.Message, e.Line, e.Column = se.Message, se.Line, se.Column

@@ -7,8 +7,13 @@
 //	if errors.Is(err, render.ErrTimeout) { … }
 //	fmt.Println(res.Markdown, res.Meta.Cache)
 //
-// Overloaded replies (429, and 503 from a browser being replaced) are retried
-// after the Retry-After the service sends, a few times, within ctx.
+// Errors are those the in-process render.Service returns, rebuilt from the
+// reply's code (render's one table): a failed script is a
+// *render.ScriptError with its line and column, a crawl job that is not
+// known is crawl.ErrNotFound. Calls the table calls retryable (overloaded,
+// a browser being replaced) are tried again after the Retry-After the
+// service sends, a few times, within ctx; the rest, such as a capability
+// the service was not started with, are not.
 package client
 
 import (
@@ -67,37 +72,49 @@ func New(opts Options) (*Client, error) {
 	return &Client{base: u, opts: opts}, nil
 }
 
-// Error is a failure the service reported. errors.Is matches it against the
-// render sentinel of its Code (render.ErrTimeout for "timeout", …).
+// Error is a failure the service reported. It unwraps to the error the
+// Service would have returned in-process (Err), so errors.Is and errors.As
+// see render's sentinels and a *render.ScriptError.
 type Error struct {
 	// Status is the HTTP status, Code the service's stable error code.
 	Status  int
-	Code    string
+	Code    render.Code
 	Message string
 	// RetryAfter is what the service asked for with a 429 or 503, if anything.
 	RetryAfter time.Duration
+	// Err is the error rebuilt from Code: its sentinel, a
+	// *render.ScriptError for a script's failure; nil for a code render
+	// does not know.
+	Err error
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("sous: %s (HTTP %d): %s", e.Code, e.Status, e.Message)
 }
 
-// Is reports whether target is the render sentinel of e's code.
-func (e *Error) Is(target error) bool {
-	sentinel, ok := map[string]error{
-		"invalid_request":         render.ErrInvalidRequest,
-		"timeout":                 render.ErrTimeout,
-		"blocked":                 render.ErrBlocked,
-		"overloaded":              render.ErrOverloaded,
-		"navigation_failed":       render.ErrNavigation,
-		"browser_error":           render.ErrBrowser,
-		"unavailable":             render.ErrClosed,
-		"script_error":            render.ErrScript,
-		"script_timeout":          render.ErrScriptTimeout,
-		"script_memory":           render.ErrScriptMemory,
-		"script_output_too_large": render.ErrScriptOutput,
-	}[e.Code]
-	return ok && target == sentinel
+func (e *Error) Unwrap() error { return e.Err }
+
+// replyError is the error of a failed reply's first entry.
+type replyError struct {
+	Code    render.Code `json:"code"`
+	Message string      `json:"message"`
+	Line    int         `json:"line"`
+	Column  int         `json:"column"`
+}
+
+// serviceError rebuilds the error the Service returned from a reply's
+// error entry: the sentinel of its code, or for a script's failure the
+// *render.ScriptError with its line and column.
+func serviceError(r replyError) error {
+	sentinel := r.Code.Err()
+	if sentinel == nil {
+		return nil
+	}
+	if errors.Is(sentinel, render.ErrScript) || errors.Is(sentinel, render.ErrScriptTimeout) ||
+		errors.Is(sentinel, render.ErrScriptMemory) || errors.Is(sentinel, render.ErrScriptOutput) {
+		return &render.ScriptError{Kind: sentinel, Message: r.Message, Line: r.Line, Column: r.Column}
+	}
+	return sentinel
 }
 
 // Run runs a code-mode program on the service (POST /v1/run): the body of
@@ -131,10 +148,7 @@ type envelope struct {
 	Result  json.RawMessage `json:"result"`
 	Meta    json.RawMessage `json:"meta"`
 	Logs    []string        `json:"logs"` // of a code-mode program
-	Errors  []struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"errors"`
+	Errors  []replyError    `json:"errors"`
 }
 
 // Render renders req on the service. The result's Meta is filled in.
@@ -163,14 +177,14 @@ func (c *Client) Render(ctx context.Context, req *render.Request) (*render.Resul
 }
 
 // call sends a request (body is JSON, or nil for none) and returns the
-// envelope of a successful reply, retrying calls the service refused as
-// overloaded (429) or unavailable (503) after the wait it asked for.
+// envelope of a successful reply, retrying calls whose code is retryable
+// (overloaded, a browser being replaced) after the wait the service asked
+// for.
 func (c *Client) call(ctx context.Context, method, path string, body []byte) (*envelope, error) {
 	for attempt := 0; ; attempt++ {
 		env, err := c.once(ctx, method, path, body)
 		var apiErr *Error
-		if !errors.As(err, &apiErr) || (apiErr.Status != http.StatusTooManyRequests && apiErr.Status != http.StatusServiceUnavailable) ||
-			attempt >= c.opts.MaxRetries {
+		if !errors.As(err, &apiErr) || !retryable(apiErr) || attempt >= c.opts.MaxRetries {
 			return env, err
 		}
 		wait := min(max(apiErr.RetryAfter, 100*time.Millisecond), c.opts.MaxRetryWait)
@@ -180,6 +194,16 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte) (*e
 			return nil, fmt.Errorf("client: giving up after %d tries: %w (last: %w)", attempt+1, ctx.Err(), err)
 		}
 	}
+}
+
+// retryable reports whether a call that failed with e may succeed if sent
+// again: render's table says so for its codes; a reply without one (from a
+// proxy in front of the service) is retried when it is a 429 or a 503.
+func retryable(e *Error) bool {
+	if e.Err != nil || e.Code == render.CodeInternal {
+		return e.Code.Retryable()
+	}
+	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
 }
 
 func (c *Client) once(ctx context.Context, method, path string, body []byte) (*envelope, error) {
@@ -215,7 +239,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte) (*e
 	}
 	e := &Error{Status: resp.StatusCode, Code: "unknown", Message: http.StatusText(resp.StatusCode)}
 	if len(env.Errors) > 0 {
-		e.Code, e.Message = env.Errors[0].Code, env.Errors[0].Message
+		e.Code, e.Message, e.Err = env.Errors[0].Code, env.Errors[0].Message, serviceError(env.Errors[0])
 	}
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
 		e.RetryAfter = time.Duration(secs) * time.Second

@@ -101,6 +101,10 @@ func TestRunFailure(t *testing.T) {
 	if !errors.As(err, &e) || !errors.Is(err, render.ErrScript) || e.Status != 422 || !strings.Contains(e.Message, "boom") {
 		t.Fatalf("err = %v; want a 422 script_error saying boom", err)
 	}
+	var se *render.ScriptError
+	if !errors.As(err, &se) || se.Kind != render.ErrScript || se.Line != 2 || se.Column == 0 || !strings.Contains(se.Message, "boom") {
+		t.Errorf("err = %#v; want the *render.ScriptError the service had, at line 2 with a column", se)
+	}
 	if res == nil || len(res.Logs) != 1 || res.Logs[0] != "before" {
 		t.Errorf("result beside the error = %+v; want the log line", res)
 	}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sous-dev/sous/crawl"
+	"github.com/sous-dev/sous/render"
 )
 
 // CreateCrawl starts a crawl job on the service and returns its id.
@@ -45,14 +47,24 @@ func (c *Client) Crawl(ctx context.Context, id string, p crawl.Page) (*crawl.Res
 	}
 	var res crawl.Result
 	if err := c.callInto(ctx, http.MethodGet, path, nil, &res); err != nil {
-		return nil, err
+		return nil, jobError(err)
 	}
 	return &res, nil
 }
 
 // CancelCrawl cancels a crawl job.
 func (c *Client) CancelCrawl(ctx context.Context, id string) error {
-	return c.callInto(ctx, http.MethodDelete, "/v1/crawl/"+url.PathEscape(id), nil, nil)
+	return jobError(c.callInto(ctx, http.MethodDelete, "/v1/crawl/"+url.PathEscape(id), nil, nil))
+}
+
+// jobError is err as the crawl.Manager would have returned it: a job the
+// service does not know is crawl.ErrNotFound.
+func jobError(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Code == render.CodeNotFound {
+		e.Err = crawl.ErrNotFound
+	}
+	return err
 }
 
 // WaitCrawl polls a crawl job every poll (default a second) until it ends,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,10 +79,45 @@ func TestCrawl(t *testing.T) {
 	}
 
 	var apiErr *client.Error
-	if _, err := c.Crawl(ctx, "nope", crawl.Page{}); !errors.As(err, &apiErr) || apiErr.Status != 404 {
-		t.Errorf("unknown job: %v", err)
+	if _, err := c.Crawl(ctx, "nope", crawl.Page{}); !errors.As(err, &apiErr) || apiErr.Status != 404 || !errors.Is(err, crawl.ErrNotFound) {
+		t.Errorf("unknown job: %v; want a 404 that is crawl.ErrNotFound, as crawl.Manager.Job returns", err)
+	}
+	if err := c.CancelCrawl(ctx, "nope"); !errors.Is(err, crawl.ErrNotFound) {
+		t.Errorf("cancelling an unknown job: %v; want crawl.ErrNotFound", err)
 	}
 	if _, err := c.CreateCrawl(ctx, &crawl.Request{}); !errors.Is(err, render.ErrInvalidRequest) {
 		t.Errorf("no url: %v", err)
+	}
+}
+
+// A service without crawl jobs says so once: not_enabled is permanent, so
+// it is neither a 503 nor retried.
+func TestNotEnabledIsNotRetried(t *testing.T) {
+	fetcher := httpfetch.New(httpfetch.Options{})
+	svc, err := render.NewService(render.Options{Fetcher: fetcher, Extractor: extract.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	var calls atomic.Int32
+	api := api.New(svc, api.Options{}).Handler()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		api.ServeHTTP(w, r)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c, _ := client.New(client.Options{BaseURL: "http://" + ln.Addr().String(), MaxRetries: 3})
+	_, err = c.CreateCrawl(context.Background(), &crawl.Request{URL: "https://example.com/"})
+	var e *client.Error
+	if !errors.As(err, &e) || !errors.Is(err, render.ErrNotEnabled) || e.Status != http.StatusNotImplemented {
+		t.Errorf("err = %v; want a 501 not_enabled", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d calls; a permanent error must not be retried", n)
 	}
 }

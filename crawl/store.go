@@ -1,7 +1,6 @@
 package crawl
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -12,7 +11,7 @@ import (
 
 // ErrNotFound is a job id the store does not know: never created, or
 // forgotten after its retention time.
-var ErrNotFound = errors.New("no such crawl job")
+var ErrNotFound = fmt.Errorf("%w: no such crawl job", render.ErrNotFound)
 
 // Store keeps jobs by id. MemoryStore keeps them in this process, which
 // is what one node needs; a store shared by several nodes (Redis, NATS

@@ -69,8 +69,8 @@ func TestProgram(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := programs.Run(context.Background(), &render.Program{Code: tt.code})
-			if render.Code(err) != tt.err {
-				t.Fatalf("error %v (%s), want code %q", err, render.Code(err), tt.err)
+			if string(render.CodeOf(err)) != tt.err {
+				t.Fatalf("error %v (%s), want code %q", err, render.CodeOf(err), tt.err)
 			}
 			if res == nil {
 				t.Fatal("no result")

@@ -106,7 +106,7 @@ func TestHostile(t *testing.T) {
 				ok = ok || errors.Is(err, k)
 			}
 			if !ok || !strings.Contains(se.Message, tt.message) {
-				t.Errorf("error %q (%s); want one of %v containing %q", err, render.Code(err), tt.kinds, tt.message)
+				t.Errorf("error %q (%s); want one of %v containing %q", err, render.CodeOf(err), tt.kinds, tt.message)
 			}
 			healthyPool(t, p)
 		})
@@ -138,8 +138,8 @@ func TestThrownValues(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("got %v; want a *render.ScriptError", err)
 			}
-			if render.Code(err) != "script_error" {
-				t.Errorf("code %s, want script_error", render.Code(err))
+			if render.CodeOf(err) != "script_error" {
+				t.Errorf("code %s, want script_error", render.CodeOf(err))
 			}
 			got := *se
 			got.Kind = nil

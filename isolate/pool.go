@@ -393,7 +393,7 @@ func callCode(err error) string {
 	if errors.As(err, &ce) {
 		return ce.code
 	}
-	return render.Code(err)
+	return string(render.CodeOf(err))
 }
 
 // scriptError is the render error of a frame's error.

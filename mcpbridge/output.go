@@ -13,22 +13,29 @@ import (
 	"github.com/sous-dev/sous/render"
 )
 
-// advice tells a model what to do about each kind of failure, by render.Code.
-var advice = map[string]string{
-	"invalid_request":   "Fix the arguments and call again.",
-	"timeout":           `The page did not finish loading in time. Try waitUntil "domcontentloaded", or try again later.`,
-	"blocked":           "Sous does not load pages on loopback, private or link-local addresses unless its operator allows it (--allow-private). Use a public URL.",
-	"navigation_failed": "The page could not be loaded (DNS, connection, TLS or HTTP failure). Check the URL; if it is right, the site may be down.",
-	"overloaded":        "Sous is busy with other pages. Wait a few seconds and call again.",
-	"browser_error":     "The browser failed while loading the page and is being replaced. Call again.",
-	"unavailable":       "Sous is shutting down. Try again later.",
-	"internal":          "Something unexpected went wrong in Sous.",
+// advice tells a model what to do about each kind of failure. The codes
+// are render's; a code without advice here gets none.
+var advice = map[render.Code]string{
+	render.CodeInvalidRequest: "Fix the arguments and call again.",
+	render.CodeTimeout:        `The page did not finish loading in time. Try waitUntil "domcontentloaded", or try again later.`,
+	render.CodeBlocked:        "Sous does not load pages on loopback, private or link-local addresses unless its operator allows it (--allow-private). Use a public URL.",
+	render.CodeNavigation:     "The page could not be loaded (DNS, connection, TLS or HTTP failure). Check the URL; if it is right, the site may be down.",
+	render.CodeOverloaded:     "Sous is busy with other pages. Wait a few seconds and call again.",
+	render.CodeBrowser:        "The browser failed while loading the page and is being replaced. Call again.",
+	render.CodeUnavailable:    "Sous is shutting down. Try again later.",
+	render.CodeNotFound:       "Check the id; a finished job is forgotten after a while.",
+	render.CodeNotEnabled:     "This Sous was not started with that capability; do without it.",
+	render.CodeInternal:       "Something unexpected went wrong in Sous.",
+	render.CodeScript:         "Fix the code and call again; the line and column are in the code you sent.",
+	render.CodeScriptTimeout:  "The program ran past its time. Do less per call, or render fewer pages.",
+	render.CodeScriptMemory:   "The program used more memory than it may. Keep less of each page (pick the fields you need).",
+	render.CodeScriptOutput:   "Return less: pick the fields you need, or cut long text.",
 }
 
 // toolError is the result of a failed call: IsError, with the error's stable
 // code, its message and what to do about it.
 func toolError(err error) *mcp.CallToolResult {
-	code := render.Code(err)
+	code := render.CodeOf(err)
 	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{
 		Text: fmt.Sprintf("Error (%s): %v. %s", code, err, advice[code]),
 	}}}

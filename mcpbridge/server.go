@@ -249,7 +249,7 @@ func (b *bridge) renderPage(ctx context.Context, call *mcp.CallToolRequest, tool
 	}
 	b.progress(ctx, call, 0, "rendering "+target)
 	res, err := b.renderer.Render(ctx, req)
-	b.opts.Logger.Info("mcp tool", "tool", tool, "url", hostOf(req.URL), "ms", time.Since(start).Milliseconds(), "code", render.Code(err))
+	b.opts.Logger.Info("mcp tool", "tool", tool, "url", hostOf(req.URL), "ms", time.Since(start).Milliseconds(), "code", render.CodeOf(err))
 	if err == nil {
 		b.progress(ctx, call, 1, "rendered "+target)
 	}

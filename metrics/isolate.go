@@ -60,7 +60,7 @@ func newScriptMetrics(reg *prometheus.Registry, stats func() IsolateStats) *scri
 func (m *Metrics) ObserveScript(o render.ScriptObservation) {
 	outcome := "ok"
 	if o.Err != nil {
-		outcome = render.Code(o.Err)
+		outcome = string(render.CodeOf(o.Err))
 	}
 	labels := prometheus.Labels{"kind": o.Kind, "outcome": outcome}
 	m.scripts.runs.With(labels).Inc()

@@ -147,7 +147,7 @@ func (m *Metrics) ObserveRender(o render.Observation) {
 		engine = o.Result.Meta.Engine
 	}
 	if o.Err != nil {
-		outcome = render.Code(o.Err)
+		outcome = string(render.CodeOf(o.Err))
 	}
 	var formats []render.Format
 	if o.Request != nil {

@@ -243,7 +243,7 @@ func (r *renders) states() map[string]int {
 	states := map[string]int{}
 	for i, res := range r.results {
 		if r.errs[i] != nil {
-			states[render.Code(r.errs[i])]++
+			states[string(render.CodeOf(r.errs[i]))]++
 			continue
 		}
 		states[res.Meta.Cache]++

@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Sentinel errors. Stages wrap them with context (fmt.Errorf("navigate %s: %w",
@@ -23,6 +24,15 @@ var (
 	ErrBrowser = errors.New("browser failed")
 	// ErrClosed is returned by a Service or adapter after Close.
 	ErrClosed = errors.New("closed")
+	// ErrNotFound is something named by id (a crawl job) that does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrNotEnabled is a capability this service was not configured with
+	// (crawling, a language model): asking again will not help.
+	ErrNotEnabled = errors.New("not enabled")
+	// ErrTooLarge is a request body larger than the service accepts.
+	ErrTooLarge = errors.New("too large")
+	// ErrUnauthorized is a request without a token the service accepts.
+	ErrUnauthorized = errors.New("unauthorized")
 )
 
 // Blocked is the error for a page the network guard refused: host resolved
@@ -35,35 +45,112 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...))
 }
 
-// Code is the stable, machine-readable name of an error's kind, used in JSON
-// error replies by every transport.
-func Code(err error) string {
-	switch {
-	case err == nil:
+// Code is the stable, machine-readable name of an error's kind, as every
+// transport writes it in its error replies ("timeout", "script_error" …).
+// The table below gives each its sentinel, its HTTP status and whether a
+// caller may try the same request again; api, the MCP tools, crawl and the
+// client all read it, so a code means the same everywhere.
+type Code string
+
+// The codes, in the order CodeOf tries them: the script sentinels before
+// the others, since a script's timeout is the script's fault.
+const (
+	CodeScriptTimeout  Code = "script_timeout"
+	CodeScriptMemory   Code = "script_memory"
+	CodeScriptOutput   Code = "script_output_too_large"
+	CodeScript         Code = "script_error"
+	CodeInvalidRequest Code = "invalid_request"
+	CodeTooLarge       Code = "too_large"
+	CodeUnauthorized   Code = "unauthorized"
+	CodeNotFound       Code = "not_found"
+	CodeNotEnabled     Code = "not_enabled"
+	CodeTimeout        Code = "timeout"
+	CodeBlocked        Code = "blocked"
+	CodeOverloaded     Code = "overloaded"
+	CodeNavigation     Code = "navigation_failed"
+	CodeBrowser        Code = "browser_error"
+	CodeUnavailable    Code = "unavailable"
+	// CodeInternal is every error no sentinel explains: a bug.
+	CodeInternal Code = "internal"
+)
+
+// codeInfo is one row of the code table.
+type codeInfo struct {
+	code     Code
+	sentinel error
+	// status is the HTTP status of the native API.
+	status int
+	// retryable means the same request may succeed later without change:
+	// the service was busy or replacing a browser, not refusing it.
+	retryable bool
+}
+
+// codes is the one table of error kinds, in CodeOf's order.
+var codes = []codeInfo{
+	// A script's failure is the caller's to fix: 422, never retried.
+	{CodeScriptTimeout, ErrScriptTimeout, http.StatusUnprocessableEntity, false},
+	{CodeScriptMemory, ErrScriptMemory, http.StatusUnprocessableEntity, false},
+	{CodeScriptOutput, ErrScriptOutput, http.StatusUnprocessableEntity, false},
+	{CodeScript, ErrScript, http.StatusUnprocessableEntity, false},
+	{CodeInvalidRequest, ErrInvalidRequest, http.StatusBadRequest, false},
+	{CodeTooLarge, ErrTooLarge, http.StatusRequestEntityTooLarge, false},
+	{CodeUnauthorized, ErrUnauthorized, http.StatusUnauthorized, false},
+	{CodeNotFound, ErrNotFound, http.StatusNotFound, false},
+	{CodeNotEnabled, ErrNotEnabled, http.StatusNotImplemented, false},
+	// The page took its whole deadline: asking again at once would too.
+	{CodeTimeout, ErrTimeout, http.StatusGatewayTimeout, false},
+	{CodeBlocked, ErrBlocked, http.StatusForbidden, false},
+	{CodeOverloaded, ErrOverloaded, http.StatusTooManyRequests, true},
+	{CodeNavigation, ErrNavigation, http.StatusBadGateway, false},
+	{CodeBrowser, ErrBrowser, http.StatusServiceUnavailable, true},
+	{CodeUnavailable, ErrClosed, http.StatusServiceUnavailable, true},
+	{CodeInternal, nil, http.StatusInternalServerError, false},
+}
+
+// CodeOf is the code of err: that of the first sentinel of the table it
+// wraps, CodeInternal when it wraps none, and "" for nil.
+func CodeOf(err error) Code {
+	if err == nil {
 		return ""
-	case errors.Is(err, ErrScriptTimeout):
-		return "script_timeout"
-	case errors.Is(err, ErrScriptMemory):
-		return "script_memory"
-	case errors.Is(err, ErrScriptOutput):
-		return "script_output_too_large"
-	case errors.Is(err, ErrScript):
-		return "script_error"
-	case errors.Is(err, ErrInvalidRequest):
-		return "invalid_request"
-	case errors.Is(err, ErrTimeout):
-		return "timeout"
-	case errors.Is(err, ErrBlocked):
-		return "blocked"
-	case errors.Is(err, ErrOverloaded):
-		return "overloaded"
-	case errors.Is(err, ErrNavigation):
-		return "navigation_failed"
-	case errors.Is(err, ErrBrowser):
-		return "browser_error"
-	case errors.Is(err, ErrClosed):
-		return "unavailable"
-	default:
-		return "internal"
 	}
+	for _, c := range codes {
+		if c.sentinel != nil && errors.Is(err, c.sentinel) {
+			return c.code
+		}
+	}
+	return CodeInternal
+}
+
+func (c Code) info() (codeInfo, bool) {
+	for _, row := range codes {
+		if row.code == c {
+			return row, true
+		}
+	}
+	return codeInfo{}, false
+}
+
+// Status is the HTTP status a reply with this code carries; 500 for a code
+// the table does not know.
+func (c Code) Status() int {
+	if row, ok := c.info(); ok {
+		return row.status
+	}
+	return http.StatusInternalServerError
+}
+
+// Retryable reports whether the same request may succeed if sent again
+// later: the service was overloaded or replacing a browser. Everything else
+// fails the same way until the caller or the operator changes something.
+func (c Code) Retryable() bool {
+	row, _ := c.info()
+	return row.retryable
+}
+
+// Err is the sentinel of c, for a client that reads a code off the wire
+// and returns the error the Service would have; nil for CodeInternal and
+// codes the table does not know.
+func (c Code) Err() error {
+	row, _ := c.info()
+	return row.sentinel
 }

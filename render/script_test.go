@@ -60,8 +60,8 @@ func TestScriptAfterCache(t *testing.T) {
 
 	_, err = svc.Render(ctx, &render.Request{URL: "https://example.com/", Script: "fail"})
 	var se *render.ScriptError
-	if !errors.As(err, &se) || render.Code(err) != "script_error" || se.Line != 2 {
-		t.Errorf("a failing script: %v (%s)", err, render.Code(err))
+	if !errors.As(err, &se) || render.CodeOf(err) != "script_error" || se.Line != 2 {
+		t.Errorf("a failing script: %v (%s)", err, render.CodeOf(err))
 	}
 }
 
@@ -81,13 +81,13 @@ func TestScriptRefused(t *testing.T) {
 }
 
 func TestScriptCodes(t *testing.T) {
-	for kind, want := range map[error]string{
+	for kind, want := range map[error]render.Code{
 		render.ErrScript:        "script_error",
 		render.ErrScriptTimeout: "script_timeout",
 		render.ErrScriptMemory:  "script_memory",
 		render.ErrScriptOutput:  "script_output_too_large",
 	} {
-		if got := render.Code(fmt.Errorf("script: %w", &render.ScriptError{Kind: kind})); got != want {
+		if got := render.CodeOf(fmt.Errorf("script: %w", &render.ScriptError{Kind: kind})); got != want {
 			t.Errorf("Code(%v) = %s, want %s", kind, got, want)
 		}
 	}
