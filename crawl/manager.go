@@ -73,6 +73,10 @@ type Options struct {
 	UserAgent string
 	// Store keeps the jobs; default a MemoryStore with Retention and MaxJobs.
 	Store Store
+	// Hosts spaces out and bounds the fetches from each host; default this
+	// process's gates, with HostConcurrency and HostDelay. Several nodes
+	// crawling together share one (package cluster).
+	Hosts HostGate
 
 	Logger *slog.Logger
 }
@@ -84,8 +88,8 @@ type Manager struct {
 	running  chan struct{} // a slot per job crawling
 	waiting  chan struct{} // a slot per job started and not ended
 
-	hostsMu sync.Mutex
-	hosts   map[string]*hostGate
+	robotsMu sync.Mutex
+	robots   map[string]*robotsEntry // by origin, for Visit
 
 	ctx    context.Context // parent of every job; cancelled by Close
 	cancel context.CancelCauseFunc
@@ -149,13 +153,16 @@ func New(r Renderer, opts Options) (*Manager, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Hosts == nil {
+		opts.Hosts = NewHostGates(opts.HostConcurrency)
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Manager{
 		renderer: r,
 		opts:     opts,
 		running:  make(chan struct{}, opts.MaxRunning),
 		waiting:  make(chan struct{}, opts.MaxRunning+opts.MaxWaiting),
-		hosts:    map[string]*hostGate{},
+		robots:   map[string]*robotsEntry{},
 		ctx:      ctx,
 		cancel:   cancel,
 	}, nil
@@ -237,6 +244,36 @@ func (m *Manager) run(ctx context.Context, j *Job) {
 	m.opts.Logger.Info("crawl ended", "id", j.id, "status", p.Status, "total", p.Total, "completed", p.Completed, "errored", p.Errored)
 }
 
+// HostGate spaces out and bounds the fetches from each host, over all jobs.
+type HostGate interface {
+	// Acquire waits until a fetch from host may start: a slot is free and
+	// delay has passed since the last fetch from it started. It returns
+	// context.Cause(ctx) when ctx ends first.
+	Acquire(ctx context.Context, host string, delay time.Duration) (release func(), err error)
+}
+
+// HostGates is the HostGate of one process: at most concurrency fetches
+// from a host at once.
+type HostGates struct {
+	concurrency int
+
+	mu    sync.Mutex
+	hosts map[string]*hostGate
+}
+
+var _ HostGate = (*HostGates)(nil)
+
+// NewHostGates returns gates letting concurrency fetches from a host at once.
+func NewHostGates(concurrency int) *HostGates {
+	return &HostGates{concurrency: max(1, concurrency), hosts: map[string]*hostGate{}}
+}
+
+// Acquire waits for a slot on host and for delay to have passed since the
+// last fetch from it started.
+func (h *HostGates) Acquire(ctx context.Context, host string, delay time.Duration) (func(), error) {
+	return h.gate(host).acquire(ctx, delay)
+}
+
 // hostGate spaces out and bounds the fetches from one host, over all jobs.
 type hostGate struct {
 	slots chan struct{}
@@ -244,20 +281,20 @@ type hostGate struct {
 	next  time.Time // when the next fetch may start
 }
 
-func (m *Manager) gate(host string) *hostGate {
-	m.hostsMu.Lock()
-	defer m.hostsMu.Unlock()
-	g, ok := m.hosts[host]
+func (h *HostGates) gate(host string) *hostGate {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	g, ok := h.hosts[host]
 	if !ok {
-		if len(m.hosts) > 10_000 { // forget idle hosts rather than grow forever
-			for h, old := range m.hosts {
+		if len(h.hosts) > 10_000 { // forget idle hosts rather than grow forever
+			for name, old := range h.hosts {
 				if len(old.slots) == 0 {
-					delete(m.hosts, h)
+					delete(h.hosts, name)
 				}
 			}
 		}
-		g = &hostGate{slots: make(chan struct{}, m.opts.HostConcurrency)}
-		m.hosts[host] = g
+		g = &hostGate{slots: make(chan struct{}, h.concurrency)}
+		h.hosts[host] = g
 	}
 	return g
 }

@@ -35,6 +35,7 @@ type crawler struct {
 }
 
 type robotsEntry struct {
+	read time.Time // by Manager.robotsFor, which keeps entries a while
 	once sync.Once
 	r    *robots
 }
@@ -48,6 +49,7 @@ type fetched struct {
 	base   *url.URL
 	ms     int64 // browser time
 	fatal  error // the request cannot be served at all
+	cause  error // why a cancelled record was not fetched
 }
 
 func newCrawler(m *Manager, j *Job) *crawler {
@@ -197,29 +199,40 @@ func (c *crawler) robotsFor(ctx context.Context, u *url.URL) *robots {
 
 // fetch loads the page of record index, at queue position pos.
 func (c *crawler) fetch(ctx context.Context, pos, index int) fetched {
-	raw := c.job.url(index)
+	f := c.m.visit(ctx, c.req, c.job.url(index), c.depthOf(index), c.robotsFor)
+	f.pos = pos
+	if errors.Is(f.cause, render.ErrClosed) {
+		c.job.cancel(render.ErrClosed)
+	}
+	return f
+}
+
+// visit loads one page of a job's request: robots.txt (read with rules),
+// the host's spacing, the render, and the record made of it.
+func (m *Manager) visit(ctx context.Context, req *Request, raw string, depth int, rules func(context.Context, *url.URL) *robots) fetched {
 	u, _ := url.Parse(raw) // recorded URLs are normalised
-	f := fetched{pos: pos, base: u, record: Record{URL: raw, Depth: c.depthOf(index)}}
+	f := fetched{base: u, record: Record{URL: raw, Depth: depth}}
 	cancelled := func() fetched {
 		f.record.Status = RecordCancelled
+		f.cause = context.Cause(ctx)
 		return f
 	}
 	if ctx.Err() != nil {
 		return cancelled()
 	}
-	rules := c.robotsFor(ctx, u)
-	if !rules.allowed(u.RequestURI()) {
+	robots := rules(ctx, u)
+	if !robots.allowed(u.RequestURI()) {
 		f.record.Status, f.record.Error = RecordDisallowed, "robots.txt disallows it"
-		if rules.denyAll {
-			f.record.Error = rules.reason
+		if robots.denyAll {
+			f.record.Error = robots.reason
 		}
 		return f
 	}
-	release, err := c.m.gate(u.Host).acquire(ctx, max(c.m.opts.HostDelay, rules.delay))
+	release, err := m.opts.Hosts.Acquire(ctx, u.Host, max(m.opts.HostDelay, robots.delay))
 	if err != nil {
 		return cancelled()
 	}
-	res, err := c.render(ctx, c.req.pageRequest(raw))
+	res, err := m.render(ctx, req.pageRequest(raw))
 	release()
 	switch {
 	case ctx.Err() != nil:
@@ -229,8 +242,8 @@ func (c *crawler) fetch(ctx context.Context, pos, index int) fetched {
 		f.fatal = err
 		return f
 	case errors.Is(err, render.ErrClosed):
-		c.job.cancel(render.ErrClosed)
-		return cancelled()
+		f.record.Status, f.cause = RecordCancelled, err
+		return f
 	case err != nil:
 		f.record.Status, f.record.Error = RecordErrored, err.Error()
 		return f
@@ -240,14 +253,14 @@ func (c *crawler) fetch(ctx context.Context, pos, index int) fetched {
 	if res.Meta.Status >= 400 {
 		f.record.Status, f.record.Error = RecordErrored, fmt.Sprintf("the page answered HTTP %d", res.Meta.Status)
 	}
-	if c.req.wants(FormatMarkdown) {
+	if req.wants(FormatMarkdown) {
 		f.record.Markdown = res.Markdown
 	}
-	if c.req.wants(FormatHTML) {
+	if req.wants(FormatHTML) {
 		f.record.HTML = res.RawHTML
 	}
-	if c.req.wants(FormatJSON) && f.record.Status == RecordCompleted {
-		f.record.JSON, err = c.extractJSON(ctx, res.Markdown)
+	if req.wants(FormatJSON) && f.record.Status == RecordCompleted {
+		f.record.JSON, err = m.extractJSON(ctx, req, res.Markdown)
 		if err != nil {
 			f.record.Error = "json: " + err.Error()
 		}
@@ -276,10 +289,10 @@ func (c *crawler) depthOf(index int) int {
 
 // render renders req, waiting and trying again while the service is
 // overloaded: a crawl is patient, and the service's limits pace it.
-func (c *crawler) render(ctx context.Context, req *render.Request) (*render.Result, error) {
+func (m *Manager) render(ctx context.Context, req *render.Request) (*render.Result, error) {
 	wait := 200 * time.Millisecond
 	for {
-		res, err := c.m.renderer.Render(ctx, req)
+		res, err := m.renderer.Render(ctx, req)
 		if !errors.Is(err, render.ErrOverloaded) {
 			return res, err
 		}
@@ -296,8 +309,8 @@ func (c *crawler) render(ctx context.Context, req *render.Request) (*render.Resu
 }
 
 // extractJSON asks the model for the json format of one page.
-func (c *crawler) extractJSON(ctx context.Context, markdown string) ([]byte, error) {
-	o := c.req.JSONOptions
+func (m *Manager) extractJSON(ctx context.Context, req *Request, markdown string) ([]byte, error) {
+	o := req.JSONOptions
 	q := JSONRequest{Content: markdown, Prompt: o.Prompt}
 	if o.ResponseFormat != nil {
 		q.Schema = o.ResponseFormat.JSONSchema
@@ -305,8 +318,8 @@ func (c *crawler) extractJSON(ctx context.Context, markdown string) ([]byte, err
 	if len(o.CustomAI) > 0 {
 		q.Model, q.Authorization = o.CustomAI[0].Model, o.CustomAI[0].Authorization
 	}
-	if c.m.opts.JSON == nil {
+	if m.opts.JSON == nil {
 		return nil, errors.New("no language model is configured on this service")
 	}
-	return c.m.opts.JSON.ExtractJSON(ctx, q)
+	return m.opts.JSON.ExtractJSON(ctx, q)
 }
