@@ -406,7 +406,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusInternalServerError {
 		s.opts.Logger.Error("request failed", "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, status, Envelope{Errors: []Error{errorOf(err)}})
+	writeJSON(w, status, Envelope{Meta: render.MetaOf(err), Errors: []Error{errorOf(err)}})
 }
 
 // writeJSON writes v as the reply's JSON body with status.

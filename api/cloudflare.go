@@ -197,10 +197,16 @@ func (w cfWriter) send(contentType string, b []byte) {
 }
 
 // cfError answers a failure in Cloudflare's envelope.
+// cfError answers a failed call, with the meta of the page when the error
+// carries one (an obstacle: what stood in the way, and where).
 func (s *Server) cfError(w http.ResponseWriter, err error) {
 	status := cloudflareStatus(err)
 	s.setRetryAfter(w, status)
-	cfFail(w, status, err.Error())
+	env := cloudflareEnvelope{Errors: []cloudflareError{{Code: status, Message: err.Error()}}, Messages: []string{}}
+	if m := render.MetaOf(err); m != nil {
+		env.Meta = &cloudflareMeta{Meta: *m}
+	}
+	writeJSON(w, status, env)
 }
 
 func cfFail(w http.ResponseWriter, status int, message string) {

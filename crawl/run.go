@@ -246,6 +246,9 @@ func (m *Manager) visit(ctx context.Context, req *Request, raw string, depth int
 		return f
 	case err != nil:
 		f.record.Status, f.record.Error = RecordErrored, err.Error()
+		if m := render.MetaOf(err); m != nil { // an obstacle: the page was fetched
+			f.record.Metadata = &Metadata{Status: m.Status, URL: m.URL, Title: m.Title}
+		}
 		return f
 	}
 	f.record.Metadata = &Metadata{Status: res.Meta.Status, URL: res.Meta.URL, Title: res.Meta.Title}

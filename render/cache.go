@@ -97,12 +97,18 @@ func (s *Service) fromPage(req *Request, start time.Time) (*Result, bool) {
 	if !ok || !servesRequest(page, req) {
 		return nil, false
 	}
+	obstacle, whole := s.detectObstacle(page)
+	if whole {
+		return nil, false // never kept; but let a render report it
+	}
 	res, err := s.opts.Extractor.Extract(page, req)
 	if err != nil {
 		return nil, false // let a render report it
 	}
-	res.Meta = Meta{Status: page.Status, URL: page.URL, Title: page.Title, Engine: page.Engine, Cache: CacheHit,
-		Timings: Timings{Extract: ms(time.Since(start)), Total: ms(time.Since(start))}}
+	res.Meta = pageMeta(page, obstacle)
+	res.Meta.Cache = CacheHit
+	res.Meta.Timings = Timings{Extract: ms(time.Since(start)), Total: ms(time.Since(start))}
+	describeDocument(page, res)
 	return res, true
 }
 

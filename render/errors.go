@@ -67,6 +67,7 @@ const (
 	CodeTimeout        Code = "timeout"
 	CodeBlocked        Code = "blocked"
 	CodeOverloaded     Code = "overloaded"
+	CodeObstacle       Code = "obstacle"
 	CodeNavigation     Code = "navigation_failed"
 	CodeBrowser        Code = "browser_error"
 	CodeUnavailable    Code = "unavailable"
@@ -101,6 +102,9 @@ var codes = []codeInfo{
 	{CodeTimeout, ErrTimeout, http.StatusGatewayTimeout, false},
 	{CodeBlocked, ErrBlocked, http.StatusForbidden, false},
 	{CodeOverloaded, ErrOverloaded, http.StatusTooManyRequests, true},
+	// The page was rendered and is a challenge, a login, a paywall or a
+	// 402: not content, and trying again will not make it content.
+	{CodeObstacle, ErrObstacle, http.StatusUnprocessableEntity, false},
 	{CodeNavigation, ErrNavigation, http.StatusBadGateway, false},
 	{CodeBrowser, ErrBrowser, http.StatusServiceUnavailable, true},
 	{CodeUnavailable, ErrClosed, http.StatusServiceUnavailable, true},

@@ -34,6 +34,20 @@ type Page struct {
 	// Elements is how many elements the browser counted when it listed
 	// Hidden, so that a reader can tell its own parse matches.
 	Elements int
+
+	// Headers are the document's response headers, names in lower case,
+	// repeated headers joined by newlines (nil for html input). The
+	// obstacle check reads them: a challenge announces itself in one.
+	Headers map[string]string
+	// ContentType is the media type the document was served as
+	// ("text/html", "application/pdf"), without parameters.
+	ContentType string
+	// Pages is the page count of a document that is not HTML (a PDF),
+	// whose HTML is the text the Fetcher read from it.
+	Pages int
+	// Warnings say what a Fetcher could not do or noticed, for
+	// Meta.Warnings (a PDF with no text layer, pages left out).
+	Warnings []string
 }
 
 // ElementRef names an element of Page.HTML by its position among the
@@ -128,6 +142,8 @@ type Metadata struct {
 	Twitter   map[string]string `json:"twitter,omitempty"`
 	// JSONLD holds each JSON-LD object of the page as it was written.
 	JSONLD []json.RawMessage `json:"jsonLd,omitempty"`
+	// Pages is the page count of a document that is not HTML (a PDF).
+	Pages int `json:"pages,omitempty"`
 	// PageType is the kind of page, which decides what its main content
 	// is: article, forum, product, collection, listing, documentation,
 	// service or other.
@@ -142,6 +158,16 @@ type Meta struct {
 	Engine  string  `json:"engine,omitempty"`
 	Cache   string  `json:"cache,omitempty"`
 	Timings Timings `json:"timings"`
+	// ContentType is the media type the document was served as, when it
+	// was not HTML ("application/pdf").
+	ContentType string `json:"contentType,omitempty"`
+	// Obstacle is set when the page stood between the caller and the
+	// content: on a failure with code obstacle, or beside content that a
+	// short notice interrupts (a paywall under a whole article).
+	Obstacle *Obstacle `json:"obstacle,omitempty"`
+	// Warnings explain a result that may surprise: above all, why a
+	// success has no text.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Timings are in milliseconds.

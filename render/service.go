@@ -165,19 +165,18 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error)
 	defer release()
 	queued := time.Since(start)
 
-	fetcher, fallback, err := s.engineFor(req)
-	if err != nil {
-		return nil, err
-	}
-	page, err := fetcher.Fetch(ctx, req)
-	if fallback && errors.Is(err, ErrNeedsBrowser) {
-		s.opts.Logger.Debug("http engine hands over to the browser", slog.String("url", req.URL), slog.String("why", err.Error()))
-		page, err = s.opts.Fetcher.Fetch(ctx, req)
-	}
+	page, err := s.fetch(ctx, req)
 	if err != nil {
 		return nil, deadlineError(ctx, err)
 	}
 	fetched := time.Since(start)
+	obstacle, whole := s.detectObstacle(page)
+	if whole {
+		meta := pageMeta(page, nil)
+		meta.Obstacle = obstacle
+		meta.Timings = Timings{Queue: ms(queued), Fetch: ms(fetched - queued), Total: ms(time.Since(start))}
+		return nil, &ObstacleError{Meta: meta}
+	}
 	s.keepPage(req, page)
 
 	res, err := s.opts.Extractor.Extract(page, req)
@@ -197,20 +196,65 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error)
 		res.AccessibilityTree = page.AccessibilityTree
 	}
 	total := time.Since(start)
-	res.Meta = Meta{
-		Status: page.Status,
-		URL:    page.URL,
-		Title:  page.Title,
-		Engine: page.Engine,
-		Timings: Timings{
-			Queue:   ms(queued),
-			Fetch:   ms(fetched - queued),
-			Extract: ms(total - fetched),
-			Total:   ms(total),
-		},
+	res.Meta = pageMeta(page, obstacle)
+	res.Meta.Timings = Timings{
+		Queue:   ms(queued),
+		Fetch:   ms(fetched - queued),
+		Extract: ms(total - fetched),
+		Total:   ms(total),
 	}
+	describeDocument(page, res)
 	s.observe(total - queued)
 	return res, nil
+}
+
+// fetch turns req into a Page with the engine it calls for. Under
+// EngineAuto the HTTP Fetcher goes first and hands over to the browser a
+// page that needs script, or that is a bot challenge (which a browser may
+// pass); a document the browser cannot show (a PDF) goes back to the HTTP
+// Fetcher, which reads its text.
+func (s *Service) fetch(ctx context.Context, req *Request) (*Page, error) {
+	fetcher, fallback, err := s.engineFor(req)
+	if err != nil {
+		return nil, err
+	}
+	page, err := fetcher.Fetch(ctx, req)
+	if fallback && errors.Is(err, ErrNeedsBrowser) {
+		s.opts.Logger.Debug("http engine hands over to the browser", slog.String("url", req.URL), slog.String("why", err.Error()))
+		page, err = s.opts.Fetcher.Fetch(ctx, req)
+	} else if fallback && err == nil {
+		if o, whole := s.detectObstacle(page); whole && o.Kind == ObstacleChallenge {
+			s.opts.Logger.Debug("http engine hands a challenge over to the browser", slog.String("url", req.URL))
+			page, err = s.opts.Fetcher.Fetch(ctx, req)
+		}
+	}
+	if errors.Is(err, ErrNotHTML) {
+		page, err = s.documentByHTTP(ctx, req, err)
+	}
+	return page, err
+}
+
+// pageMeta is the part of a result's Meta that page and its obstacle give.
+func pageMeta(page *Page, obstacle *Obstacle) Meta {
+	m := Meta{Status: page.Status, URL: page.URL, Title: page.Title, Engine: page.Engine, Obstacle: obstacle}
+	if page.ContentType != "" && page.ContentType != "text/html" {
+		m.ContentType = page.ContentType
+	}
+	m.Warnings = append(m.Warnings, page.Warnings...)
+	if obstacle != nil {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("the page shows a %s beside its content, which may be cut short: %s", obstacle.Kind, obstacle.Evidence))
+	}
+	return m
+}
+
+// describeDocument adds to res what page knows and its markup does not
+// say: the page count of a PDF.
+func describeDocument(page *Page, res *Result) {
+	if res.Metadata != nil && page.Pages > 0 {
+		md := *res.Metadata // the Extractor's, which may be shared
+		md.Pages = page.Pages
+		res.Metadata = &md
+	}
 }
 
 // admit waits for a render slot, or fails at once when the queue is full.
