@@ -45,6 +45,11 @@ type Options struct {
 	MaxBytes int64
 	// MaxRedirects caps a redirect chain; default 10.
 	MaxRedirects int
+	// MaxDocumentBytes caps the size of a PDF, which runs larger than
+	// pages do; default 32 MiB.
+	MaxDocumentBytes int64
+	// PDF bounds the reading of each PDF (see PDFLimits).
+	PDF PDFLimits
 }
 
 // DefaultUserAgent is sent when neither the request nor Options name one.
@@ -55,6 +60,7 @@ const DefaultUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KH
 type Fetcher struct {
 	opts      Options
 	transport *http.Transport
+	pdf       *pdfReader
 }
 
 // New returns a Fetcher.
@@ -68,11 +74,14 @@ func New(opts Options) *Fetcher {
 	if opts.MaxRedirects == 0 {
 		opts.MaxRedirects = 10
 	}
+	if opts.MaxDocumentBytes == 0 {
+		opts.MaxDocumentBytes = 32 << 20
+	}
 	dial := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	if opts.Guard != nil {
 		dial = opts.Guard.DialContext
 	}
-	return &Fetcher{opts: opts, transport: &http.Transport{
+	return &Fetcher{opts: opts, pdf: newPDFReader(opts.PDF), transport: &http.Transport{
 		Proxy:                 nil, // never an environment proxy: the guard must see the real address
 		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
@@ -153,18 +162,67 @@ func (f *Fetcher) get(ctx context.Context, req *render.Request) (*render.Page, e
 	}
 	defer resp.Body.Close()
 
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBytes+1))
+	contentType := resp.Header.Get("Content-Type")
+	limit := f.opts.MaxBytes
+	if mayBePDF(contentType) {
+		limit = max(limit, f.opts.MaxDocumentBytes)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, fetchError(ctx, req.URL, err)
 	}
-	if int64(len(body)) > f.opts.MaxBytes {
-		return nil, fmt.Errorf("%w: %s is larger than the limit of %d bytes", render.ErrNavigation, req.URL, f.opts.MaxBytes)
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%w: %s is larger than the limit of %d bytes", render.ErrNavigation, req.URL, limit)
 	}
-	doc, err := asHTML(body, resp.Header.Get("Content-Type"), req.Engine)
-	if err != nil {
+	page := &render.Page{URL: resp.Request.URL.String(), Status: resp.StatusCode, Headers: headerMap(resp.Header), ContentType: mediaType(contentType, body)}
+	if isPDF(contentType, body) {
+		doc, err := f.pdf.read(ctx, body)
+		if err != nil {
+			return nil, fetchError(ctx, req.URL, err)
+		}
+		page.HTML, page.ContentType, page.Pages, page.Warnings = doc.html, "application/pdf", doc.pages, doc.warnings
+		return page, nil
+	}
+	if page.HTML, err = asHTML(body, contentType, req.Engine); err != nil {
 		return nil, err
 	}
-	return &render.Page{URL: resp.Request.URL.String(), Status: resp.StatusCode, HTML: doc}, nil
+	return page, nil
+}
+
+// mayBePDF reports whether a response of this type may be a PDF: one
+// labelled so, or labelled as bytes of no particular kind.
+func mayBePDF(contentType string) bool {
+	media, _, _ := mime.ParseMediaType(contentType)
+	return media == "application/pdf" || media == "application/x-pdf" || media == "application/octet-stream" || media == ""
+}
+
+// isPDF reports whether a body is a PDF: labelled so, or as bytes of no
+// particular kind, with the PDF header in its first kilobyte (where
+// readers look for it).
+func isPDF(contentType string, body []byte) bool {
+	return mayBePDF(contentType) && bytes.Contains(body[:min(len(body), 1024)], []byte("%PDF-"))
+}
+
+// mediaType is the media type of a body, from its label or its bytes.
+func mediaType(contentType string, body []byte) string {
+	if contentType == "" {
+		contentType = http.DetectContentType(body)
+	}
+	media, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "application/octet-stream"
+	}
+	return media
+}
+
+// headerMap is h with lower-case names, repeated values on separate lines,
+// as render.Page.Headers holds them.
+func headerMap(h http.Header) map[string]string {
+	m := make(map[string]string, len(h))
+	for name, values := range h {
+		m[strings.ToLower(name)] = strings.Join(values, "\n")
+	}
+	return m
 }
 
 // checkRedirect bounds a redirect chain and keeps it on http and https.
