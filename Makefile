@@ -3,15 +3,15 @@ GO        ?= go
 BIN       := bin/sous
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: run test soak bench build chromium vet fmt clean
+.PHONY: run test soak bench build chromium poppler vet fmt clean
 
-run: build chromium
+run: build chromium poppler
 	$(BIN) serve --addr $(ADDR)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sous
 
-test: chromium
+test: chromium poppler
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 9m ./...
 
@@ -31,6 +31,15 @@ chromium:
 		echo "Installing Chromium from Debian's chromium package"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+# poppler-utils (pdftotext, pdfinfo), which reads PDFs, unless it is installed.
+poppler:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1; then :; \
+	else \
+		echo "Installing Debian's poppler-utils (and util-linux's prlimit) to read PDFs"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils util-linux; \
 	fi
 
 vet:

@@ -24,6 +24,10 @@ type networkWatch struct {
 	changed  time.Time // when inflight last changed
 	origins  map[string]bool
 	status   map[cdp.LoaderID]int
+	// documents holds the media type and headers of each document by
+	// loader, and lastDocument the latest document of each frame.
+	documents    map[cdp.LoaderID]documentResponse
+	lastDocument map[cdp.FrameID]documentResponse
 	// docBlocked holds, by loader, the rule and host of a document the
 	// network guard's proxy refused (it answers 403 with a marker header).
 	docBlocked map[cdp.LoaderID][2]string
@@ -36,13 +40,15 @@ type networkWatch struct {
 
 func newNetworkWatch(s session) *networkWatch {
 	w := &networkWatch{
-		inflight:   map[network.RequestID]bool{},
-		changed:    time.Now(),
-		origins:    map[string]bool{},
-		status:     map[cdp.LoaderID]int{},
-		docBlocked: map[cdp.LoaderID][2]string{},
-		notify:     make(chan struct{}, 1),
-		done:       make(chan struct{}),
+		inflight:     map[network.RequestID]bool{},
+		changed:      time.Now(),
+		origins:      map[string]bool{},
+		status:       map[cdp.LoaderID]int{},
+		documents:    map[cdp.LoaderID]documentResponse{},
+		lastDocument: map[cdp.FrameID]documentResponse{},
+		docBlocked:   map[cdp.LoaderID][2]string{},
+		notify:       make(chan struct{}, 1),
+		done:         make(chan struct{}),
 	}
 	sent, stopSent := s.Subscribe(network.RequestWillBeSent.Method)
 	finished, stopFinished := s.Subscribe(network.LoadingFinished.Method)
@@ -92,6 +98,9 @@ func newNetworkWatch(s session) *networkWatch {
 				if jsonv2.Unmarshal(raw, &ev) == nil && ev.Type == network.ResourceTypeDocument && ev.Response != nil {
 					w.mu.Lock()
 					w.status[ev.LoaderID] = int(ev.Response.Status)
+					doc := documentResponse{mimeType: strings.ToLower(ev.Response.MimeType), headers: lowerHeaders(ev.Response.Headers)}
+					w.documents[ev.LoaderID] = doc
+					w.lastDocument[ev.FrameID] = doc
 					if rule := headerValue(ev.Response.Headers, netguard.BlockedHeader); rule != "" {
 						host := ev.Response.URL
 						if u, err := url.Parse(host); err == nil {
@@ -165,6 +174,44 @@ func (w *networkWatch) documentStatus(loader cdp.LoaderID) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.status[loader]
+}
+
+// documentResponse is what the response of a document said of it.
+type documentResponse struct {
+	mimeType string
+	headers  map[string]string
+}
+
+// shownAsPage reports whether Chromium shows a document of this type as a
+// page with text in its DOM: not a PDF, which gets a viewer with none.
+func (d documentResponse) shownAsPage() bool {
+	return d.mimeType != "application/pdf" && d.mimeType != "application/x-pdf"
+}
+
+func (w *networkWatch) document(loader cdp.LoaderID) (documentResponse, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, ok := w.documents[loader]
+	return d, ok
+}
+
+// frameDocument returns the latest document response of a frame.
+func (w *networkWatch) frameDocument(frame cdp.FrameID) documentResponse {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastDocument[frame]
+}
+
+// lowerHeaders is h with lower-case names, as render.Page.Headers holds
+// them (Chromium joins repeated headers with newlines already).
+func lowerHeaders(h network.Headers) map[string]string {
+	m := make(map[string]string, len(h))
+	for k, v := range h {
+		if s, ok := v.(string); ok {
+			m[strings.ToLower(k)] = s
+		}
+	}
+	return m
 }
 
 // documentBlocked returns the rule and host by which the guard refused the

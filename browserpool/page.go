@@ -143,6 +143,10 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		return nil, true, err
 	}
 	p.Status = status
+	if req.URL != "" {
+		doc := net.frameDocument(cdp.FrameID(t.targetID))
+		p.Headers, p.ContentType = doc.headers, doc.mimeType
+	}
 	if req.Wants(render.FormatScreenshot) {
 		if p.Screenshot, err = t.screenshot(ctx, req); err != nil {
 			return nil, true, fmt.Errorf("screenshot: %w", err)
@@ -390,8 +394,15 @@ func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWat
 		if err := guard.explain(req.URL, nav.ErrorText); err != nil {
 			return 0, err
 		}
+		// A document Chromium downloads instead of showing aborts the
+		// navigation; one of a type it has no page for goes to the http
+		// engine, which may read it (a PDF labelled as bytes).
+		if doc, ok := net.document(nav.LoaderID); ok && !strings.HasPrefix(doc.mimeType, "text/") {
+			return 0, fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, req.URL, doc.mimeType)
+		}
 		return 0, fmt.Errorf("%w: %s: %s", render.ErrNavigation, req.URL, nav.ErrorText)
 	}
+
 	event := "load"
 	if waitDOM {
 		event = "DOMContentLoaded"
@@ -401,6 +412,9 @@ func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWat
 	}
 	if rule, host := net.documentBlocked(nav.LoaderID); rule != "" {
 		return 0, render.Blocked(host, rule) // a redirect to a refused address
+	}
+	if doc, ok := net.document(nav.LoaderID); ok && !doc.shownAsPage() {
+		return 0, fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, req.URL, doc.mimeType)
 	}
 	return net.documentStatus(nav.LoaderID), nil
 }

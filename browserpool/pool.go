@@ -403,7 +403,7 @@ func classify(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(err, render.ErrInvalidRequest), errors.Is(err, render.ErrBlocked),
 		errors.Is(err, render.ErrNavigation), errors.Is(err, render.ErrClosed),
-		errors.Is(err, render.ErrTimeout), errors.Is(err, render.ErrBrowser):
+		errors.Is(err, render.ErrTimeout), errors.Is(err, render.ErrBrowser), errors.Is(err, render.ErrNotHTML):
 		return err
 	case ctx.Err() != nil:
 		return fmt.Errorf("%w: %v", render.ErrTimeout, err)
