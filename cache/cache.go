@@ -58,7 +58,10 @@ type entry struct {
 	stored time.Time
 }
 
-var _ render.PageCache = (*Cache)(nil)
+var (
+	_ render.PageCache = (*Cache)(nil)
+	_ render.Waiter    = (*Cache)(nil)
+)
 
 // typicalEntry is the size of a usual result (markdown, links and metadata
 // of an article), used to size ristretto's admission counters.

@@ -48,6 +48,15 @@ type Cache interface {
 	Set(key string, res *Result, ttl time.Duration)
 }
 
+// Waiter is implemented by a Cache whose Set lands asynchronously
+// (ristretto buffers its writes). Wait returns once every Set made before
+// it can be found by Get, or has been refused. Service waits before it
+// lets a render's flight go, so a request repeated just after a miss finds
+// either the flight or the entry, and is never rendered twice.
+type Waiter interface {
+	Wait()
+}
+
 // PageCache is implemented by a Cache that also keeps rendered pages, so
 // that a request for other text formats of a page rendered moments ago is
 // answered by extraction alone, with no browser ("render once, derive
@@ -302,6 +311,9 @@ func (s *Service) renderClaimed(ctx context.Context, key string, req *Request, t
 	res, err = s.renderOnce(ctx, req)
 	if err == nil && cacheable(res) {
 		s.opts.Cache.Set(key, res, ttl)
+		if w, ok := s.opts.Cache.(Waiter); ok {
+			w.Wait() // before the flight ends: see Waiter
+		}
 	}
 	return res, false, err
 }

@@ -330,3 +330,28 @@ func TestCacheTTLValidation(t *testing.T) {
 		}
 	}
 }
+
+// A request repeated as soon as its first render returned is a hit: the
+// cache's buffered Set has landed before the flight ends. Two hundred
+// back-to-back pairs, not one rendered twice.
+func TestRepeatAfterMissIsAHit(t *testing.T) {
+	f := &fetcher{}
+	svc, _, _ := newService(t, f)
+	for i := range 200 {
+		req := &render.Request{URL: fmt.Sprintf("https://example.com/pair/%d", i), CacheTTL: seconds(60)}
+		first, err := svc.Render(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := svc.Render(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Meta.Cache != render.CacheMiss || second.Meta.Cache != render.CacheHit {
+			t.Fatalf("pair %d: %s then %s; want a miss then a hit", i, first.Meta.Cache, second.Meta.Cache)
+		}
+	}
+	if n := f.calls.Load(); n != 200 {
+		t.Errorf("%d renders for 200 pages", n)
+	}
+}
