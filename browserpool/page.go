@@ -78,22 +78,8 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		}
 	}
 
-	wantIdle := -1
-	waitDOM := false
-	if g := req.GotoOptions; g != nil {
-		for _, w := range g.WaitUntil {
-			switch w {
-			case render.WaitNetworkIdle0:
-				wantIdle = 0
-			case render.WaitNetworkIdle2:
-				if wantIdle != 0 {
-					wantIdle = 2
-				}
-			case render.WaitDOMContentLoaded:
-				waitDOM = len(g.WaitUntil) == 1
-			}
-		}
-	}
+	wait := req.Wait()
+	wantIdle, waitDOM := wait.NetworkIdle, wait.DOMContentLoaded
 
 	status := 0
 	if req.URL != "" {
@@ -290,16 +276,7 @@ func needsInterception(req *render.Request) bool {
 }
 
 func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.WaitGroup, helperCtx context.Context) error {
-	compile := func(list []string) []*regexp.Regexp {
-		out := make([]*regexp.Regexp, 0, len(list))
-		for _, p := range list {
-			if re, err := render.CompilePattern(p); err == nil {
-				out = append(out, re)
-			}
-		}
-		return out
-	}
-	rejectRE, allowRE := compile(req.RejectRequestPattern), compile(req.AllowRequestPattern)
+	rejectRE, allowRE := req.RequestPatterns()
 	lower := func(list []string) []string {
 		out := make([]string, len(list))
 		for i, s := range list {

@@ -53,11 +53,11 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		return res, nil
 	}
 
-	filter, err := compileTagFilter(req)
+	filter, err := tagFilterOf(req)
 	if err != nil {
 		return nil, err
 	}
-	scrape, err := compileScraper(req)
+	scrape, err := scraperOf(req)
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +153,10 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 // check; a caller that checks first can refuse a bad request before paying
 // for a render. The error wraps render.ErrInvalidRequest.
 func (e *Extractor) CheckRequest(req *render.Request) error {
-	if _, err := compileTagFilter(req); err != nil {
+	if _, err := tagFilterOf(req); err != nil {
 		return err
 	}
-	_, err := compileScraper(req)
+	_, err := scraperOf(req)
 	return err
 }
 

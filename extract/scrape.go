@@ -35,6 +35,19 @@ type scraper struct {
 	scansSiblings string
 }
 
+// scraperOf is the request's scraper, compiled once per normalized request
+// (see tagFilterOf).
+func scraperOf(req *render.Request) (scraper, error) {
+	if req == nil {
+		return scraper{}, nil
+	}
+	v, err := req.Compiled("extract.scraper", func() (any, error) { return compileScraper(req) })
+	if err != nil {
+		return scraper{}, err
+	}
+	return v.(scraper), nil
+}
+
 func compileScraper(req *render.Request) (scraper, error) {
 	var s scraper
 	if req == nil {

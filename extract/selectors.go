@@ -18,6 +18,20 @@ type tagFilter struct {
 	scansSiblings string
 }
 
+// tagFilterOf is the request's tag filter, compiled once per normalized
+// request (render.Request.Compiled): for CheckRequest, before the render,
+// and again for Extract.
+func tagFilterOf(req *render.Request) (tagFilter, error) {
+	if req == nil {
+		return tagFilter{}, nil
+	}
+	v, err := req.Compiled("extract.tagFilter", func() (any, error) { return compileTagFilter(req) })
+	if err != nil {
+		return tagFilter{}, err
+	}
+	return v.(tagFilter), nil
+}
+
 // compileTagFilter parses the request's selectors. A selector that does not
 // parse is the caller's mistake, so the error wraps render.ErrInvalidRequest
 // and names the selector.

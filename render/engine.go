@@ -48,12 +48,8 @@ func (r *Request) BrowserOnly() string {
 	case len(r.AddStyleTag) > 0:
 		return "addStyleTag"
 	}
-	if g := r.GotoOptions; g != nil {
-		for _, w := range g.WaitUntil {
-			if w == WaitNetworkIdle0 || w == WaitNetworkIdle2 {
-				return "waitUntil " + w
-			}
-		}
+	if idle := r.Wait().NetworkIdle; idle >= 0 {
+		return fmt.Sprintf("waitUntil networkidle%d", idle)
 	}
 	return ""
 }

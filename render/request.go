@@ -119,6 +119,9 @@ type Request struct {
 	// Unset means 5; 0 means bypass the cache; at most 86400 (a day).
 	CacheTTL *int `json:"cacheTTL,omitempty"`
 
+	// norm is what Normalize worked out; nil on a request it did not make.
+	norm *normalized
+
 	// Script is the body of a JavaScript function with page in scope
 	// ({url, title, html, markdown, text, links, metadata}, as far as the
 	// formats asked for them); what it returns, as JSON, is Result.Script.
@@ -294,10 +297,10 @@ const (
 // Wants reports whether f is among the requested formats.
 func (r *Request) Wants(f Format) bool { return slices.Contains(r.Formats, f) }
 
-// Validate normalises r (default format, trimmed URL) and reports the first
-// problem a caller must fix, wrapped in ErrInvalidRequest.
-func (r *Request) Validate() error {
-	r.URL = strings.TrimSpace(r.URL)
+// check reports the first problem of a request whose defaults Normalize
+// has filled in, wrapped in ErrInvalidRequest. Request patterns are
+// Normalize's to compile and check.
+func (r *Request) check() error {
 	switch {
 	case r.URL == "" && r.HTML == "":
 		return invalid("give either url or html")
@@ -314,9 +317,6 @@ func (r *Request) Validate() error {
 	// Sizes first, so nothing below works on an unbounded input.
 	if err := r.checkLimits(); err != nil {
 		return err
-	}
-	if len(r.Formats) == 0 {
-		r.Formats = []Format{FormatMarkdown}
 	}
 	for i, f := range r.Formats {
 		if !slices.Contains(Formats, f) {
@@ -392,13 +392,6 @@ func (r *Request) Validate() error {
 		}
 		if c.URL == "" && c.Domain == "" && r.URL == "" {
 			return invalid("cookies[%d]: give url or domain", i)
-		}
-	}
-	for name, list := range map[string][]string{"rejectRequestPattern": r.RejectRequestPattern, "allowRequestPattern": r.AllowRequestPattern} {
-		for i, p := range list {
-			if _, err := CompilePattern(p); err != nil {
-				return invalid("%s[%d]: %v", name, i, err)
-			}
 		}
 	}
 	if m := r.EmulateMediaType; m != "" && m != "screen" && m != "print" {

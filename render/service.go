@@ -125,10 +125,14 @@ func (s *Service) Close() error {
 // from the cache, and identical requests in flight share one render;
 // Meta.Cache says which happened. Results may share memory with the cache
 // and with other callers: treat them as read-only.
-func (s *Service) Render(ctx context.Context, req *Request) (*Result, error) {
+func (s *Service) Render(ctx context.Context, in *Request) (*Result, error) {
 	start := time.Now()
 	var res *Result
-	state, err := "", req.Validate()
+	state := ""
+	req, err := in.Normalize()
+	if err != nil {
+		req = in // for the Observer
+	}
 	if c, ok := s.opts.Extractor.(RequestChecker); ok && err == nil {
 		err = c.CheckRequest(req) // before paying for a render
 	}
