@@ -132,8 +132,9 @@ type documentSurvey struct {
 	// scripts are the inline scripts' text (capped), sources their src
 	// attributes, frames the iframes' src, all lower case.
 	scripts, sources, frames []string
-	// marks are lower-case class names and ids, each once.
-	marks map[string]bool
+	// marks are lower-case class names and ids, each once; widgets the
+	// captcha widgets among them shown outside furniture and modals.
+	marks, widgets map[string]bool
 	// passwordForm: a password field a person can see; signInForm: a form
 	// whose heading or button says sign in, with a field to type into.
 	passwordForm bool
@@ -150,16 +151,20 @@ type documentSurvey struct {
 const maxScriptText = 64 << 10 // of each inline script, enough for any marker
 
 func survey(root *html.Node) *documentSurvey {
-	d := &documentSurvey{marks: map[string]bool{}}
+	d := &documentSurvey{marks: map[string]bool{}, widgets: map[string]bool{}}
 	type frame struct {
 		n       *html.Node
 		counted bool // its text counts as content
+		// shown: nothing above it hides it by markup; incidental: it sits
+		// in page furniture or a modal, where a sign-in box or a captcha
+		// is an extra, not what the page is.
+		shown, incidental bool
 	}
-	stack := []frame{{root, true}}
+	stack := []frame{{root, true, true, false}}
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		n, counted := f.n, f.counted
+		n, counted, shown, incidental := f.n, f.counted, f.shown, f.incidental
 		switch n.Type {
 		case html.TextNode:
 			t := collapse(n.Data)
@@ -171,27 +176,30 @@ func survey(root *html.Node) *documentSurvey {
 			}
 			continue
 		case html.ElementNode:
-			if !d.element(n) {
+			shown = shown && !hiddenByMarkup(n)
+			incidental = incidental || isIncidental(n)
+			if !d.element(n, shown && !incidental) {
 				continue
 			}
 			counted = counted && !excludedFromContent(n)
 		}
 		for c := n.LastChild; c != nil; c = c.PrevSibling {
-			stack = append(stack, frame{c, counted})
+			stack = append(stack, frame{c, counted, shown, incidental})
 		}
 	}
 	return d
 }
 
 // element notes what n says and reports whether to look inside it.
-func (d *documentSurvey) element(n *html.Node) bool {
+// central says n is shown and not in page furniture or a modal.
+func (d *documentSurvey) element(n *html.Node, central bool) bool {
 	for _, a := range n.Attr {
 		switch a.Key {
 		case "id":
-			d.marks[strings.ToLower(a.Val)] = true
+			d.mark(strings.ToLower(a.Val), central)
 		case "class":
 			for _, c := range strings.Fields(strings.ToLower(a.Val)) {
-				d.marks[c] = true
+				d.mark(c, central)
 			}
 		}
 	}
@@ -222,18 +230,48 @@ func (d *documentSurvey) element(n *html.Node) bool {
 			d.headings = append(d.headings, collapse(textOf(n)))
 		}
 	case atom.Input:
-		if strings.EqualFold(attrOf(n, "type"), "password") && !hiddenByMarkup(n) {
+		if strings.EqualFold(attrOf(n, "type"), "password") && central {
 			d.passwordForm = true
 		}
 	}
 	return true
 }
 
+// mark notes a class name or id; a captcha widget's only where people see
+// it as the point of the page.
+func (d *documentSurvey) mark(c string, central bool) {
+	d.marks[c] = true
+	if central && obstacleMark(c) {
+		d.widgets[c] = true
+	}
+}
+
+// isIncidental reports whether n is page furniture or a modal, popup or
+// dropdown: a sign-in box there is an extra the page offers.
+func isIncidental(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Header, atom.Nav, atom.Footer, atom.Aside, atom.Dialog:
+		return true
+	}
+	for _, a := range n.Attr {
+		if a.Key == "class" || a.Key == "id" || a.Key == "role" {
+			v := strings.ToLower(a.Val)
+			for _, w := range []string{"modal", "popup", "dropdown", "dialog", "overlay", "offcanvas"} {
+				if strings.Contains(v, w) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // excludedFromContent reports whether n's text is not content: page
-// furniture, forms, what markup hides, and obstacle widgets.
+// furniture, form labels and buttons, what markup hides, and captcha
+// widgets. Forms themselves count: ASP.NET pages wrap everything in one.
 func excludedFromContent(n *html.Node) bool {
 	switch n.DataAtom {
-	case atom.Header, atom.Nav, atom.Footer, atom.Aside, atom.Form, atom.Dialog, atom.Button, atom.Select:
+	case atom.Header, atom.Nav, atom.Footer, atom.Aside, atom.Dialog, atom.Button, atom.Select, atom.Label:
 		return true
 	}
 	if hiddenByMarkup(n) {
@@ -255,18 +293,24 @@ func hiddenByMarkup(n *html.Node) bool {
 	if hasAttrNamed(n, "hidden") || strings.EqualFold(attrOf(n, "aria-hidden"), "true") {
 		return true
 	}
+	// The utility classes frameworks hide with (Bootstrap, Tailwind, …).
+	for c := range strings.FieldsSeq(strings.ToLower(attrOf(n, "class"))) {
+		switch c {
+		case "hidden", "d-none", "is-hidden", "hide", "invisible", "sr-only", "visually-hidden", "u-hidden":
+			return true
+		}
+	}
 	style := strings.ReplaceAll(strings.ToLower(attrOf(n, "style")), " ", "")
 	return strings.Contains(style, "display:none") || strings.Contains(style, "visibility:hidden")
 }
 
-// obstacleMark reports whether a class name or id marks a paywall or a
-// captcha widget, whose text is the obstacle's, not the page's.
+// obstacleMark reports whether a class name or id marks a captcha widget,
+// whose text is the obstacle's, not the page's. Paywall marks are not
+// among them: Google's markup puts .paywall on the paid content itself,
+// and Medium's meteredContent wraps the whole story.
 func obstacleMark(c string) bool {
-	if isPaywallMark(c) {
-		return true
-	}
 	switch c {
-	case "g-recaptcha", "h-captcha", "cf-turnstile", "px-captcha", "frc-captcha":
+	case "g-recaptcha", "h-captcha", "cf-turnstile", "px-captcha", "frc-captcha", "geetest_captcha":
 		return true
 	}
 	return false
@@ -404,17 +448,19 @@ func (d *documentSurvey) captcha() *render.Obstacle {
 		return &render.Obstacle{Kind: render.ObstacleCaptcha, Vendor: vendor, Evidence: seen}
 	}
 	switch {
-	case d.marks["cf-turnstile"] || d.sourceHas("challenges.cloudflare.com/turnstile"):
+	// The widgets' scripts load on pages that show a widget only on
+	// demand (a sign-up modal), so only a widget shown counts.
+	case d.widgets["cf-turnstile"]:
 		return found("cloudflare", "Turnstile widget (cf-turnstile)")
-	case d.marks["h-captcha"] || d.sourceHas("hcaptcha.com/1/api.js"):
+	case d.widgets["h-captcha"]:
 		return found("hcaptcha", "hCaptcha widget (h-captcha)")
-	case d.marks["g-recaptcha"] || d.frameHas("google.com/recaptcha/") || d.frameHas("recaptcha.net/recaptcha/"):
+	case d.widgets["g-recaptcha"] || d.frameHas("google.com/recaptcha/") || d.frameHas("recaptcha.net/recaptcha/"):
 		return found("recaptcha", "reCAPTCHA widget (g-recaptcha)")
-	case d.sourceHas("arkoselabs.com") || d.sourceHas("funcaptcha.com"):
-		return found("arkose", "Arkose Labs script")
-	case d.sourceHas("geetest.com") || d.marks["geetest_captcha"]:
-		return found("geetest", "GeeTest script")
-	case d.marks["frc-captcha"]:
+	case d.frameHas("arkoselabs.com") || d.frameHas("funcaptcha.com"):
+		return found("arkose", "Arkose Labs frame")
+	case d.widgets["geetest_captcha"]:
+		return found("geetest", "GeeTest widget")
+	case d.widgets["frc-captcha"]:
 		return found("friendlycaptcha", "Friendly Captcha widget (frc-captcha)")
 	}
 	return nil

@@ -1,6 +1,10 @@
 package extract_test
 
 import (
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -136,4 +140,49 @@ func FuzzDetectObstacle(f *testing.F) {
 			t.Fatal("whole without an obstacle")
 		}
 	})
+}
+
+// No page of the shared corpora (real articles, forums, shops, listings,
+// each with content people came for) is taken for an obstacle. Discourse
+// forums (a display:none sign-in form), Shopify stores and Flarum (a
+// Turnstile in a sign-up modal) once were.
+func TestDetectObstacleCorpus(t *testing.T) {
+	dirs := []string{"article-extraction/html", "wcxb-dev/html"}
+	seen := 0
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", dir, "*.html*"))
+		for i, f := range files {
+			if len(files) > 500 && i%5 != 0 {
+				continue // a fifth of the large corpus keeps the test quick
+			}
+			src := readCorpusFile(t, f)
+			seen++
+			if o, whole := extract.DetectObstacle(200, nil, src); whole {
+				t.Errorf("%s/%s: taken for a %s: %s", dir, filepath.Base(f), o.Kind, o.Evidence)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Skip("no corpus beside the module")
+	}
+}
+
+func readCorpusFile(t *testing.T, name string) string {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(name, ".gz") {
+		if r, err = gzip.NewReader(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
