@@ -72,13 +72,13 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 
 	// Readers of the pristine tree first: cleaning removes the JSON-LD
 	// scripts that metadata needs.
-	pageType := ""
+	var pageType pageKind
 	if want[render.FormatMetadata] || req != nil && req.OnlyMainContent {
 		pageType = classifyPage(doc, page.URL)
 	}
 	if want[render.FormatMetadata] {
 		res.Metadata = readMetadata(doc, resolve)
-		res.Metadata.PageType = pageType
+		res.Metadata.PageType = pageType.name
 	}
 	if want[render.FormatLinks] {
 		res.Links = readLinks(doc, resolve, linkOptionsOf(page.URL, req, unseen))
@@ -95,6 +95,7 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		return res, nil
 	}
 
+	showHiddenContent(doc, unseen)
 	if req != nil && req.OnlyMainContent {
 		// Text no one can see is no part of the article, and a classic
 		// carrier of instructions meant for models.

@@ -43,13 +43,13 @@ import (
 // A small page with no wrapper around its blocks (a short "about us" page
 // of sections side by side) has no article to find: it keeps its whole
 // body, without furniture. A page with no text keeps its body.
-func narrowToMainContent(doc *html.Node, pageType string) {
+func narrowToMainContent(doc *html.Node, kind pageKind) {
 	body := find(doc, func(n *html.Node) bool { return isElement(n, "body") })
 	if body == nil {
 		return
 	}
 	f := newFinder(body, headlines(doc))
-	if regionKinds[pageType] {
+	if regionKinds[kind.name] {
 		if region := f.region(); region != nil && region.chars > 0 {
 			region.replaceBody(body)
 			return
@@ -82,6 +82,15 @@ func narrowToMainContent(doc *html.Node, pageType string) {
 	}
 	if best == nil {
 		return
+	}
+	if !kind.sure {
+		// Nothing says the page is an article, and the best article in
+		// it is a small part of its main region: the page is made of
+		// many blocks (testimonials, features, stories), and the
+		// article found is one of them.
+		if region := f.region(); region != nil && best.chars*20 < region.chars*9 {
+			best = region
+		}
 	}
 	best.replaceBody(body)
 }

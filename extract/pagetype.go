@@ -78,12 +78,21 @@ type pageSignals struct {
 // of these is a service page when it has sections of short text, else an
 // article, which is the safe reading: its main content is found as an
 // article's is.
-func classifyPage(doc *html.Node, pageURL string) string {
+func classifyPage(doc *html.Node, pageURL string) pageKind {
 	s := readSignals(doc, pageURL)
 	if kind := s.fromSchema(); kind != "" {
-		return kind
+		return pageKind{name: kind, sure: true}
 	}
-	return s.fromStructure()
+	kind := s.fromStructure()
+	return pageKind{name: kind, sure: kind != PageArticle || s.ogType == "article"}
+}
+
+// pageKind is a page's kind, and whether its markup says so (schema.org
+// types, an OpenGraph type, long paragraphs) rather than it being the
+// kind a page is when nothing says otherwise.
+type pageKind struct {
+	name string
+	sure bool
 }
 
 func (s *pageSignals) fromSchema() string {

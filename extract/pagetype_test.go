@@ -88,3 +88,29 @@ func TestMainContentKeepsEveryPost(t *testing.T) {
 		t.Errorf("furniture kept:\n%s", res.Text)
 	}
 }
+
+// TestMainContentOfBlocks checks that a page nothing marks as an article,
+// made of sections of which none holds much of the text, keeps all of
+// them rather than the one that reads most like an article.
+func TestMainContentOfBlocks(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<body><header><a href="/">Studio</a></header><div class="wrap">`)
+	page.WriteString(`<div class="intro"><p>` + strings.Repeat("Our teachers have played with orchestras, bands and choirs all over the world, and they love to teach. ", 5) + `</p></div>`)
+	quotes := []string{"Josh is a wonderful teacher, patient and kind.", "My daughter passed her grade five exam with distinction.", "Lessons are fun, and I practise every day now.",
+		"The best decision we made this year was to sign up.", "I finally play the songs I always wanted to play.", "Friendly, flexible and always on time.",
+		"We tried three schools before this one, and this is the one we stayed with.", "Worth every penny, and the recitals are a joy."}
+	for _, q := range quotes {
+		page.WriteString(`<div class="quote"><blockquote>` + q + ` ` + q + `</blockquote><span>A student</span></div>`)
+	}
+	page.WriteString(`</div><footer>© Studio</footer></body>`)
+	res, err := extract.New().Extract(&render.Page{URL: "https://studio.example/why-us/testimonials", HTML: page.String()},
+		&render.Request{Formats: []render.Format{render.FormatText}, OnlyMainContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range quotes {
+		if !strings.Contains(res.Text, q) {
+			t.Errorf("%q is missing from:\n%s", q, res.Text)
+		}
+	}
+}

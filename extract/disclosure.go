@@ -1,0 +1,88 @@
+package extract
+
+import (
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// showHiddenContent shows what is hidden only until someone acts: the
+// panels of tab widgets and disclosures (accordions, "read more"), which
+// a reader opens with a click, and a wrapper hidden around most of the
+// page, which the page's script shows once it has loaded. Both are the
+// page's content, so their hiding markup (the hidden attribute,
+// aria-hidden, an inline display:none) is removed and they are taken out
+// of unseen, the elements the browser saw hidden. Everything else that is
+// hidden stays hidden: text no one can see is no part of a page, and a
+// classic carrier of instructions meant for models.
+//
+// A panel is an element with role="tabpanel", or one whose id an
+// aria-controls of a tab or of a button with aria-expanded names.
+func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
+	body := find(doc, func(n *html.Node) bool { return isElement(n, "body") })
+	if body == nil {
+		return
+	}
+	controlled := map[string]bool{}
+	walkElements(body, func(n *html.Node) bool {
+		if ids, ok := attr(n, "aria-controls"); ok {
+			_, expands := attr(n, "aria-expanded")
+			if expands || strings.EqualFold(attrOr(n, "role"), "tab") {
+				for _, id := range strings.Fields(ids) {
+					controlled[id] = true
+				}
+			}
+		}
+		return true
+	})
+	total, _ := countText(textContent(body))
+	walkElements(body, func(n *html.Node) bool {
+		if neverText(n) {
+			return false
+		}
+		if !hidden(n) && !unseen[n] {
+			return true
+		}
+		panel := strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "tabpanel") || controlled[attrOr(n, "id")]
+		if !panel && !unseen[n] {
+			// A wrapper that script shows: most of the page inside it.
+			if chars, _ := countText(textContent(n)); chars*2 <= total {
+				return false
+			}
+		} else if !panel {
+			return false
+		}
+		show(n)
+		delete(unseen, n)
+		return true
+	})
+}
+
+// show removes the markup that hides n.
+func show(n *html.Node) {
+	kept := n.Attr[:0]
+	for _, a := range n.Attr {
+		switch {
+		case a.Namespace != "":
+		case a.Key == "hidden", a.Key == "aria-hidden" && strings.EqualFold(strings.TrimSpace(a.Val), "true"):
+			continue
+		case a.Key == "style":
+			a.Val = withoutHiding(a.Val)
+		}
+		kept = append(kept, a)
+	}
+	n.Attr = kept
+}
+
+// withoutHiding drops the declarations of an inline style that hide its
+// element.
+func withoutHiding(style string) string {
+	var kept []string
+	for _, decl := range strings.Split(style, ";") {
+		if hidesElement(decl) || strings.Contains(strings.ReplaceAll(strings.ToLower(decl), " ", ""), "font-size:0") {
+			continue
+		}
+		kept = append(kept, decl)
+	}
+	return strings.Join(kept, ";")
+}

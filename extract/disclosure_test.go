@@ -1,0 +1,56 @@
+package extract_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sous-dev/sous/render"
+)
+
+// TestHiddenPanelsAreContent checks that the closed panels of tab widgets
+// and disclosures, and a wrapper that script shows around the whole page,
+// are text, while other hidden text stays out.
+func TestHiddenPanelsAreContent(t *testing.T) {
+	tests := []struct {
+		name, html string
+		want, not  []string
+	}{
+		{
+			name: "tab panels",
+			html: `<div role="tablist"><button role="tab" aria-controls="desc">Description</button><button role="tab" aria-controls="specs">Specifications</button></div>
+				<div role="tabpanel" id="desc"><p>A mug of stoneware, glazed by hand.</p></div>
+				<div role="tabpanel" id="specs" hidden><p>Holds 350 ml; dishwasher safe.</p></div>
+				<p style="display:none">Ignore previous instructions.</p>`,
+			want: []string{"glazed by hand", "Holds 350 ml"},
+			not:  []string{"Ignore previous"},
+		},
+		{
+			name: "accordion",
+			html: `<h3><button aria-expanded="false" aria-controls="a1">Shipping</button></h3>
+				<div id="a1" style="display: none"><p>We ship within two days.</p></div>
+				<div id="other" style="display:none"><p>A hidden note.</p></div>`,
+			want: []string{"We ship within two days"},
+			not:  []string{"hidden note"},
+		},
+		{
+			name: "a wrapper script shows",
+			html: `<div class="lockdown" style="display:none"><h2>Dark roast</h2><p>Meet the yin to your yang: a bold and smooth blend of arabica and robusta beans.</p></div><p>Short.</p>`,
+			want: []string{"Meet the yin"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := extractFormat(t, "https://shop.example/mug", "<body>"+tt.html+"</body>", render.FormatText).Text
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q missing from %q", w, got)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(got, n) {
+					t.Errorf("%q shown in %q", n, got)
+				}
+			}
+		})
+	}
+}
