@@ -25,6 +25,8 @@ var mainPages = []struct {
 	// headline is left out of the text, as the benchmarks' ground truth
 	// does, and heads the markdown.
 	headline string
+	// kind is the page type the metadata must report.
+	kind string
 }{
 	{
 		name:     "news",
@@ -57,6 +59,38 @@ var mainPages = []struct {
 			"complete guide to HTTP timeouts", "RSS",
 		},
 	},
+	{
+		name:     "forum",
+		url:      "https://forum.example.com/t/service-will-not-start-after-upgrade/4711",
+		headline: "Service will not start after upgrade",
+		kind:     extract.PageForum,
+		keep: []string{
+			"the log says the database is locked", "systemctl status example",
+			"Another process still held the lock file", "A backup job was still running",
+		},
+		dropped: []string{"Latest", "Log in", "Related topics", "Lock file errors", "All rights reserved"},
+	},
+	{
+		name:     "product",
+		url:      "https://shop.example.com/p/stoneware-mug",
+		headline: "Stoneware mug",
+		kind:     extract.PageProduct,
+		keep: []string{
+			"glazed by hand, so no two mugs", "350 ml", "Dishwasher safe", "take returns for thirty days",
+		},
+		dropped: []string{"Free shipping", "Cart", "You may also like", "Stoneware bowl"},
+	},
+	{
+		name:     "collection",
+		url:      "https://shop.example.com/mugs",
+		headline: "Mugs",
+		kind:     extract.PageCollection,
+		keep: []string{
+			"made by small workshops", "Stoneware mug", "Enamel mug", "Porcelain cup", "Travel mug",
+			"Keeps tea hot for four hours", "€29.00",
+		},
+		dropped: []string{"Bowls", "Privacy", "© Example Shop"},
+	},
 }
 
 // TestMainContentGolden extracts the main content of each page in
@@ -79,11 +113,14 @@ func TestMainContentGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := x.Extract(&render.Page{URL: page.url, HTML: string(input)}, &render.Request{
-				Formats:         []render.Format{render.FormatMarkdown, render.FormatText},
+				Formats:         []render.Format{render.FormatMarkdown, render.FormatText, render.FormatMetadata},
 				OnlyMainContent: true,
 			})
 			if err != nil {
 				t.Fatalf("Extract: %v", err)
+			}
+			if page.kind != "" && got.Metadata.PageType != page.kind {
+				t.Errorf("page type %q, want %q", got.Metadata.PageType, page.kind)
 			}
 			for _, want := range page.keep {
 				for format, out := range map[string]string{"markdown": got.Markdown, "text": got.Text} {
