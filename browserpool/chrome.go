@@ -71,7 +71,11 @@ var chromeFlags = []string{
 	"--disable-hang-monitor",
 	"--disable-popup-blocking",
 	"--disable-prompt-on-repost",
-	"--disable-ipc-flooding-protection",
+	// No --disable-ipc-flooding-protection: that protection is what throttles
+	// a page calling history.pushState in a loop. Without it, one such page
+	// flooded the browser process with navigation entries (14 GB, minutes of
+	// unanswered commands for every other tab).
+	//
 	// Every tab renders at full priority: the pool has no foreground tab.
 	"--disable-background-timer-throttling",
 	"--disable-backgrounding-occluded-windows",
@@ -120,6 +124,10 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 	dataDir, err := os.MkdirTemp("", fmt.Sprintf("sous-chrome-%d-", os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("profile dir: %w", err)
+	}
+	if err := writePreferences(dataDir); err != nil {
+		os.RemoveAll(dataDir)
+		return nil, err
 	}
 	guard, err := startGuard(dataDir)
 	if err != nil {
@@ -192,6 +200,28 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 	return p, nil
 }
 
+// preferences are the profile preferences every browser starts with; the
+// browser contexts of the tabs inherit them.
+//
+// WebRTC may not send UDP: its STUN and TURN requests and its connectivity
+// checks would go around the network guard, whose proxy sees only TCP. The
+// disable_non_proxied_udp policy leaves WebRTC only TCP through the proxy,
+// which the guard checks like any other connection. (Chromium has no
+// command-line switch for this policy, only the preference.)
+const preferences = `{"webrtc": {"ip_handling_policy": "disable_non_proxied_udp", "multiple_routes_enabled": false, "nonproxied_udp_enabled": false}}`
+
+// writePreferences writes preferences into the profile directory dataDir.
+func writePreferences(dataDir string) error {
+	dir := filepath.Join(dataDir, "Default")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("profile preferences: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Preferences"), []byte(preferences), 0o600); err != nil {
+		return fmt.Errorf("profile preferences: %w", err)
+	}
+	return nil
+}
+
 // closePopups closes every window a page opens as soon as it exists, so a
 // page that calls window.open in a loop cannot fill the browser with tabs.
 // (The pool also replaces the tab of a page that opened one.)
@@ -242,6 +272,42 @@ func (p *process) userAgent(ctx context.Context) string {
 		return ""
 	}
 	return strings.Replace(v.UserAgent, "HeadlessChrome", "Chrome", 1)
+}
+
+// userAgents caches, by Chromium executable, the user agent its browsers are
+// started with (see launchWithUserAgent).
+var userAgents sync.Map
+
+// launchWithUserAgent launches a browser whose every request sends the user
+// agent without "Headless", and returns it with that user agent. A tab's
+// Emulation override covers only that tab: a window a page opens sends its
+// first requests before anything can be set on it. Only the --user-agent
+// flag covers those, and it needs the browser's version, so the first
+// launch of an executable asks a browser for it and starts another with the
+// flag; later launches know it.
+func launchWithUserAgent(ctx context.Context, execPath string, flags []string, stderr io.Writer) (*process, string, error) {
+	if slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "--user-agent=") }) {
+		p, err := launch(ctx, execPath, flags, stderr)
+		if err != nil {
+			return nil, "", err
+		}
+		return p, p.userAgent(ctx), nil
+	}
+	if ua, ok := userAgents.Load(execPath); ok {
+		p, err := launch(ctx, execPath, append(slices.Clone(flags), "--user-agent="+ua.(string)), stderr)
+		return p, ua.(string), err
+	}
+	probe, err := launch(ctx, execPath, flags, stderr)
+	if err != nil {
+		return nil, "", err
+	}
+	ua := probe.userAgent(ctx)
+	probe.close()
+	if ua == "" {
+		return nil, "", errors.New("chromium did not tell its user agent")
+	}
+	userAgents.Store(execPath, ua)
+	return launchWithUserAgent(ctx, execPath, flags, stderr)
 }
 
 // alive reports whether the browser process is still running.

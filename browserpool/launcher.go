@@ -38,13 +38,13 @@ func (l *Launcher) Fetch(ctx context.Context, req *render.Request) (*render.Page
 			return nil, err
 		}
 	}
-	proc, err := launch(ctx, execPath, append(slices.Clone(l.Flags), guard.flags()...), nil)
+	proc, ua, err := launchWithUserAgent(ctx, execPath, append(slices.Clone(l.Flags), guard.flags()...), nil)
 	if err != nil {
 		return nil, classify(ctx, fmt.Errorf("%w: %v", render.ErrBrowser, err))
 	}
 	defer proc.close()
 	b := &browserProc{proc: proc}
-	t, err := newTab(ctx, b, proc.userAgent(ctx))
+	t, err := newTab(ctx, b, ua)
 	if err != nil {
 		return nil, classify(ctx, err)
 	}

@@ -154,7 +154,6 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 		guard.close()
 		return nil, err
 	}
-	p.userAgent = b.proc.userAgent(ctx)
 	p.setCurrent(b)
 	for range opts.Tabs + opts.SpareTabs {
 		p.spawn(func() { p.refill(nil) })
@@ -173,10 +172,15 @@ func (p *Pool) spawn(f func()) {
 }
 
 func (p *Pool) startBrowser(ctx context.Context) (*browserProc, error) {
-	proc, err := launch(ctx, p.opts.ExecPath, p.opts.Flags, p.opts.Stderr)
+	proc, ua, err := launchWithUserAgent(ctx, p.opts.ExecPath, p.opts.Flags, p.opts.Stderr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", render.ErrBrowser, err)
 	}
+	p.mu.Lock()
+	if p.userAgent == "" {
+		p.userAgent = ua
+	}
+	p.mu.Unlock()
 	b := &browserProc{proc: proc, started: time.Now()}
 	p.mu.Lock()
 	p.browsers[b] = struct{}{}

@@ -1,0 +1,138 @@
+package browserpool_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sous-dev/sous/render"
+)
+
+// witness is an HTTP server that remembers the requests it gets, so that a
+// test can tell what a page sent to a host other than its own.
+type witness struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []*http.Request
+}
+
+func newWitness(t *testing.T, handler http.HandlerFunc) *witness {
+	r := &witness{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.seen = append(r.seen, req.Clone(req.Context()))
+		r.mu.Unlock()
+		if handler != nil {
+			handler(w, req)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<p>recorded</p>")
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *witness) got() []*http.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*http.Request(nil), r.seen...)
+}
+
+// Every request of the browser sends the service's user agent, not
+// Chromium's "HeadlessChrome": those of windows a page opens, which the pool
+// closes at once but not always before their first request, and those of
+// shared workers, which are not part of the tab.
+func TestEveryRequestSendsTheUserAgent(t *testing.T) {
+	fromWorker := make(chan struct{}, 1)
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		switch req.URL.Path {
+		case "/worker.js":
+			w.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprint(w, `onconnect = e => fetch("/from-worker").then(() => e.ports[0].postMessage("done"))`)
+			return
+		case "/from-worker":
+			select {
+			case fromWorker <- struct{}{}:
+			default:
+			}
+		}
+		if req.URL.Path != "/page" {
+			fmt.Fprint(w, "ok")
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<p>page</p><script>
+const w = new SharedWorker("/worker.js");
+w.port.onmessage = () => {
+  window.open("/popup");
+  document.body.insertAdjacentHTML("beforeend", "<p id=worker-done>done</p>");
+};
+</script>`)
+	})
+	fetch(t, shared, &render.Request{URL: rec.URL + "/page", WaitForSelector: &render.WaitForSelector{Selector: "#worker-done"}})
+	select {
+	case <-fromWorker:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the shared worker made no request; the test cannot tell its user agent")
+	}
+	for _, r := range rec.got() {
+		if ua := r.UserAgent(); strings.Contains(ua, "Headless") || ua == "" {
+			t.Errorf("%s was requested with user agent %q", r.URL.Path, ua)
+		}
+	}
+}
+
+// WebRTC sends no UDP: neither STUN nor TURN to the ICE servers a page
+// names, nor connectivity checks to a candidate it adds. UDP would go around
+// the network guard, which sees only the browser's proxied TCP.
+func TestWebRTCSendsNoUDP(t *testing.T) {
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	port := udp.LocalAddr().(*net.UDPAddr).Port
+	got := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := udp.ReadFrom(buf)
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- fmt.Sprintf("%d bytes from %v", n, from)
+		}
+	}()
+	page := fmt.Sprintf(`<p>rtc</p><script>
+(async () => {
+  const servers = [{urls: "stun:127.0.0.1:%[1]d"}, {urls: "turn:127.0.0.1:%[1]d", username: "u", credential: "p"}];
+  const a = new RTCPeerConnection({iceServers: servers}), b = new RTCPeerConnection();
+  a.createDataChannel("x");
+  await a.setLocalDescription(await a.createOffer());
+  await b.setRemoteDescription(a.localDescription);
+  await b.setLocalDescription(await b.createAnswer());
+  await a.setRemoteDescription(b.localDescription);
+  await a.addIceCandidate({candidate: "candidate:1 1 udp 2122260223 127.0.0.1 %[1]d typ host", sdpMid: "0", sdpMLineIndex: 0});
+  document.body.dataset.rtc = "ready";
+})().catch(e => { document.body.dataset.rtc = "error " + e; });
+</script>`, port)
+	rendered := fetch(t, shared, &render.Request{HTML: page, WaitForTimeout: 2000})
+	if !strings.Contains(rendered.HTML, `data-rtc="ready"`) {
+		t.Logf("the page's WebRTC set-up did not complete:\n%s", rendered.HTML)
+	}
+	udp.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	var packets []string
+	for packet := range got {
+		packets = append(packets, packet)
+	}
+	if len(packets) > 0 {
+		t.Errorf("the UDP listener got %d packets, the first %s", len(packets), packets[0])
+	}
+}
