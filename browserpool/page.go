@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
 
+	"github.com/sous-dev/sous/netguard"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -188,16 +189,6 @@ func (t *tab) apply(ctx context.Context, req *render.Request) error {
 			return fmt.Errorf("userAgent: %w", err)
 		}
 	}
-	if len(req.ExtraHTTPHeaders) > 0 {
-		t.overridden.headers = true
-		h := network.Headers{}
-		for k, v := range req.ExtraHTTPHeaders {
-			h[k] = v
-		}
-		if _, err := cdp.Call(ctx, t.s, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h}); err != nil {
-			return fmt.Errorf("setExtraHTTPHeaders: %w", err)
-		}
-	}
 	if req.JavaScriptEnabled != nil && !*req.JavaScriptEnabled {
 		t.overridden.javaScript = true
 		if _, err := cdp.Call(ctx, t.s, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
@@ -270,9 +261,50 @@ func (t *tab) waitNetworkIdle(ctx context.Context, net *networkWatch, lifecycle 
 // errPageCrashed is the cause of a render whose renderer process died.
 var errPageCrashed = errors.New("the page crashed; it may have run out of memory")
 
+// needsInterception reports whether the page's requests must be paused: for
+// the resource filters, for the extra headers (which go to the requested
+// origin only, so each request is judged), and for auth challenges.
 func needsInterception(req *render.Request) bool {
-	return req.Authenticate != nil || len(req.RejectResourceTypes) > 0 || len(req.RejectRequestPattern) > 0 ||
+	return req.Authenticate != nil || len(req.ExtraHTTPHeaders) > 0 || len(req.RejectResourceTypes) > 0 || len(req.RejectRequestPattern) > 0 ||
 		len(req.AllowResourceTypes) > 0 || len(req.AllowRequestPattern) > 0
+}
+
+// originOf returns the origin of an http(s) URL as Chromium writes it,
+// scheme://host[:port] with the port only when it is not the scheme's
+// default, or "" for any other URL.
+func originOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	scheme := strings.ToLower(u.Scheme)
+	if err != nil || u.Host == "" || (scheme != "http" && scheme != "https") {
+		return ""
+	}
+	host := strings.ToLower(netguard.CanonicalHost(u.Hostname()))
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port := u.Port(); port != "" && !(scheme == "http" && port == "80") && !(scheme == "https" && port == "443") {
+		host += ":" + port
+	}
+	return scheme + "://" + host
+}
+
+// withHeaders returns the headers of a paused request with extra set on top,
+// replacing a header of the same name whatever its case.
+func withHeaders(have network.Headers, extra map[string]string) []*fetch.HeaderEntry {
+	out := make([]*fetch.HeaderEntry, 0, len(have)+len(extra))
+	for name, v := range have {
+		replaced := false
+		for k := range extra {
+			replaced = replaced || strings.EqualFold(k, name)
+		}
+		if s, ok := v.(string); ok && !replaced {
+			out = append(out, &fetch.HeaderEntry{Name: name, Value: s})
+		}
+	}
+	for name, v := range extra {
+		out = append(out, &fetch.HeaderEntry{Name: name, Value: v})
+	}
+	return out
 }
 
 func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.WaitGroup, helperCtx context.Context) error {
@@ -302,6 +334,12 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 		return slices.Contains(allowTypes, typ) || matches(allowRE, u)
 	}
 
+	// Extra headers and credentials are for the origin the caller asked for:
+	// a redirect or a subresource elsewhere gets neither. (Without a URL,
+	// for html, there is no such origin and they go nowhere.)
+	home := originOf(req.URL)
+	forHome := func(u string) bool { return home != "" && originOf(u) == home }
+
 	paused, stopPaused := t.s.Subscribe(fetch.RequestPaused.Method)
 	auth, stopAuth := t.s.Subscribe(fetch.AuthRequired.Method)
 	t.overridden.fetch = true
@@ -328,7 +366,11 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 					continue
 				}
 				if allowed(&ev) {
-					cdp.Call(helperCtx, t.s, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+					cont := fetch.ContinueRequestParams{RequestID: ev.RequestID}
+					if len(req.ExtraHTTPHeaders) > 0 && forHome(ev.Request.URL) {
+						cont.Headers = withHeaders(ev.Request.Headers, req.ExtraHTTPHeaders)
+					}
+					cdp.Call(helperCtx, t.s, fetch.ContinueRequest, cont)
 				} else {
 					cdp.Call(helperCtx, t.s, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 				}
@@ -342,8 +384,11 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 				}
 				resp := &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth}
 				// Wrong credentials get the same challenge again; answer
-				// twice at most, then let the 401 through.
-				if a := req.Authenticate; a != nil && answered[ev.RequestID] < 2 {
+				// twice at most, then let the 401 through. Only a server of
+				// the requested origin gets them.
+				ch := ev.AuthChallenge
+				fromHome := ch != nil && ch.Source != fetch.AuthChallengeSourceProxy && forHome(ch.Origin)
+				if a := req.Authenticate; a != nil && fromHome && answered[ev.RequestID] < 2 {
 					answered[ev.RequestID]++
 					resp = &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: a.Username, Password: a.Password}
 				}

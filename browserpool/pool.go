@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/target"
 	"github.com/sous-dev/sous/render"
@@ -38,6 +39,13 @@ type Options struct {
 	// a new one takes new work. Defaults: 2000 renders, 30 minutes.
 	RecycleAfterRenders int
 	RecycleAfter        time.Duration
+	// HealthInterval is how often each browser is asked, over the protocol,
+	// whether it still answers; HealthTimeout how long it has to answer. A
+	// browser that misses two answers in a row is killed and replaced, and
+	// Ready is false from the first miss. Defaults: 2 s and 5 s, so that a
+	// wedged browser is gone within about 15 s.
+	HealthInterval time.Duration
+	HealthTimeout  time.Duration
 	// Unisolated reuses tabs without wiping them, so one request can see the
 	// cookies and storage of another. It exists for trusted single-tenant use
 	// and as the baseline of `sous bench`; never enable it for shared use.
@@ -98,6 +106,8 @@ type browserProc struct {
 	renders atomic.Int64
 	tabs    atomic.Int64 // tabs alive in it, leased or not
 	retired atomic.Bool
+	// unhealthy is set while the browser does not answer its health check.
+	unhealthy atomic.Bool
 }
 
 func (b *browserProc) usable() bool { return b.proc.alive() && !b.retired.Load() }
@@ -122,6 +132,12 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 	}
 	if opts.RecycleAfter == 0 {
 		opts.RecycleAfter = 30 * time.Minute
+	}
+	if opts.HealthInterval <= 0 {
+		opts.HealthInterval = 2 * time.Second
+	}
+	if opts.HealthTimeout <= 0 {
+		opts.HealthTimeout = 5 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -186,7 +202,45 @@ func (p *Pool) startBrowser(ctx context.Context) (*browserProc, error) {
 	p.browsers[b] = struct{}{}
 	p.mu.Unlock()
 	p.spawn(func() { p.watch(b) })
+	p.spawn(func() { p.checkHealth(b) })
 	return b, nil
+}
+
+// checkHealth asks b for its version every HealthInterval until it exits. A
+// browser busy with one page's flood of work, or stopped, answers nobody:
+// renders on it would fail at their deadlines one after another. So one that
+// misses two answers in a row is killed, which makes watch replace it.
+func (p *Pool) checkHealth(b *browserProc) {
+	tick := time.NewTicker(p.opts.HealthInterval)
+	defer tick.Stop()
+	misses := 0
+	for {
+		select {
+		case <-tick.C:
+		case <-b.proc.exited:
+			return
+		case <-p.ctx.Done():
+			return
+		}
+		ctx, cancel := context.WithTimeout(p.ctx, p.opts.HealthTimeout)
+		err := b.proc.conn.call(ctx, "", browser.CommandGetVersion, nil, nil)
+		cancel()
+		if err == nil {
+			misses = 0
+			b.unhealthy.Store(false)
+			continue
+		}
+		if p.ctx.Err() != nil || !b.proc.alive() {
+			return
+		}
+		misses++
+		b.unhealthy.Store(true)
+		if misses >= 2 {
+			p.opts.Logger.Warn("browser does not answer; replacing it", "err", err)
+			b.proc.close()
+			return
+		}
+	}
 }
 
 func (p *Pool) setCurrent(b *browserProc) {
@@ -460,11 +514,12 @@ func (p *Pool) OpenPages(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Ready reports whether a browser is running and accepting tabs.
+// Ready reports whether a browser is running, accepting tabs and answering
+// its health check; /readyz says it.
 func (p *Pool) Ready() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.current != nil && p.current.usable()
+	return p.current != nil && p.current.usable() && !p.current.unhealthy.Load()
 }
 
 // Close stops every browser and waits for them and the pool's goroutines to

@@ -1,15 +1,18 @@
 package browserpool_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sous-dev/sous/browserpool"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -134,5 +137,111 @@ func TestWebRTCSendsNoUDP(t *testing.T) {
 	}
 	if len(packets) > 0 {
 		t.Errorf("the UDP listener got %d packets, the first %s", len(packets), packets[0])
+	}
+}
+
+// A page that floods the browser with history entries costs its own render
+// and nothing more: the next render, with a deadline that only guards
+// against a hang, works. (Without Chromium's flooding protection this page
+// kept the browser process from answering anyone for a minute, and grew it by
+// gigabytes.)
+func TestPushStateFloodDoesNotWedgeThePool(t *testing.T) {
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	flood := `<p>x</p><script>for (let i = 0; i < 200000; i++) history.pushState({}, "", "#" + i)</script>`
+	p.Fetch(ctx, &render.Request{HTML: flood}) // may time out; it must not take the pool with it
+	page := fetch(t, p, &render.Request{URL: site.URL + "/article.html"})
+	if !strings.Contains(page.HTML, "sourdough") {
+		t.Errorf("the render after the flood came back without its page:\n%s", page.HTML)
+	}
+}
+
+// A browser that stops answering (here: stopped with SIGSTOP) is noticed by
+// the health check: the pool says it is not ready, replaces the browser, and
+// renders work again.
+func TestUnansweringBrowserIsReplaced(t *testing.T) {
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true,
+		HealthInterval: 200 * time.Millisecond, HealthTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	fetch(t, p, &render.Request{URL: site.URL + "/about.html"})
+	stopped := p.Process()
+	if err := syscall.Kill(stopped, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(stopped, syscall.SIGCONT)
+	sawUnready := false
+	for deadline := time.Now().Add(60 * time.Second); p.Process() == stopped || !p.Ready(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the pool kept its stopped browser (ready: %v)", p.Ready())
+		}
+		if !p.Ready() {
+			sawUnready = true
+		}
+	}
+	if !sawUnready {
+		t.Error("Ready stayed true while the browser did not answer")
+	}
+	page := fetch(t, p, &render.Request{URL: site.URL + "/article.html"})
+	if !strings.Contains(page.HTML, "sourdough") {
+		t.Errorf("the render on the new browser came back without its page:\n%s", page.HTML)
+	}
+}
+
+// Extra headers and credentials go to the origin of the requested URL only:
+// not to a subresource on another origin, not to the target of a redirect to
+// another origin, and an auth challenge from another origin is not answered.
+func TestCredentialsStayWithTheRequestedOrigin(t *testing.T) {
+	elsewhere := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/auth" && req.Header.Get("Authorization") == "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="elsewhere"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, "<p>who are you?</p>")
+			return
+		}
+		fmt.Fprint(w, "<p>elsewhere</p>")
+	})
+	home := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		switch req.URL.Path {
+		case "/to-elsewhere":
+			http.Redirect(w, req, elsewhere.URL+"/landing", http.StatusFound)
+		case "/to-auth":
+			http.Redirect(w, req, elsewhere.URL+"/auth", http.StatusFound)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, `<p>home</p><img src="%s/img.png">`, elsewhere.URL)
+		}
+	})
+	secret := map[string]string{"X-Secret": "s3cret", "Authorization": "Bearer t0ken"}
+	creds := &render.Credentials{Username: "sous", Password: "secret"}
+	fetch(t, shared, &render.Request{URL: home.URL + "/page", ExtraHTTPHeaders: secret})
+	fetch(t, shared, &render.Request{URL: home.URL + "/to-elsewhere", ExtraHTTPHeaders: secret})
+	fetch(t, shared, &render.Request{URL: home.URL + "/to-auth", Authenticate: creds})
+
+	var homeGot bool
+	for _, r := range home.got() {
+		homeGot = homeGot || r.Header.Get("X-Secret") == "s3cret"
+	}
+	if !homeGot {
+		t.Error("the requested origin never got the extra header")
+	}
+	paths := map[string]bool{}
+	for _, r := range elsewhere.got() {
+		paths[r.URL.Path] = true
+		if r.Header.Get("X-Secret") != "" || r.Header.Get("Authorization") != "" {
+			t.Errorf("%s on another origin got X-Secret %q, Authorization %q", r.URL.Path, r.Header.Get("X-Secret"), r.Header.Get("Authorization"))
+		}
+	}
+	for _, want := range []string{"/img.png", "/landing", "/auth"} {
+		if !paths[want] {
+			t.Errorf("the other origin never got %s; the test proves nothing about it", want)
+		}
 	}
 }

@@ -48,7 +48,7 @@ type tab struct {
 }
 
 type overrides struct {
-	viewport, userAgent, headers, javaScript, media, fetch bool
+	viewport, userAgent, javaScript, media, fetch bool
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -234,7 +234,6 @@ func (t *tab) wipe(ctx context.Context) error {
 		return errors.New("the user agent was overridden and the default is unknown")
 	}
 	add(o.userAgent, emulation.CommandSetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: t.userAgent})
-	add(o.headers, network.CommandSetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{}})
 	add(o.javaScript, emulation.CommandSetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
 	add(o.media, emulation.CommandSetEmulatedMedia, emulation.SetEmulatedMediaParams{})
 	add(o.fetch, fetch.CommandDisable, nil)

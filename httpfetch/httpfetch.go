@@ -144,17 +144,34 @@ func (f *Fetcher) get(ctx context.Context, req *render.Request) (*render.Page, e
 		hr.Header.Set(name, value)
 	}
 	if a := req.Authenticate; a != nil {
-		// Go drops the header on a redirect to another host.
+		// Sent before any challenge, but to this origin only: see
+		// checkRedirect.
 		hr.SetBasicAuth(a.Username, a.Password)
 	}
 	jar, err := cookieJar(req)
 	if err != nil {
 		return nil, err
 	}
+	home := origin(hr.URL)
 	client := &http.Client{
-		Transport:     f.transport,
-		Jar:           jar,
-		CheckRedirect: f.checkRedirect,
+		Transport: f.transport,
+		Jar:       jar,
+		CheckRedirect: func(next *http.Request, via []*http.Request) error {
+			if err := f.checkRedirect(next, via); err != nil {
+				return err
+			}
+			// Go copies the first request's headers onto every redirect,
+			// dropping Authorization only for another host, not for another
+			// port or scheme, and keeping every other header. Credentials
+			// and extra headers are for the origin the caller asked for.
+			if origin(next.URL) != home {
+				next.Header.Del("Authorization")
+				for name := range req.ExtraHTTPHeaders {
+					next.Header.Del(name)
+				}
+			}
+			return nil
+		},
 	}
 	resp, err := client.Do(hr)
 	if err != nil {
@@ -235,6 +252,15 @@ func (f *Fetcher) checkRedirect(next *http.Request, via []*http.Request) error {
 	}
 	canonicalise(next.URL)
 	return nil
+}
+
+// origin is u's scheme, host and port, the port spelled out.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // canonicalise writes u's host as a browser reads it (0x7f.1 is 127.0.0.1;

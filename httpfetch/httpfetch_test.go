@@ -3,11 +3,13 @@ package httpfetch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,4 +255,39 @@ func BenchmarkHTTPEngine(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Credentials and extra headers go to the requested origin only: a redirect
+// to another port of the same host gets neither.
+func TestFetchKeepsCredentialsOnTheirOrigin(t *testing.T) {
+	var mu sync.Mutex
+	var got []http.Header
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Clone())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<html><body><p>elsewhere</p></body></html>")
+	}))
+	defer elsewhere.Close()
+	home := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/landing", http.StatusFound))
+	defer home.Close()
+
+	f := httpfetch.New(httpfetch.Options{Guard: loopbackOnly(t)})
+	defer f.Close()
+	_, err := fetch(t, f, &render.Request{URL: home.URL + "/start", Engine: render.EngineHTTP,
+		Authenticate: &render.Credentials{Username: "sous", Password: "secret"}, ExtraHTTPHeaders: map[string]string{"X-Secret": "s3cret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) == 0 {
+		t.Fatal("the redirect was not followed; the test proves nothing")
+	}
+	for _, h := range got {
+		if h.Get("Authorization") != "" || h.Get("X-Secret") != "" {
+			t.Errorf("another origin got Authorization %q, X-Secret %q", h.Get("Authorization"), h.Get("X-Secret"))
+		}
+	}
 }
