@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -110,7 +111,10 @@ type process struct {
 
 	exited  chan struct{} // closed when the process has exited and been reaped
 	waitErr error
-	popups  sync.WaitGroup // the goroutine of closePopups
+	popups  sync.WaitGroup // the goroutines of closePopups and watchRenderers
+	cgroup  *memoryCgroup  // nil without one; see memory.go
+	// rendererKills counts renderers killed for their memory.
+	rendererKills atomic.Int64
 
 	closeOnce sync.Once
 }
@@ -120,7 +124,7 @@ type process struct {
 // outlives it: the kernel kills it when our thread dies (Pdeathsig), close
 // kills its process group, and a guard process kills whatever is left using
 // its profile when our side of a pipe closes, however we exit.
-func launch(ctx context.Context, execPath string, extraFlags []string, stderr io.Writer) (*process, error) {
+func launch(ctx context.Context, execPath string, extraFlags []string, stderr io.Writer, caps memoryCaps) (*process, error) {
 	dataDir, err := os.MkdirTemp("", fmt.Sprintf("sous-chrome-%d-", os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("profile dir: %w", err)
@@ -135,8 +139,15 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 		return nil, err
 	}
 
-	args := append(append(slices.Clone(chromeFlags), extraFlags...), "--user-data-dir="+dataDir, "about:blank")
-	cmd := exec.Command(execPath, args...)
+	argv := append(append(append([]string{execPath}, chromeFlags...), extraFlags...), "--user-data-dir="+dataDir, "about:blank")
+	var cgroup *memoryCgroup
+	if caps.browser > 0 {
+		// Without a cgroup the per-renderer cap still holds; see memory.go.
+		if cgroup, _ = newMemoryCgroup(caps.browser); cgroup != nil {
+			argv = cgroup.wrap(argv)
+		}
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if stderr == nil {
@@ -159,7 +170,7 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 	}
 	cmd.ExtraFiles = []*os.File{childR, childW} // fd 3 and 4: --remote-debugging-pipe
 
-	p := &process{cmd: cmd, dataDir: dataDir, guard: guard, exited: make(chan struct{})}
+	p := &process{cmd: cmd, dataDir: dataDir, guard: guard, exited: make(chan struct{}), cgroup: cgroup}
 	started := make(chan error, 1)
 	go func() {
 		// Pdeathsig fires when the thread that started the child exits, not
@@ -182,12 +193,25 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 		parentR.Close()
 		parentW.Close()
 		guard.Close()
+		if cgroup != nil {
+			cgroup.remove()
+		}
 		return nil, fmt.Errorf("start %s: %w", execPath, err)
 	}
 	p.conn = newConn(chromedp.NewPipeConn(parentR, parentW))
+	if caps.renderer > 0 {
+		watchCtx, stopWatch := context.WithCancel(context.Background())
+		p.popups.Go(func() {
+			<-p.exited
+			stopWatch()
+		})
+		p.popups.Go(func() {
+			watchRenderers(watchCtx, dataDir, caps.renderer, func(int, int64) { p.rendererKills.Add(1) })
+		})
+	}
 
 	// The browser answers its first command once it is ready.
-	readyCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := p.conn.call(readyCtx, "", "Browser.getVersion", nil, nil); err != nil {
 		p.close()
@@ -261,6 +285,9 @@ func (p *process) close() {
 		killUsing(p.dataDir)
 		os.RemoveAll(p.dataDir)
 		p.guard.Close()
+		if p.cgroup != nil {
+			p.cgroup.remove()
+		}
 	})
 }
 
@@ -285,19 +312,19 @@ var userAgents sync.Map
 // flag covers those, and it needs the browser's version, so the first
 // launch of an executable asks a browser for it and starts another with the
 // flag; later launches know it.
-func launchWithUserAgent(ctx context.Context, execPath string, flags []string, stderr io.Writer) (*process, string, error) {
+func launchWithUserAgent(ctx context.Context, execPath string, flags []string, stderr io.Writer, caps memoryCaps) (*process, string, error) {
 	if slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "--user-agent=") }) {
-		p, err := launch(ctx, execPath, flags, stderr)
+		p, err := launch(ctx, execPath, flags, stderr, caps)
 		if err != nil {
 			return nil, "", err
 		}
 		return p, p.userAgent(ctx), nil
 	}
 	if ua, ok := userAgents.Load(execPath); ok {
-		p, err := launch(ctx, execPath, append(slices.Clone(flags), "--user-agent="+ua.(string)), stderr)
+		p, err := launch(ctx, execPath, append(slices.Clone(flags), "--user-agent="+ua.(string)), stderr, caps)
 		return p, ua.(string), err
 	}
-	probe, err := launch(ctx, execPath, flags, stderr)
+	probe, err := launch(ctx, execPath, flags, stderr, memoryCaps{})
 	if err != nil {
 		return nil, "", err
 	}
@@ -307,7 +334,7 @@ func launchWithUserAgent(ctx context.Context, execPath string, flags []string, s
 		return nil, "", errors.New("chromium did not tell its user agent")
 	}
 	userAgents.Store(execPath, ua)
-	return launchWithUserAgent(ctx, execPath, flags, stderr)
+	return launchWithUserAgent(ctx, execPath, flags, stderr, caps)
 }
 
 // alive reports whether the browser process is still running.

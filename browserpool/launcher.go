@@ -15,6 +15,8 @@ type Launcher struct {
 	ExecPath     string // default: FindChrome("")
 	AllowPrivate bool
 	Flags        []string
+	// RendererMemory and BrowserMemory are as in Options.
+	RendererMemory, BrowserMemory int64
 }
 
 var _ render.Fetcher = (*Launcher)(nil)
@@ -38,7 +40,9 @@ func (l *Launcher) Fetch(ctx context.Context, req *render.Request) (*render.Page
 			return nil, err
 		}
 	}
-	proc, ua, err := launchWithUserAgent(ctx, execPath, append(slices.Clone(l.Flags), guard.flags()...), nil)
+	renderer, browser := defaultCaps(l.RendererMemory, l.BrowserMemory, 1)
+	proc, ua, err := launchWithUserAgent(ctx, execPath, append(slices.Clone(l.Flags), guard.flags()...), nil,
+		memoryCaps{renderer: max(renderer, 0), browser: max(browser, 0)})
 	if err != nil {
 		return nil, classify(ctx, fmt.Errorf("%w: %v", render.ErrBrowser, err))
 	}

@@ -46,6 +46,15 @@ type Options struct {
 	// wedged browser is gone within about 15 s.
 	HealthInterval time.Duration
 	HealthTimeout  time.Duration
+	// RendererMemory caps the memory of each renderer process (all of it,
+	// not only the JavaScript heap): one past it is killed, failing its
+	// render. Default 1 GiB; negative for none. See memory.go.
+	RendererMemory int64
+	// BrowserMemory caps the whole browser process tree, in a memory cgroup
+	// where the machine lets us make one. Default 1 GiB plus 512 MiB per
+	// tab, at most three quarters of the machine's memory; negative for
+	// none.
+	BrowserMemory int64
 	// Unisolated reuses tabs without wiping them, so one request can see the
 	// cookies and storage of another. It exists for trusted single-tenant use
 	// and as the baseline of `sous bench`; never enable it for shared use.
@@ -133,6 +142,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 	if opts.RecycleAfter == 0 {
 		opts.RecycleAfter = 30 * time.Minute
 	}
+	opts.RendererMemory, opts.BrowserMemory = defaultCaps(opts.RendererMemory, opts.BrowserMemory, opts.Tabs+opts.SpareTabs)
 	if opts.HealthInterval <= 0 {
 		opts.HealthInterval = 2 * time.Second
 	}
@@ -188,7 +198,8 @@ func (p *Pool) spawn(f func()) {
 }
 
 func (p *Pool) startBrowser(ctx context.Context) (*browserProc, error) {
-	proc, ua, err := launchWithUserAgent(ctx, p.opts.ExecPath, p.opts.Flags, p.opts.Stderr)
+	proc, ua, err := launchWithUserAgent(ctx, p.opts.ExecPath, p.opts.Flags, p.opts.Stderr,
+		memoryCaps{renderer: max(p.opts.RendererMemory, 0), browser: max(p.opts.BrowserMemory, 0)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", render.ErrBrowser, err)
 	}
