@@ -32,6 +32,9 @@ type networkWatch struct {
 	// network guard's proxy refused (it answers 403 with a marker header).
 	docBlocked map[cdp.LoaderID][2]string
 	notify     chan struct{} // receives a value whenever inflight changes
+	// challenged is set when any response asked for HTTP authentication:
+	// the browser may have cached credentials that no command clears.
+	challenged bool
 
 	stopOnce sync.Once
 	cancel   func()
@@ -95,7 +98,15 @@ func newNetworkWatch(s session) *networkWatch {
 					return
 				}
 				var ev network.EventResponseReceived
-				if jsonv2.Unmarshal(raw, &ev) == nil && ev.Type == network.ResourceTypeDocument && ev.Response != nil {
+				if jsonv2.Unmarshal(raw, &ev) != nil || ev.Response == nil {
+					continue
+				}
+				if ev.Response.Status == 401 || ev.Response.Status == 407 {
+					w.mu.Lock()
+					w.challenged = true
+					w.mu.Unlock()
+				}
+				if ev.Type == network.ResourceTypeDocument {
 					w.mu.Lock()
 					w.status[ev.LoaderID] = int(ev.Response.Status)
 					doc := documentResponse{mimeType: strings.ToLower(ev.Response.MimeType), headers: lowerHeaders(ev.Response.Headers)}
@@ -233,6 +244,14 @@ func (w *networkWatch) originsSeen() iter.Seq[string] {
 			}
 		}
 	}
+}
+
+// authChallenged reports whether any response of the page asked for HTTP
+// authentication.
+func (w *networkWatch) authChallenged() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.challenged
 }
 
 func (w *networkWatch) stop() {

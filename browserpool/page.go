@@ -64,6 +64,9 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		for o := range net.originsSeen() {
 			t.origins[o] = true
 		}
+		// A page can fill the HTTP auth cache itself (an XHR with a user
+		// and password answers a challenge), and no command clears it.
+		dirty = dirty || net.authChallenged()
 	}()
 	helpers.Go(func() { t.dismissDialogs(helperCtx, dialogs) })
 

@@ -197,7 +197,15 @@ func (t *tab) wipe(ctx context.Context) error {
 		return errors.New("the page opened a window")
 	default:
 	}
+	// The browsing context outlives its documents, and so does its name:
+	// about:blank, now in the page's place, forgets it.
+	if _, err := t.eval(ctx, `window.name = ""`); err != nil {
+		return fmt.Errorf("clear window.name: %w", err)
+	}
 	bs := session{conn: t.browser.proc.conn}
+	if _, err := cdp.Call(ctx, bs, browser.ResetPermissions, browser.ResetPermissionsParams{BrowserContextID: t.contextID}); err != nil {
+		return fmt.Errorf("reset permissions: %w", err)
+	}
 	if len(t.origins) > 64 {
 		return errors.New("too many origins to wipe one by one")
 	}
