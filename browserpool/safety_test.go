@@ -245,3 +245,106 @@ func TestCredentialsStayWithTheRequestedOrigin(t *testing.T) {
 		}
 	}
 }
+
+// Memory a page allocates outside the JavaScript heap is capped too: a page
+// holding typed arrays (outside V8's heap limit)
+// loses its renderer past RendererMemory, its render fails as crashed, and
+// the next render works. (A gigabyte here: sixteen 64 MiB typed arrays
+// against a 256 MiB cap.)
+func TestArrayBufferBombIsCapped(t *testing.T) {
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true, RendererMemory: 256 << 20, BrowserMemory: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	bomb := `<p>bomb</p><script>
+const held = [];
+for (let i = 0; i < 16; i++) held.push(new Uint8Array(64 << 20).fill(1));
+document.body.dataset.held = held.length;
+</script>`
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	page, err := p.Fetch(ctx, &render.Request{HTML: bomb})
+	if err == nil {
+		t.Fatalf("the bomb's render succeeded (%d bytes of HTML); its renderer held 1 GiB", len(page.HTML))
+	}
+	if !strings.Contains(err.Error(), "crashed") {
+		t.Errorf("err = %v, want a crashed page", err)
+	}
+	after := fetch(t, p, &render.Request{URL: site.URL + "/article.html"})
+	if !strings.Contains(after.HTML, "sourdough") {
+		t.Errorf("the render after the bomb came back without its page:\n%s", after.HTML)
+	}
+}
+
+// Nothing of one render reaches the next in the same tab: not the window's
+// name, the session history, Cache Storage, service workers, nor the HTTP
+// auth cache that an XHR with a user and password fills. One render sets
+// them all; the two after it read them, so that one of them runs in the same
+// tab (a pool of one tab keeps one spare, and the two take turns).
+func TestNothingSurvivesToTheNextRender(t *testing.T) {
+	const user, password = "sous", "secret"
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		switch req.URL.Path {
+		case "/auth":
+			if u, p, ok := req.BasicAuth(); !ok || u != user || p != password {
+				w.Header().Set("WWW-Authenticate", `Basic realm="leak"`)
+				w.WriteHeader(http.StatusUnauthorized)
+			}
+			fmt.Fprint(w, "auth")
+		case "/sw.js":
+			w.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprint(w, `self.addEventListener("fetch", () => {})`)
+		case "/set":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<p>set</p><script>
+(async () => {
+  window.name = "LEAK-name";
+  for (let i = 0; i < 5; i++) history.pushState({}, "", "#s" + i);
+  await (await caches.open("leak")).put("/cached", new Response("LEAK"));
+  await navigator.serviceWorker.register("/sw.js");
+  await navigator.serviceWorker.ready;
+  const x = new XMLHttpRequest();
+  x.open("GET", "/auth", true, "sous", "secret");
+  await new Promise(r => { x.onloadend = r; x.send(); });
+  document.body.insertAdjacentHTML("beforeend", "<p id=set>" + x.status + "</p>");
+})();
+</script>`)
+		case "/get":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<p>get</p><script>
+(async () => {
+  const got = {name: window.name, history: history.length};
+  got.caches = (await caches.keys()).join(",");
+  got.workers = (await navigator.serviceWorker.getRegistrations()).length;
+  got.auth = (await fetch("/auth")).status;
+  document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + JSON.stringify(got) + "</pre>");
+})();
+</script>`)
+		}
+	})
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	set := fetch(t, p, &render.Request{URL: rec.URL + "/set", WaitForSelector: &render.WaitForSelector{Selector: "#set"}})
+	if !strings.Contains(set.HTML, `<p id="set">200</p>`) {
+		t.Fatalf("the setter did not get through its authentication:\n%s", set.HTML)
+	}
+	want := `{"name":"","history":HISTORY,"caches":"","workers":0,"auth":401}`
+	for i := range 2 {
+		got := fetch(t, p, &render.Request{URL: rec.URL + "/get", WaitForSelector: &render.WaitForSelector{Selector: "#got"}})
+		text := textBetween(got.HTML, `<pre id="got">`, "</pre>")
+		// A reused tab has about:blank behind the page; a new one has not.
+		if text != strings.Replace(want, "HISTORY", "1", 1) && text != strings.Replace(want, "HISTORY", "2", 1) {
+			t.Errorf("reader %d saw %s, want %s", i, text, want)
+		}
+	}
+}
+
+func textBetween(s, from, to string) string {
+	_, s, _ = strings.Cut(s, from)
+	s, _, _ = strings.Cut(s, to)
+	return strings.ReplaceAll(s, "&#34;", `"`)
+}

@@ -49,6 +49,11 @@ func TestSoak(t *testing.T) {
 		{"never loads", fmt.Sprintf(`{"url": %q, "engine": "browser", "gotoOptions": {"timeout": 1500}, "cacheTTL": 0}`, site.URL+"/never.html")},
 		{"fetch to a blocked address", `{"html": "<script>setInterval(() => { for (let i = 0; i < 20; i++) fetch('http://127.0.0.2:9/x').catch(() => {}); }, 10);</script>", "waitForTimeout": 1000, "cacheTTL": 0}`},
 		{"infinite loop", `{"html": "<script>for (;;) {}</script>", "gotoOptions": {"timeout": 1500}, "cacheTTL": 0}`},
+		// Flooded the browser process for minutes before Chromium's
+		// flooding protection was back on.
+		{"pushState flood", `{"html": "<p>x</p><script>for (let i = 0; i < 5000000; i++) history.pushState({}, '', '#' + i)</script>", "gotoOptions": {"timeout": 10000}, "cacheTTL": 0}`},
+		// 3 GiB outside the JavaScript heap: the renderer memory cap.
+		{"ArrayBuffer bomb", `{"html": "<script>const h = []; for (let i = 0; i < 12; i++) h.push(new Uint8Array(256 << 20).fill(1));</script>", "cacheTTL": 0}`},
 	}
 	body := func(i int) (string, bool) {
 		if i%40 == 39 {
@@ -84,7 +89,30 @@ func TestSoak(t *testing.T) {
 	var next, ordinaryFailed, hostileDone, transportFailed atomic.Int64
 	var statusMu sync.Mutex
 	statuses := map[string]int{}
+	var slowest time.Duration // of the ordinary renders
 	start := time.Now()
+	// While the soak runs, /readyz is asked every second: a hostile page
+	// may cost its own render, never the service's readiness for long.
+	probeDone := make(chan struct{})
+	var probes, unready atomic.Int64
+	var probing sync.WaitGroup
+	probing.Go(func() {
+		for {
+			select {
+			case <-probeDone:
+				return
+			case <-time.After(time.Second):
+			}
+			probes.Add(1)
+			resp, err := http.Get(s.url + "/readyz")
+			if err != nil || resp.StatusCode != 200 {
+				unready.Add(1)
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+		}
+	})
 	var wg sync.WaitGroup
 	for range clients {
 		wg.Go(func() {
@@ -94,7 +122,9 @@ func TestSoak(t *testing.T) {
 					return
 				}
 				b, isHostile := body(i)
+				t0 := time.Now()
 				status, err := post(b)
+				took := time.Since(t0)
 				switch {
 				case err != nil:
 					transportFailed.Add(1)
@@ -105,18 +135,24 @@ func TestSoak(t *testing.T) {
 				}
 				statusMu.Lock()
 				statuses[strconv.Itoa(status)]++
+				if !isHostile {
+					slowest = max(slowest, took)
+				}
 				statusMu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	close(probeDone)
+	probing.Wait()
 	time.Sleep(5 * time.Second) // let wipes, closes and recycles finish
 	after := measure(t, s, pid)
 
 	var out strings.Builder
 	fmt.Fprintf(&out, "soak: %d renders (%d hostile) in %v, %.1f/s, %d clients; statuses %v\n",
 		renders, hostileDone.Load(), elapsed.Round(time.Second), float64(renders)/elapsed.Seconds(), clients, statuses)
+	fmt.Fprintf(&out, "slowest ordinary render %v; /readyz not ready in %d of %d probes\n", slowest.Round(time.Millisecond), unready.Load(), probes.Load())
 	fmt.Fprintf(&out, "%-28s %12s %12s %12s\n", "", "before", "after", "limit")
 	limits := []struct {
 		name          string
@@ -139,6 +175,11 @@ func TestSoak(t *testing.T) {
 		if l.after > l.limit {
 			t.Errorf("%s: %d after the soak, %d before; the limit is %d", l.name, l.after/l.unit, l.before/l.unit, l.limit/l.unit)
 		}
+	}
+	// Readiness may drop while a browser is replaced (a few seconds), not
+	// for a tenth of the run.
+	if n, of := unready.Load(), probes.Load(); n > of/10 {
+		t.Errorf("/readyz was not ready in %d of %d probes", n, of)
 	}
 	if n := transportFailed.Load(); n > 0 {
 		t.Errorf("%d requests failed at the HTTP level", n)
