@@ -167,5 +167,7 @@ func crawlText(res *crawl.Result, start string, maxChars int) string {
 		fmt.Fprintf(&body, "\n[Out of room at maxChars %d: %d more pages were crawled but are not shown: %s. Render them one by one, or crawl again with includePatterns that name them.]\n",
 			maxChars, len(left), strings.Join(left, ", "))
 	}
-	return head.String() + body.String()
+	// The list of what was visited and of what did not fit can be longer
+	// than the budget itself: the promise is the budget.
+	return fitRunes(head.String()+body.String(), maxChars)
 }
