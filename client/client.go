@@ -89,7 +89,8 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("sous: %s (HTTP %d): %s", e.Code, e.Status, e.Message)
+	// No "sous:" prefix: the command line adds its own.
+	return fmt.Sprintf("the service answered %d %s: %s", e.Status, e.Code, e.Message)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -25,14 +25,16 @@ import (
 //	reused    the pool without isolation: tabs reused as they are
 //	naive     a new Chromium for every request
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "bench [flags]\n\nMeasures pages/s and latency of isolated pool renders against a reused tab\nand a browser launched per request, on a local fixture page.", stderr)
+	fs := newFlagSet("bench", "bench [flags]\n\nMeasures pages/s and latency of isolated pool renders against a reused tab\nand a browser launched per request, on a local fixture page.", stdout)
 	levels := fs.String("concurrency", "1,4,8", "comma-separated concurrency levels")
 	requests := fs.Int("requests", 48, "renders per level for the pool modes (the naive mode does a third as many)")
 	modes := fs.String("modes", "isolated,reused,naive", "modes to run, comma-separated")
 	page := fs.String("url", "", "page to render (default: the fixture article, served locally)")
 	chrome := fs.String("chrome", "", "Chromium executable")
-	if err := fs.Parse(args); err != nil {
+	if rest, err := fs.parse(args); err != nil {
 		return err
+	} else if len(rest) > 0 {
+		return fs.usageError("bench takes no arguments, got %q", rest)
 	}
 	var conc []int
 	for _, s := range strings.Split(*levels, ",") {

@@ -112,9 +112,9 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 // crawlCommand is `sous crawl URL`: a crawl, in-process or on --server,
 // written to a folder as one markdown file per page, or as JSON lines.
 func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("crawl", "crawl [flags] URL\n\n"+
+	fs := newFlagSet("crawl", "crawl URL [flags]\n\n"+
 		"Crawls a site from URL (same host, breadth-first, obeying robots.txt) and writes one\n"+
-		"markdown file per page into a folder, or every record as a line of JSON with --jsonl.", stderr)
+		"markdown file per page into a folder, or every record as a line of JSON with --jsonl.", stdout)
 	out := fs.String("o", "", "folder to write into (default: the site's host name)")
 	jsonl := fs.Bool("jsonl", false, "write every record (all statuses) to DIR/crawl.jsonl instead of markdown files")
 	limit := fs.Int("limit", crawl.DefaultLimit, "the most pages the crawl takes on")
@@ -132,16 +132,16 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	token := fs.String("token", os.Getenv("SOUS_TOKEN"), "bearer token for --server (default $SOUS_TOKEN)")
 	hostDelay := fs.Duration("host-delay", 500*time.Millisecond, "least time between two fetches from one host (in-process)")
 	var eng engineFlags
-	eng.register(fs, 2)
-	if err := fs.Parse(args); err != nil {
+	eng.register(fs.FlagSet, 2)
+	urls, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("crawl takes exactly one URL, got %d arguments", fs.NArg())
+	if len(urls) != 1 {
+		return fs.usageError("crawl takes one URL, got %d: %q", len(urls), urls)
 	}
 	req := &crawl.Request{
-		URL:     fs.Arg(0),
+		URL:     urls[0],
 		Limit:   *limit,
 		Source:  crawl.Source(*source),
 		Formats: []crawl.Format{crawl.FormatMarkdown},

@@ -46,7 +46,7 @@ func TestCrawlCommand(t *testing.T) {
 
 	dir := filepath.Join(tmp, "out")
 	var stdout, stderr bytes.Buffer
-	err := run(ctx, []string{"crawl", "--allow-private", "--host-delay", "1ms", "--timeout", "3s", "--limit", "50", "-o", dir, site.URL + "/site/"}, nil, &stdout, &stderr)
+	err := run(ctx, []string{"crawl", site.URL + "/site/", "-o", dir, "--allow-private", "--host-delay", "1ms", "--limit", "50"}, nil, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("sous crawl: %v\n%s", err, stderr.String())
 	}

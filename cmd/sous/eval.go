@@ -39,8 +39,7 @@ import (
 // checking on the other shows how much of a gain is general.
 func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "extraction" {
-		fmt.Fprint(stderr, "Usage: sous eval extraction [flags] [DIR...]\n\nRun \"sous eval extraction --help\" for the flags.\n")
-		return exitCode(2)
+		return &usageError{command: "eval extraction", problem: "eval has one subcommand: sous eval extraction [DIR...]"}
 	}
 	fs := newFlagSet("eval extraction", "eval extraction [flags] [DIR...]\n\n"+
 		"Extracts the main content of every page of each corpus without a browser\n"+
@@ -48,33 +47,25 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"an article-extraction one (DIR/ground-truth.json) or a WCXB one\n"+
 		"(DIR/ground-truth/ID.json); both have DIR/html/ID.html.gz. Without DIR, the\n"+
 		"shared corpora beside the module (../shared/corpus/article-extraction and\n"+
-		"../shared/corpus/wcxb-dev) are used.", stderr)
+		"../shared/corpus/wcxb-dev) are used.", stdout)
 	out := fs.String("o", "", "write the predictions to this file, in the corpus's scorer's shape (one corpus only)")
 	format := fs.String("f", "text", "the format that is scored: text or markdown")
 	worst := fs.Int("worst", 10, "list this many pages with the lowest F1")
-	// Flags may come after the directories too, as the synopsis shows them.
-	var dirs []string
-	for rest := args[1:]; ; {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		dirs, rest = append(dirs, fs.Arg(0)), fs.Args()[1:]
+	dirs, err := fs.parse(args[1:])
+	if err != nil {
+		return err
 	}
 	if *format != "text" && *format != "markdown" {
-		return fmt.Errorf("-f: want text or markdown, not %q", *format)
+		return fs.usageError("-f: want text or markdown, not %q", *format)
 	}
 	if len(dirs) == 0 {
 		dirs = defaultCorpora()
 		if len(dirs) == 0 {
-			fs.Usage()
-			return errors.New("eval extraction: no corpus given and none found in ../shared/corpus")
+			return fs.usageError("no corpus given and none found in ../shared/corpus")
 		}
 	}
 	if *out != "" && len(dirs) != 1 {
-		return fmt.Errorf("-o takes the predictions of one corpus, got %d", len(dirs))
+		return fs.usageError("-o takes the predictions of one corpus, got %d", len(dirs))
 	}
 	for i, dir := range dirs {
 		corpus, err := loadCorpus(dir)

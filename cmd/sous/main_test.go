@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/client"
 	"github.com/sous-dev/sous/fixtures"
 )
 
@@ -271,7 +272,8 @@ func TestRenderCommand(t *testing.T) {
 	defer site.Close()
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "page.md")
-	cmd := exec.Command(binary, "render", "--allow-private", "-f", "markdown", "-o", out, site.URL+"/article.html")
+	// Flags after the URL, as the README types them.
+	cmd := exec.Command(binary, "render", site.URL+"/article.html", "-f", "markdown", "-o", out, "--allow-private")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sous render: %v\n%s", err, b)
@@ -304,13 +306,69 @@ func TestRenderCommand(t *testing.T) {
 		t.Errorf("sous render --server: %v\n%s", err, b)
 	}
 
-	var stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := run(ctx, []string{"render", "--help"}, nil, new(bytes.Buffer), &stderr); err == nil || !strings.Contains(stderr.String(), "-f") {
-		t.Errorf("render --help: err %v, output %q", err, stderr.String())
+}
+
+// The command line as people type it: help and version exit 0, a mistake
+// is one line saying what to do and exits 2, and nothing says "sous:" twice.
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		status     int
+		stdout     string // a part of standard output
+		stderrLine string // the whole of standard error, when one line
+	}{
+		{name: "bare", args: nil, status: 2},
+		{name: "help", args: []string{"help"}, status: 0, stdout: "sous render URL"},
+		{name: "version", args: []string{"--version"}, status: 0, stdout: "sous "},
+		{name: "version command", args: []string{"version"}, status: 0, stdout: "sous "},
+		{name: "unknown command", args: []string{"rendr"}, status: 2, stderrLine: `sous: unknown command "rendr" (run "sous help" for the commands)`},
+		{name: "render help", args: []string{"render", "--help"}, status: 0, stdout: "-f string"},
+		{name: "render -h", args: []string{"render", "https://example.com", "-h"}, status: 0, stdout: "-wait-until"},
+		{name: "crawl help", args: []string{"crawl", "--help"}, status: 0, stdout: "-jsonl"},
+		{name: "serve help", args: []string{"serve", "--help"}, status: 0, stdout: "-queue value"},
+		{name: "mcp help", args: []string{"mcp", "--help"}, status: 0, stdout: "-allow-private"},
+		{name: "bench help", args: []string{"bench", "--help"}, status: 0, stdout: "-modes"},
+		{name: "render no URL", args: []string{"render"}, status: 2, stderrLine: `sous: render takes one URL, got 0: [] (run "sous render --help" for the flags)`},
+		{name: "render two URLs", args: []string{"render", "https://a.example", "-f", "text", "https://b.example"}, status: 2,
+			stderrLine: `sous: render takes one URL, got 2: ["https://a.example" "https://b.example"] (run "sous render --help" for the flags)`},
+		{name: "render bad flag", args: []string{"render", "https://example.com", "--formt", "text"}, status: 2,
+			stderrLine: `sous: flag provided but not defined: -formt (run "sous render --help" for the flags)`},
+		{name: "crawl no URL", args: []string{"crawl", "-o", "x"}, status: 2, stderrLine: `sous: crawl takes one URL, got 0: [] (run "sous crawl --help" for the flags)`},
+		{name: "serve argument", args: []string{"serve", "now"}, status: 2, stderrLine: `sous: serve takes no arguments, got ["now"] (run "sous serve --help" for the flags)`},
+		{name: "short token", args: []string{"serve", "--token", "abc"}, status: 2,
+			stderrLine: `sous: invalid value "abc" for flag -token: a token must have at least 16 characters, so that it cannot be guessed (run "sous serve --help" for the flags)`},
+		{name: "bad queue", args: []string{"serve", "--queue", "-1"}, status: 2,
+			stderrLine: `sous: invalid value "-1" for flag -queue: want a number of renders, 0 or more, not "-1" (run "sous serve --help" for the flags)`},
+		// "--" ends the flags: what follows is an argument even if it looks like one.
+		{name: "double dash", args: []string{"render", "--", "-f"}, status: 1, stderrLine: `sous: invalid request: url must start with http:// or https://, not "-f"`},
 	}
-	if err := run(ctx, []string{"render"}, nil, new(bytes.Buffer), &stderr); err == nil {
-		t.Error("render with no URL succeeded")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			err := run(ctx, tt.args, nil, &stdout, &stderr)
+			status := exitStatus(err, &stderr)
+			if status != tt.status {
+				t.Errorf("exit status %d, want %d (err %v)", status, tt.status, err)
+			}
+			if !strings.Contains(stdout.String(), tt.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, &stdout)
+			}
+			if tt.stderrLine != "" && strings.TrimSuffix(stderr.String(), "\n") != tt.stderrLine {
+				t.Errorf("stderr\n%s\nwant\n%s", &stderr, tt.stderrLine)
+			}
+			if strings.Contains(stderr.String(), "sous: sous:") || strings.Contains(stderr.String(), "exit status") {
+				t.Errorf("stderr:\n%s", &stderr)
+			}
+		})
+	}
+
+	// An error the service answered, as sous render --server prints it.
+	var stderr bytes.Buffer
+	exitStatus(fmt.Errorf("render: %w", &client.Error{Status: 401, Code: "unauthorized", Message: "a bearer token is required"}), &stderr)
+	if got, want := stderr.String(), "sous: render: the service answered 401 unauthorized: a bearer token is required\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
 	}
 }

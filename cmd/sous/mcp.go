@@ -23,17 +23,15 @@ func mcpCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("mcp", "mcp [flags]\n\n"+
 		"Serves Sous's MCP tools (render, screenshot, pdf, links, run_code …) over standard input and\n"+
 		"output, for agents that launch tools as subprocesses. Logs go to standard error.\n"+
-		"In an MCP client's configuration: {\"command\": \"sous\", \"args\": [\"mcp\"]}", stderr)
+		"In an MCP client's configuration: {\"command\": \"sous\", \"args\": [\"mcp\"]}", stdout)
 	var eng engineFlags
-	eng.register(fs, 2)
+	eng.register(fs.FlagSet, 2)
 	var scripts scriptFlags
-	scripts.register(fs)
-	if err := fs.Parse(args); err != nil {
+	scripts.register(fs.FlagSet)
+	if rest, err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("mcp takes no arguments, got %q", fs.Args())
+	} else if len(rest) > 0 {
+		return fs.usageError("mcp takes no arguments, got %q", rest)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	isolates, err := scripts.start(ctx, logger, nil)

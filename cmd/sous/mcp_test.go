@@ -299,12 +299,12 @@ func TestMCPStdio(t *testing.T) {
 }
 
 func TestMCPHelp(t *testing.T) {
-	var stderr bytes.Buffer
-	err := run(context.Background(), []string{"mcp", "--help"}, nil, new(bytes.Buffer), &stderr)
-	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr.String(), "sous mcp") || !strings.Contains(stderr.String(), "-allow-private") {
-		t.Errorf("mcp --help: err %v, output:\n%s", err, &stderr)
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"mcp", "--help"}, nil, &stdout, new(bytes.Buffer))
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(stdout.String(), "sous mcp") || !strings.Contains(stdout.String(), "-allow-private") {
+		t.Errorf("mcp --help: err %v, output:\n%s", err, &stdout)
 	}
-	if err := run(context.Background(), []string{"mcp", "extra"}, nil, new(bytes.Buffer), &stderr); err == nil {
+	if err := run(context.Background(), []string{"mcp", "extra"}, nil, new(bytes.Buffer), new(bytes.Buffer)); err == nil {
 		t.Error("mcp with an argument succeeded")
 	}
 }

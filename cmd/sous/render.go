@@ -16,7 +16,7 @@ import (
 )
 
 func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("render", "render [flags] URL\n\nRenders one page in a local Chromium and prints it.", stderr)
+	fs := newFlagSet("render", "render URL [flags]\n\nRenders one page in a local Chromium and prints it.", stdout)
 	format := fs.String("f", "markdown", "output: markdown, text, html, rawHtml, links, metadata, json (everything, as the API returns it), screenshot or pdf")
 	out := fs.String("o", "", "write to this file instead of standard output (needed for screenshot and pdf on a terminal)")
 	waitUntil := fs.String("wait-until", "load", "when the page counts as loaded: load, domcontentloaded, networkidle0 or networkidle2")
@@ -26,15 +26,15 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	engine := fs.String("engine", render.EngineAuto, "what loads the page: auto (plain HTTP when the page needs no script), browser or http")
 	script := fs.String("script", "", "JavaScript run over the result, with page in scope (or @FILE); prints what it returns, as JSON")
 	var eng engineFlags
-	eng.register(fs, 1)
-	if err := fs.Parse(args); err != nil {
+	eng.register(fs.FlagSet, 1)
+	urls, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("render takes exactly one URL, got %d arguments", fs.NArg())
+	if len(urls) != 1 {
+		return fs.usageError("render takes one URL, got %d: %q", len(urls), urls)
 	}
-	req := &render.Request{URL: fs.Arg(0), GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{*waitUntil}}}
+	req := &render.Request{URL: urls[0], GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{*waitUntil}}}
 	switch *format {
 	case "json":
 		req.Formats = []render.Format{render.FormatMarkdown, render.FormatText, render.FormatLinks, render.FormatMetadata}
@@ -70,7 +70,6 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 
 	var res *render.Result
-	var err error
 	if *server != "" {
 		c, err := client.New(client.Options{BaseURL: *server, Token: *token})
 		if err != nil {

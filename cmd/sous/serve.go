@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +26,7 @@ import (
 type engineFlags struct {
 	chrome       string
 	concurrency  int
-	queue        int
+	queue        queueFlag
 	allowPrivate bool
 	allowCIDRs   cidrList
 	deny         []netip.AddrPort // set by serve: its own listener
@@ -44,7 +45,7 @@ type engineFlags struct {
 func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
 	fs.StringVar(&e.chrome, "chrome", "", "Chromium executable (default: $SOUS_CHROME, else chromium, chromium-browser or google-chrome on PATH)")
 	fs.IntVar(&e.concurrency, "concurrency", concurrency, "renders in flight at once, one browser tab each")
-	fs.IntVar(&e.queue, "queue", -1, "renders that may wait for a tab before callers get 429; 0: none (default 4 × concurrency)")
+	fs.Var(&e.queue, "queue", "renders that may wait for a tab before callers get 429; 0: none (default 4 × concurrency)")
 	fs.BoolVar(&e.allowPrivate, "allow-private", false, "let pages load from loopback and private network addresses (for local testing)")
 	fs.Var(&e.allowCIDRs, "allow-cidr", "let pages reach this private range, e.g. 10.1.0.0/16 (repeatable)")
 	fs.DurationVar(&e.timeout, "timeout", 30*time.Second, "deadline of a request that sets none (gotoOptions.timeout)")
@@ -76,9 +77,9 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 	if err != nil {
 		return nil, nil, err
 	}
-	queue := e.queue // render.Options: 0 is the default, negative is none
+	queue := e.queue.n // render.Options: 0 is the default, negative is none
 	switch {
-	case queue < 0:
+	case !e.queue.set:
 		queue = 0
 	case queue == 0:
 		queue = -1
@@ -109,31 +110,29 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [flags]", stderr)
+	fs := newFlagSet("serve", "serve [flags]", stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	var tokens tokenList
-	fs.Var(&tokens, "token", "require Authorization: Bearer TOKEN on every route but /healthz (repeatable)")
-	tokenFile := fs.String("token-file", "", "read more tokens from this file, one per line")
+	fs.Var(&tokens, "token", "require Authorization: Bearer TOKEN on every route but /healthz; at least 16 characters (repeatable)")
+	tokenFile := fs.String("token-file", "", "read more tokens from this file, one per line (each at least 16 characters; # starts a comment line)")
 	var model llmFlags
-	model.register(fs)
+	model.register(fs.FlagSet)
 	var eng engineFlags
-	eng.register(fs, render.DefaultConcurrency())
+	eng.register(fs.FlagSet, render.DefaultConcurrency())
 	var opsFlags opsFlags
-	opsFlags.register(fs)
+	opsFlags.register(fs.FlagSet)
 	var mcpOpts mcpFlags
-	mcpOpts.register(fs)
+	mcpOpts.register(fs.FlagSet)
 	var scripts scriptFlags
-	scripts.register(fs)
+	scripts.register(fs.FlagSet)
 	var crawlOpts crawlFlags
-	crawlOpts.register(fs)
+	crawlOpts.register(fs.FlagSet)
 	var clusterOpts clusterFlags
-	clusterOpts.register(fs)
-	if err := fs.Parse(args); err != nil {
+	clusterOpts.register(fs.FlagSet)
+	if rest, err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	} else if len(rest) > 0 {
+		return fs.usageError("serve takes no arguments, got %q", rest)
 	}
 	if *tokenFile != "" {
 		if err := tokens.readFile(*tokenFile); err != nil {
@@ -208,6 +207,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	return nil
+}
+
+// queueFlag is --queue: unset means render's default, which depends on
+// the concurrency, so that --help shows no made-up default for it.
+type queueFlag struct {
+	n   int
+	set bool
+}
+
+func (q *queueFlag) String() string {
+	if !q.set {
+		return ""
+	}
+	return strconv.Itoa(q.n)
+}
+
+func (q *queueFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a number of renders, 0 or more, not %q", s)
+	}
+	q.n, q.set = n, true
 	return nil
 }
 
