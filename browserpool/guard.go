@@ -82,17 +82,22 @@ func (n *networkGuard) checkDocument(ctx context.Context, rawURL string) error {
 }
 
 // explain turns a failed navigation to rawURL into ErrBlocked when the guard
-// refused its host (Chromium only reports a failed proxy tunnel).
+// refused its host, or into ErrNavigation saying why the network did not
+// answer (Chromium only reports a failed proxy tunnel or an empty reply).
 func (n *networkGuard) explain(rawURL, errorText string) error {
-	if n.proxy == nil || !strings.Contains(errorText, "TUNNEL_CONNECTION_FAILED") {
+	if n.proxy == nil {
 		return nil
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil
 	}
-	if rule, ok := n.proxy.Blocked(netguard.CanonicalHost(u.Hostname())); ok {
+	host := netguard.CanonicalHost(u.Hostname())
+	if rule, ok := n.proxy.Blocked(host); ok && strings.Contains(errorText, "TUNNEL_CONNECTION_FAILED") {
 		return render.Blocked(u.Hostname(), rule)
+	}
+	if reason, ok := n.proxy.Unreachable(host); ok {
+		return fmt.Errorf("%w: %s: %s", render.ErrNavigation, rawURL, reason)
 	}
 	return nil
 }

@@ -119,6 +119,26 @@ func TestGuardLetsAllowedTrafficThrough(t *testing.T) {
 	if !strings.Contains(page.HTML, "Fetched items") || page.Status != 200 {
 		t.Errorf("status %d, html:\n%s", page.Status, page.HTML)
 	}
+
+	// An allowed address where nothing listens is a failed navigation, for
+	// every format: never the proxy's own words served as the page.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	for _, formats := range [][]render.Format{{render.FormatMarkdown}, {render.FormatScreenshot}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		page, err := p.Fetch(ctx, &render.Request{URL: dead, Formats: formats})
+		cancel()
+		if !errors.Is(err, render.ErrNavigation) || !strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("%v of a refused connection: err %v, want navigation failed: connection refused", formats, err)
+		}
+		if page != nil && (strings.Contains(page.HTML, "proxy") || strings.Contains(page.HTML, "refused")) {
+			t.Errorf("%v: the proxy's error served as content:\n%s", formats, page.HTML)
+		}
+	}
 }
 
 // A page that exhausts memory or opens windows in a loop harms only its own

@@ -24,10 +24,20 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 )
 
 // ErrBlocked is wrapped by every refusal; BlockedError says which rule.
 var ErrBlocked = errors.New("blocked by the network guard")
+
+// RuleNotPublic is the rule of a name, as opposed to an address, that
+// resolves to no address a page may reach, or to nothing at all. The two
+// are one rule on purpose: were "intranet.corp is a private address"
+// different from "no such host", a caller could map which internal names
+// exist. With AllowPrivate there is nothing to hide, and a name that does
+// not resolve is an ordinary lookup failure.
+const RuleNotPublic = "non-public"
 
 // BlockedError is a refused connection. Its message names the rule and the
 // host as the page wrote it, never the internal address it resolved to.
@@ -37,8 +47,33 @@ type BlockedError struct {
 }
 
 func (e *BlockedError) Error() string {
+	if e.Rule == RuleNotPublic {
+		return fmt.Sprintf("%s: %s has no public address", ErrBlocked, e.Host)
+	}
 	return fmt.Sprintf("%s: %s is a %s address", ErrBlocked, e.Host, e.Rule)
 }
+
+// ErrUnreachable is wrapped by a connection that the guard allowed and the
+// network refused; UnreachableError says how, in words that name neither
+// the address a name resolved to nor the machine's resolver.
+var ErrUnreachable = errors.New("unreachable")
+
+// UnreachableError is a name that did not resolve or an allowed address
+// that did not answer.
+type UnreachableError struct {
+	Host   string // as the page wrote it
+	Port   uint16 // 0 for a failed lookup
+	Reason string // "connection refused", "no such host", …
+}
+
+func (e *UnreachableError) Error() string {
+	if e.Port == 0 {
+		return fmt.Sprintf("look up %s: %s", e.Host, e.Reason)
+	}
+	return fmt.Sprintf("connect to %s: %s", net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))), e.Reason)
+}
+
+func (e *UnreachableError) Unwrap() error { return ErrUnreachable }
 
 func (e *BlockedError) Unwrap() error { return ErrBlocked }
 
@@ -79,19 +114,62 @@ func New(opts Options) (*Guard, error) {
 // Check returns a *BlockedError when a may not be reached on port.
 func (g *Guard) Check(host string, a netip.Addr, port uint16) error {
 	a = a.Unmap()
-	if slices.Contains(g.opts.Deny, netip.AddrPortFrom(a, port)) ||
-		(a.IsLoopback() || a.IsUnspecified()) && slices.ContainsFunc(g.opts.Deny, func(d netip.AddrPort) bool {
-			return d.Port() == port && (d.Addr().IsLoopback() || d.Addr().IsUnspecified())
-		}) {
+	if g.denied(a, port) {
 		return &BlockedError{Host: host, Rule: "this service's own"}
 	}
 	if g.opts.AllowPrivate || slices.ContainsFunc(g.opts.Allow, func(p netip.Prefix) bool { return p.Contains(a) }) {
 		return nil
 	}
 	if rule := Rule(a); rule != "" {
+		if isName(host) {
+			rule = RuleNotPublic
+		}
 		return &BlockedError{Host: host, Rule: rule}
 	}
 	return nil
+}
+
+// denied reports whether a:port is one of the Deny addresses. A listener
+// on one address of this machine is reachable through every other one
+// when it listens on all of them, and its port is this service's on any
+// of them, so a denied port is denied on every local address: loopback,
+// unspecified, and each interface's, whatever the listen address was.
+func (g *Guard) denied(a netip.Addr, port uint16) bool {
+	if !slices.ContainsFunc(g.opts.Deny, func(d netip.AddrPort) bool { return d.Port() == port }) {
+		return false
+	}
+	if a.IsLoopback() || a.IsUnspecified() || slices.ContainsFunc(g.opts.Deny, func(d netip.AddrPort) bool { return d.Addr().Unmap() == a }) {
+		return true
+	}
+	// Interfaces come and go (DHCP, VPNs), so they are read at each check;
+	// only connections to a denied port pay for it.
+	return isLocalAddress(a)
+}
+
+// isLocalAddress reports whether a belongs to one of this machine's
+// interfaces. If the interfaces cannot be read, every address counts as
+// local: refusing a port is safer than letting a page call this service.
+func isLocalAddress(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return true
+	}
+	for _, ia := range addrs {
+		if p, err := netip.ParsePrefix(ia.String()); err == nil && p.Addr().Unmap() == a {
+			return true
+		}
+	}
+	return false
+}
+
+// isName reports whether host is a name to resolve rather than an address
+// (or localhost, which is loopback by definition and hides nothing).
+func isName(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return false
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	return host != "localhost" && !strings.HasSuffix(host, ".localhost")
 }
 
 // CheckHost resolves host and checks every address it names, as
@@ -143,21 +221,56 @@ func (g *Guard) DialContext(ctx context.Context, network, address string) (net.C
 			firstErr = err
 		}
 	}
-	return nil, firstErr
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, &UnreachableError{Host: host, Port: uint16(port), Reason: dialReason(firstErr)}
 }
 
+// resolve looks host up. Its errors never name the resolver (net's do:
+// "lookup x on 10.0.0.2:53"), and without AllowPrivate a name that does
+// not resolve is refused exactly as one that resolves to a private
+// address (see RuleNotPublic).
 func (g *Guard) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a}, nil
 	}
 	addrs, err := g.opts.Resolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	if len(addrs) == 0 {
-		return nil, fmt.Errorf("netguard: %s has no address", host)
+	if err == nil && len(addrs) > 0 {
+		return addrs, nil
 	}
-	return addrs, nil
+	if !g.opts.AllowPrivate && isName(host) {
+		return nil, &BlockedError{Host: host, Rule: RuleNotPublic}
+	}
+	reason := "no such host"
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && !dnsErr.IsNotFound {
+		reason = "the lookup failed"
+		if dnsErr.IsTimeout {
+			reason = "the lookup timed out"
+		}
+	}
+	return nil, &UnreachableError{Host: host, Reason: reason}
+}
+
+// dialReason says in a few words why a connection failed, without the
+// addresses that net's errors carry.
+func dialReason(err error) string {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to host"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "connection timed out"
+	}
+	return "connection failed"
 }
 
 // Special-purpose IPv4 ranges (IANA registry) that no page may reach.

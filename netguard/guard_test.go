@@ -112,8 +112,8 @@ func TestDialChecksWhatItConnectsTo(t *testing.T) {
 		g, _ := New(Options{Resolver: &fakeResolver{answers: [][]netip.Addr{loopback}}})
 		_, err := g.DialContext(context.Background(), "tcp", fmt.Sprintf("rebind.example:%d", port))
 		var blocked *BlockedError
-		if !errors.As(err, &blocked) || blocked.Rule != "loopback" || strings.Contains(err.Error(), "127.0.0.1") {
-			t.Errorf("err = %v, want a loopback BlockedError that does not echo the address", err)
+		if !errors.As(err, &blocked) || blocked.Rule != RuleNotPublic || strings.Contains(err.Error(), "127.0.0.1") {
+			t.Errorf("err = %v, want a non-public BlockedError that does not echo the address", err)
 		}
 	})
 	t.Run("a mixed answer is refused", func(t *testing.T) {
@@ -139,6 +139,94 @@ func TestDialChecksWhatItConnectsTo(t *testing.T) {
 			t.Errorf("err = %v, want ErrBlocked", err)
 		}
 	})
+}
+
+// The service's own port is refused on every address of this machine,
+// whatever address it listens on: a page must not reach
+// http://<LAN address>:PORT/metrics because the service listens on 0.0.0.0,
+// nor its loopback port because it listens on the LAN address.
+func TestOwnPortOnEveryLocalAddress(t *testing.T) {
+	var local []netip.Addr
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ia := range addrs {
+		if p, err := netip.ParsePrefix(ia.String()); err == nil && !p.Addr().IsLoopback() && !p.Addr().IsLinkLocalUnicast() {
+			local = append(local, p.Addr())
+		}
+	}
+	if len(local) == 0 {
+		t.Skip("this machine has no address but loopback")
+	}
+	const port = 18080
+	for _, listen := range []string{"0.0.0.0", "::", "127.0.0.1", local[0].String()} {
+		g, _ := New(Options{AllowPrivate: true, Deny: []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr(listen), port)}})
+		for _, a := range append([]netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"), netip.MustParseAddr("0.0.0.0")}, local...) {
+			if err := g.Check(a.String(), a, port); !errors.Is(err, ErrBlocked) {
+				t.Errorf("listening on %s: %s:%d allowed (%v)", listen, a, port, err)
+			}
+			if err := g.Check(a.String(), a, port+1); err != nil {
+				t.Errorf("listening on %s: another port of %s refused: %v", listen, a, err)
+			}
+		}
+		if err := g.Check("example.com", netip.MustParseAddr("93.184.215.14"), port); err != nil {
+			t.Errorf("a public address on the same port refused: %v", err)
+		}
+	}
+}
+
+// namedResolver answers names from a table; others do not exist.
+type namedResolver map[string][]netip.Addr
+
+func (r namedResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := r[host]; ok {
+		return a, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, Server: "10.0.0.2:53", IsNotFound: true}
+}
+
+// A caller learns neither the machine's resolver nor which internal names
+// exist: a name that resolves to a private address and one that does not
+// resolve are refused with the same words, and no error carries an
+// address a name resolved to.
+func TestErrorsHideInternalNames(t *testing.T) {
+	resolver := namedResolver{
+		"intranet.corp": {netip.MustParseAddr("10.1.2.3")},
+		"refused.test":  {netip.MustParseAddr("127.0.0.1")},
+	}
+	g, _ := New(Options{Resolver: resolver})
+	ctx := context.Background()
+	_, existing := g.DialContext(ctx, "tcp", "intranet.corp:80")
+	_, missing := g.DialContext(ctx, "tcp", "nothing.corp:80")
+	if !errors.Is(existing, ErrBlocked) || !errors.Is(missing, ErrBlocked) {
+		t.Fatalf("errors %v and %v; want both blocked", existing, missing)
+	}
+	if a, b := strings.ReplaceAll(existing.Error(), "intranet", "X"), strings.ReplaceAll(missing.Error(), "nothing", "X"); a != b {
+		t.Errorf("an existing and a missing internal name tell apart:\n%s\n%s", existing, missing)
+	}
+
+	// With AllowPrivate there is nothing to hide, but still no resolver.
+	open, _ := New(Options{AllowPrivate: true, Resolver: resolver})
+	_, missing = open.DialContext(ctx, "tcp", "nothing.corp:80")
+	if !errors.Is(missing, ErrUnreachable) || missing.Error() != "look up nothing.corp: no such host" {
+		t.Errorf("a missing name: %v", missing)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // nothing listens there now
+	_, refused := open.DialContext(ctx, "tcp", fmt.Sprintf("refused.test:%d", port))
+	if want := fmt.Sprintf("connect to refused.test:%d: connection refused", port); !errors.Is(refused, ErrUnreachable) || refused.Error() != want {
+		t.Errorf("a refused connection: %v, want %q", refused, want)
+	}
+	for _, err := range []error{existing, missing, refused} {
+		if s := err.Error(); strings.Contains(s, "10.") || strings.Contains(s, "127.0.0.1") || strings.Contains(s, ":53") {
+			t.Errorf("%q names an internal address", s)
+		}
+	}
 }
 
 func TestProxy(t *testing.T) {
@@ -207,6 +295,40 @@ func TestProxy(t *testing.T) {
 				t.Errorf("through the tunnel: %q", body)
 			}
 		})
+	}
+}
+
+// Where the network, not the guard, refuses, the proxy answers nothing at
+// all, so the browser fails the request as it would without a proxy,
+// and records why for the error report.
+func TestProxyUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	g, _ := New(Options{AllowPrivate: true})
+	p, err := StartProxy(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	proxyURL, _ := url.Parse("http://" + p.listener.Addr().String())
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
+	resp, err := client.Get("http://" + dead + "/page")
+	if err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		t.Errorf("forward to a closed port answered %d %q; want no response", resp.StatusCode, body)
+	}
+	if reason, ok := p.Unreachable("127.0.0.1"); !ok || reason != "connection refused" {
+		t.Errorf("Unreachable = %q, %v", reason, ok)
+	}
+	httpsClient := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
+	if resp, err := httpsClient.Get("https://" + dead + "/page"); err == nil {
+		resp.Body.Close()
+		t.Errorf("CONNECT to a closed port answered %d", resp.StatusCode)
 	}
 }
 

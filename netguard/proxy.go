@@ -28,6 +28,7 @@ type Proxy struct {
 	tunnels map[net.Conn]struct{}
 	closed  bool
 	blocked map[string]string // host → rule of recent refusals, for error reports
+	failed  map[string]string // host → why it could not be reached, recently
 	wg      sync.WaitGroup
 }
 
@@ -45,6 +46,7 @@ func StartProxy(g *Guard) (*Proxy, error) {
 		listener: ln,
 		tunnels:  map[net.Conn]struct{}{},
 		blocked:  map[string]string{},
+		failed:   map[string]string{},
 		transport: &http.Transport{
 			DialContext:           g.DialContext,
 			Proxy:                 nil,
@@ -101,21 +103,68 @@ func (p *Proxy) Blocked(host string) (rule string, ok bool) {
 	return rule, ok
 }
 
-// refuse answers a request the guard or the network refused.
-func (p *Proxy) refuse(w http.ResponseWriter, err error) {
+// Unreachable reports why the proxy recently could not reach host
+// ("connection refused", "no such host"), so a caller that sees only a
+// failed tunnel or an empty response can say why.
+func (p *Proxy) Unreachable(host string) (reason string, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	reason, ok = p.failed[strings.ToLower(host)]
+	return reason, ok
+}
+
+// refuse answers a request the guard or the network refused. A refusal by
+// the guard is a 403 marked with BlockedHeader. Any other failure is
+// answered with no response at all: a page of the proxy's own would be
+// served to the caller as the site's content, with success, so the browser
+// must see the same network error it would have seen without a proxy.
+func (p *Proxy) refuse(w http.ResponseWriter, host string, err error) {
 	var blocked *BlockedError
 	if errors.As(err, &blocked) {
-		p.mu.Lock()
-		if len(p.blocked) >= maxBlockedRecords {
-			clear(p.blocked)
-		}
-		p.blocked[strings.ToLower(blocked.Host)] = blocked.Rule
-		p.mu.Unlock()
+		p.record(p.blocked, blocked.Host, blocked.Rule)
 		w.Header().Set(BlockedHeader, blocked.Rule)
 		http.Error(w, blocked.Error(), http.StatusForbidden)
 		return
 	}
-	http.Error(w, "proxy: "+err.Error(), http.StatusBadGateway)
+	reason := "the connection failed"
+	var unreachable *UnreachableError
+	if errors.As(err, &unreachable) {
+		reason = unreachable.Reason
+	} else if errors.Is(err, context.DeadlineExceeded) {
+		reason = "connection timed out"
+	}
+	if h, _, splitErr := net.SplitHostPort(host); splitErr == nil {
+		host = h
+	}
+	p.record(p.failed, host, reason)
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	http.Error(w, "", http.StatusBadGateway) // no words that could pass for content
+}
+
+// reached forgets an earlier failure to reach hostport's host, which no
+// longer explains anything.
+func (p *Proxy) reached(hostport string) {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.failed, strings.ToLower(strings.Trim(host, "[]")))
+}
+
+func (p *Proxy) record(m map[string]string, host, value string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(m) >= maxBlockedRecords {
+		clear(m)
+	}
+	m[strings.ToLower(strings.Trim(host, "[]"))] = value
 }
 
 func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request) {
@@ -123,9 +172,10 @@ func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request) {
 	upstream, err := p.guard.DialContext(ctx, "tcp", r.Host)
 	cancel()
 	if err != nil {
-		p.refuse(w, err)
+		p.refuse(w, r.Host, err)
 		return
 	}
+	p.reached(r.Host)
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		upstream.Close()
@@ -210,9 +260,10 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.transport.RoundTrip(out)
 	if err != nil {
-		p.refuse(w, err)
+		p.refuse(w, out.URL.Host, err)
 		return
 	}
+	p.reached(out.URL.Host)
 	defer resp.Body.Close()
 	for _, h := range strings.Split(resp.Header.Get("Connection"), ",") {
 		resp.Header.Del(strings.TrimSpace(h))

@@ -38,6 +38,9 @@ var (
 // Blocked is the error for a page the network guard refused: host resolved
 // to an address of the class rule names. It never shows the address itself.
 func Blocked(host, rule string) error {
+	if rule == "non-public" { // netguard.RuleNotPublic: a name, which may not resolve at all
+		return fmt.Errorf("%w: %s has no public address; pages may only load from public addresses (the operator can pass --allow-private)", ErrBlocked, host)
+	}
 	return fmt.Errorf("%w: %s is a %s address; pages may only load from public addresses (the operator can pass --allow-private)", ErrBlocked, host, rule)
 }
 
