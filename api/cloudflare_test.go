@@ -187,8 +187,10 @@ func TestOfficialCloudflareClient(t *testing.T) {
 }
 
 // cloudflareClient installs Cloudflare's npm client (cloudflare@7) once per
-// machine, in the temporary directory, and returns where. It skips the test
-// when node or npm is missing or the install fails (no registry).
+// machine, in the user's cache directory (~/.cache/sous), and returns where:
+// 120 MB that tests must not leave in /tmp, and that a second run reuses.
+// It skips the test when node or npm is missing or the install fails (no
+// registry).
 func cloudflareClient(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{"node", "npm"} {
@@ -196,7 +198,11 @@ func cloudflareClient(t *testing.T) string {
 			t.Skipf("%s is not installed; skipping the official Cloudflare client test", tool)
 		}
 	}
-	dir := filepath.Join(os.TempDir(), "sous-cloudflare-client")
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Skipf("no cache directory for the Cloudflare client: %v", err)
+	}
+	dir := filepath.Join(cache, "sous", "cloudflare-client")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "cloudflare")); err != nil {
 		os.MkdirAll(dir, 0o755)
 		install := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "cloudflare@7")

@@ -132,7 +132,10 @@ func statuses(t *testing.T, res *crawl.Result) map[string]string {
 func TestCrawlFixtureSite(t *testing.T) {
 	m := newManager(t, crawl.Options{})
 	req := &crawl.Request{URL: site.URL + "/site/", Limit: 50, Formats: []crawl.Format{crawl.FormatMarkdown, crawl.FormatHTML}}
-	req.Page.GotoOptions = &render.GotoOptions{Timeout: 2000} // for /never.html
+	// /never.html never fires load, so it errors when its deadline passes.
+	// The deadline must fit every other page too, on a busy machine: 2 s
+	// did not, and the test failed whenever the load rose.
+	req.Page.GotoOptions = &render.GotoOptions{Timeout: 20000}
 	j, res := run(t, m, req)
 	if res.Status != crawl.JobCompleted {
 		t.Fatalf("status %s (%s)", res.Status, res.Error)

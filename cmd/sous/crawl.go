@@ -190,6 +190,12 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if final.Status == crawl.JobErrored {
 		return fmt.Errorf("the crawl failed: %s", final.Error)
 	}
+	if final.Completed == 0 && final.Errored+final.Disallowed > 0 {
+		// A job that ran to its end but got no page is, to someone who
+		// wanted the pages, a failure; say why the first one failed.
+		return fmt.Errorf("no page could be crawled (%d errored, %d disallowed by robots.txt); the first error: %s",
+			final.Errored, final.Disallowed, w.firstError)
+	}
 	return nil
 }
 
@@ -277,6 +283,9 @@ type crawlWriter struct {
 	enc       *json.Encoder
 	names     map[string]bool
 	written   int
+	// firstError is why the first record that failed did, or what
+	// refused it.
+	firstError string
 }
 
 func newCrawlWriter(dir, host string, jsonl bool) (*crawlWriter, error) {
@@ -296,6 +305,14 @@ func newCrawlWriter(dir, host string, jsonl bool) (*crawlWriter, error) {
 // a markdown file named after its URL (site/docs/ → site/docs/index.md),
 // under a folder named for its host when that is not the start's.
 func (w *crawlWriter) write(r crawl.Record) error {
+	if w.firstError == "" {
+		switch r.Status {
+		case crawl.RecordErrored:
+			w.firstError = r.URL + ": " + r.Error
+		case crawl.RecordDisallowed:
+			w.firstError = r.URL + ": disallowed by robots.txt"
+		}
+	}
 	if w.enc != nil {
 		w.written++
 		return w.enc.Encode(r)

@@ -107,6 +107,14 @@ func TestCrawlCommand(t *testing.T) {
 	if err := run(ctx, []string{"crawl"}, nil, new(bytes.Buffer), new(bytes.Buffer)); err == nil {
 		t.Error("crawl with no URL succeeded")
 	}
+
+	// A local site without --allow-private: every page is refused, which
+	// is a failure that says what to do, not "completed: 0 pages written".
+	err = run(ctx, []string{"crawl", site.URL + "/site/", "-o", filepath.Join(tmp, "blocked"), "--host-delay", "1ms", "-render=false"}, nil, new(bytes.Buffer), new(bytes.Buffer))
+	if err == nil || !strings.Contains(err.Error(), "no page could be crawled") || !strings.Contains(err.Error(), "--allow-private") {
+		t.Errorf("crawl of a blocked site: %v", err)
+	}
+	waitNoChromium(t, tmp)
 }
 
 // On a terminal, progress is a bar redrawn in place.
