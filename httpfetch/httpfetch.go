@@ -189,7 +189,12 @@ func (f *Fetcher) get(ctx context.Context, req *render.Request) (*render.Page, e
 		return nil, fetchError(ctx, req.URL, err)
 	}
 	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("%w: %s is larger than the limit of %d bytes", render.ErrNavigation, req.URL, limit)
+		if req.Engine != render.EngineHTTP && !mayBePDF(contentType) {
+			// The browser has no such limit: under auto it renders the page.
+			return nil, fmt.Errorf("%w: the document is larger than the http engine's limit of %s", render.ErrNeedsBrowser, sizeText(limit))
+		}
+		return nil, fmt.Errorf("%w: %s is larger than the http engine's limit of %s (the operator's --max-page-size raises it; engine browser or auto renders a web page in Chromium)",
+			render.ErrPageTooLarge, req.URL, sizeText(limit))
 	}
 	page := &render.Page{URL: resp.Request.URL.String(), Status: resp.StatusCode, Headers: headerMap(resp.Header), ContentType: mediaType(contentType, body)}
 	if isPDF(contentType, body) {
@@ -240,6 +245,17 @@ func headerMap(h http.Header) map[string]string {
 		m[strings.ToLower(name)] = strings.Join(values, "\n")
 	}
 	return m
+}
+
+// sizeText writes n bytes as people read sizes: 8 MiB, 512 KiB, 100 bytes.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // checkRedirect bounds a redirect chain and keeps it on http and https.

@@ -115,7 +115,7 @@ func TestFetchErrors(t *testing.T) {
 		{"loopback in hex", strings.Replace(site.URL, "127.0.0.1", "0x7f.0.0.2", 1) + "/article.html", render.ErrBlocked},
 		{"redirect loop", site.URL + "/redirect-loop", render.ErrNavigation},
 		{"refused connection", "http://127.0.0.1:1/", render.ErrNavigation},
-		{"too large", site.URL + "/article.html", render.ErrNavigation},
+		{"too large", site.URL + "/article.html", render.ErrPageTooLarge},
 		{"an image under engine http", site.URL + "/img/loaf.png", render.ErrNavigation},
 	}
 	for _, tc := range tests {
@@ -125,6 +125,16 @@ func TestFetchErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
 		})
+	}
+
+	// A page over the limit names the limit and what raises it; under auto
+	// it goes to the browser, which has no such limit.
+	_, err := fetch(t, f, &render.Request{URL: site.URL + "/article.html", Engine: render.EngineHTTP})
+	if render.Code(err) != "page_too_large" || !strings.Contains(err.Error(), "1 KiB") || !strings.Contains(err.Error(), "--max-page-size") {
+		t.Errorf("too large: %v (code %s)", err, render.Code(err))
+	}
+	if _, err := fetch(t, f, &render.Request{URL: site.URL + "/article.html"}); !errors.Is(err, render.ErrNeedsBrowser) {
+		t.Errorf("too large under auto: %v, want a hand-over to the browser", err)
 	}
 
 	// The request's deadline ends a document that never finishes.

@@ -20,6 +20,9 @@ var (
 	ErrOverloaded = errors.New("overloaded")
 	// ErrNavigation is a page that could not be loaded (DNS, connection, TLS, HTTP).
 	ErrNavigation = errors.New("navigation failed")
+	// ErrPageTooLarge is a document larger than the engine that fetched it
+	// reads; its message names the limit and what raises it.
+	ErrPageTooLarge = errors.New("page too large")
 	// ErrBrowser is a browser that failed under a request (crash, lost connection).
 	ErrBrowser = errors.New("browser failed")
 	// ErrClosed is returned by a Service or adapter after Close.
@@ -72,6 +75,7 @@ const (
 	CodeOverloaded     Code = "overloaded"
 	CodeObstacle       Code = "obstacle"
 	CodeNavigation     Code = "navigation_failed"
+	CodePageTooLarge   Code = "page_too_large"
 	CodeBrowser        Code = "browser_error"
 	CodeUnavailable    Code = "unavailable"
 	// CodeInternal is every error no sentinel explains: a bug.
@@ -109,6 +113,9 @@ var codes = []codeInfo{
 	// 402: not content, and trying again will not make it content.
 	{CodeObstacle, ErrObstacle, http.StatusUnprocessableEntity, false},
 	{CodeNavigation, ErrNavigation, http.StatusBadGateway, false},
+	// The page is there, but larger than the engine reads: 422, as for a
+	// script, since the same request will fail the same way.
+	{CodePageTooLarge, ErrPageTooLarge, http.StatusUnprocessableEntity, false},
 	{CodeBrowser, ErrBrowser, http.StatusServiceUnavailable, true},
 	{CodeUnavailable, ErrClosed, http.StatusServiceUnavailable, true},
 	{CodeInternal, nil, http.StatusInternalServerError, false},

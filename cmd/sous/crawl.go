@@ -207,6 +207,9 @@ func crawlInProcess(ctx context.Context, eng *engineFlags, hostDelay time.Durati
 	}
 	defer pool.Close()
 	defer svc.Close()
+	if err := waitForBrowser(ctx, pool); err != nil {
+		return crawl.Progress{}, err
+	}
 	flags := crawlFlags{maxRunning: 1, maxPages: max(req.Limit, 1), retention: time.Hour, hostDelay: hostDelay}
 	m, err := flags.manager(svc, eng, nil, logger)
 	if err != nil {

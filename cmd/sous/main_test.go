@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,8 +47,28 @@ type server struct {
 	cmd    *exec.Cmd
 	url    string
 	tmp    string // its TMPDIR, where Chromium's profiles live
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
 }
+
+// lockedBuffer is a buffer that a test may read while a process writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+func (b *lockedBuffer) String() string { return string(b.Bytes()) }
 
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
@@ -57,7 +78,7 @@ func startServer(t *testing.T, args ...string) *server {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s := &server{url: "http://" + addr, tmp: t.TempDir(), stderr: new(bytes.Buffer)}
+	s := &server{url: "http://" + addr, tmp: t.TempDir(), stderr: new(lockedBuffer)}
 	s.cmd = exec.Command(binary, append([]string{"serve", "--addr", addr, "--concurrency", "2"}, args...)...)
 	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp)
 	s.cmd.Stderr = s.stderr
@@ -236,6 +257,80 @@ func TestServeOverloadGives429(t *testing.T) {
 	}
 	<-done
 	<-done
+}
+
+// waitFor waits, against a hang only, until cond holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
+// On SIGTERM, sous takes no new work, lets renders in flight finish within
+// --shutdown-grace, then cancels them; a second signal exits at once.
+// Either way no Chromium is left. The render here never finishes, with a
+// deadline of a minute: had shutdown waited for it, its reply would be a
+// timeout.
+func TestShutdown(t *testing.T) {
+	site := fixtures.Start()
+	defer site.Close()
+	hanging := fmt.Sprintf(`{"url": %q, "engine": "browser", "gotoOptions": {"timeout": 60000}}`, site.URL+"/hang")
+	inFlight := func(s *server) <-chan map[string]any {
+		replies := make(chan map[string]any, 1)
+		before := site.Hits("/hang")
+		go func() {
+			resp, err := http.Post(s.url+"/v1/render", "application/json", strings.NewReader(hanging))
+			if err != nil {
+				replies <- nil // no reply at all
+				return
+			}
+			defer resp.Body.Close()
+			var reply map[string]any
+			json.NewDecoder(resp.Body).Decode(&reply)
+			replies <- reply
+		}()
+		waitFor(t, "the render to start", func() bool { return site.Hits("/hang") > before })
+		return replies
+	}
+
+	t.Run("grace, then cancel", func(t *testing.T) {
+		s := startServer(t, "--allow-private", "--shutdown-grace", "1s")
+		replies := inFlight(s)
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		reply := <-replies
+		if reply == nil || reply["success"] != false || strings.Contains(fmt.Sprint(reply["errors"]), "timeout") {
+			t.Errorf("the render in flight: %v; want it cancelled after the grace, not timed out", reply)
+		}
+		if err := s.cmd.Wait(); err != nil {
+			t.Errorf("sous exited with %v\n%s", err, s.stderr)
+		}
+		waitNoChromium(t, s.tmp)
+	})
+
+	t.Run("a second signal", func(t *testing.T) {
+		s := startServer(t, "--allow-private", "--shutdown-grace", "10m")
+		replies := inFlight(s)
+		s.cmd.Process.Signal(syscall.SIGINT)
+		waitFor(t, "the shutdown to begin", func() bool { return strings.Contains(s.stderr.String(), "shutting down") })
+		s.cmd.Process.Signal(syscall.SIGINT)
+		exited := make(chan error, 1)
+		go func() { exited <- s.cmd.Wait() }()
+		select {
+		case <-exited:
+		case <-time.After(2 * time.Minute): // against a hang: the grace is 10 minutes
+			t.Fatalf("sous did not exit after a second signal\n%s", s.stderr)
+		}
+		if reply := <-replies; reply != nil && (reply["success"] != false || strings.Contains(fmt.Sprint(reply["errors"]), "timeout")) {
+			t.Errorf("the render in flight: %v; want no reply, or its cancellation", reply)
+		}
+		if !strings.Contains(s.stderr.String(), "second signal") {
+			t.Errorf("no word of the second signal:\n%s", s.stderr)
+		}
+		waitNoChromium(t, s.tmp)
+	})
 }
 
 // However sous ends, no Chromium outlives it.

@@ -10,12 +10,17 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/crawl"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/httpfetch"
 	"github.com/sous-dev/sous/netguard"
@@ -33,6 +38,7 @@ type engineFlags struct {
 	timeout      time.Duration
 	maxTimeout   time.Duration
 	tabReuse     int
+	maxPageSize  uint64
 
 	// Set by serve, not by flags: the cache in front of the service (nil:
 	// none) and who is told about each render (nil: no one).
@@ -50,6 +56,15 @@ func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
 	fs.Var(&e.allowCIDRs, "allow-cidr", "let pages reach this private range, e.g. 10.1.0.0/16 (repeatable)")
 	fs.DurationVar(&e.timeout, "timeout", 30*time.Second, "deadline of a request that sets none (gotoOptions.timeout)")
 	fs.DurationVar(&e.maxTimeout, "max-timeout", 60*time.Second, "longest deadline a request may ask for")
+	e.maxPageSize = render.MaxHTMLLength
+	fs.Func("max-page-size", "largest document the http engine reads, such as 8MiB; a larger page is code page_too_large under engine http, and is rendered in Chromium under auto (default 8MiB)", func(s string) error {
+		n, err := humanize.ParseBytes(s)
+		if err != nil || n == 0 {
+			return fmt.Errorf("want a size such as 8MiB or 32MiB")
+		}
+		e.maxPageSize = n
+		return nil
+	})
 	fs.IntVar(&e.tabReuse, "tab-reuse", 50, "renders a tab serves, wiped between each, before its browser context is replaced (1: a fresh context per render)")
 }
 
@@ -91,7 +106,7 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 	}
 	svc, err := render.NewService(render.Options{
 		Fetcher:        pool,
-		HTTPFetcher:    httpfetch.New(httpfetch.Options{Guard: guard, UserAgent: pool.UserAgent()}),
+		HTTPFetcher:    httpfetch.New(httpfetch.Options{Guard: guard, UserAgent: pool.UserAgent(), MaxBytes: int64(min(e.maxPageSize, 1<<40))}),
 		Extractor:      extract.New(),
 		Concurrency:    e.concurrency,
 		Queue:          queue,
@@ -114,6 +129,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	var tokens tokenList
 	fs.Var(&tokens, "token", "require Authorization: Bearer TOKEN on every route but /healthz; at least 16 characters (repeatable)")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "on SIGINT or SIGTERM, how long renders in flight may finish before they are cancelled (a second signal exits at once)")
 	tokenFile := fs.String("token-file", "", "read more tokens from this file, one per line (each at least 16 characters; # starts a comment line)")
 	var model llmFlags
 	model.register(fs.FlagSet)
@@ -199,13 +215,64 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), eng.maxTimeout+5*time.Second)
+	return shutdown(logger, *grace, srv, svc, pool, crawls)
+}
+
+// shutdown ends a service that got SIGINT or SIGTERM. It takes no new
+// work and gives renders in flight the grace to finish; then it closes the
+// browser, which fails whatever still runs, and gives the handlers a few
+// seconds more to send those failures. A second signal cuts all of this
+// short. Either way, the callers' deferred closes then end Chromium, the
+// isolates and the profiles.
+func shutdown(logger *slog.Logger, grace time.Duration, srv *api.Server, svc *render.Service, pool *browserpool.Pool, crawls *crawl.Manager) error {
+	second := make(chan os.Signal, 1)
+	signal.Notify(second, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(second)
+	logger.Info("shutting down: no new work; renders in flight may finish", "grace", grace)
+
+	svc.Close() // new renders fail, crawls' included
+	ctx, cancel := context.WithTimeout(context.Background(), grace+5*time.Second)
 	defer cancel()
-	crawls.Close() // ends every job, and so every /events stream
-	svc.Close()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
+	drained := make(chan error, 1)
+	go func() { drained <- srv.Shutdown(ctx) }() // closes the listener, waits for handlers
+	go crawls.Close()                            // ends every job, and so every /events stream
+	graceOver := time.NewTimer(grace)
+	defer graceOver.Stop()
+	for {
+		select {
+		case err := <-drained:
+			crawls.Close()
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			return nil
+		case <-graceOver.C:
+			logger.Warn("renders still in flight after the grace; cancelling them", "grace", grace)
+			pool.Close()
+		case <-second:
+			logger.Warn("second signal: exiting at once")
+			pool.Close()
+			return nil
+		}
+	}
+}
+
+// waitForBrowser waits until pool's first browser accepts tabs, so that
+// the command line's first pages do not spend their deadlines on its start
+// (seconds on a busy machine). The pool gives up on a browser that does not
+// start, and so does this.
+func waitForBrowser(ctx context.Context, pool *browserpool.Pool) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	giveUp := time.After(2 * time.Minute)
+	for !pool.Ready() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-giveUp:
+			return fmt.Errorf("%w: no browser started within 2 minutes", render.ErrBrowser)
+		case <-tick.C:
+		}
 	}
 	return nil
 }
