@@ -77,6 +77,11 @@ type Options struct {
 	// Programs runs code-mode programs for POST /v1/run; nil means no such
 	// route.
 	Programs render.ProgramRunner
+	// AllowOrigins are the origins ("https://app.example.com") whose web
+	// pages may call the API from a browser; they get CORS headers. Any
+	// other browser request from another origin is refused (see
+	// checkOrigin). Clients that are not browsers are not affected.
+	AllowOrigins []string
 }
 
 // Pressure is the body of /pressure, under "pressure", in Browserless's shape
@@ -146,6 +151,11 @@ func New(r Renderer, opts Options) *Server {
 	s.registerCloudflare()
 	// Every path no route takes, and every method a route does not answer.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allowed := s.methodsFor(r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			fail(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s %s is not a route; use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+			return
+		}
 		s.writeError(w, r, fmt.Errorf("%w: no route %s %s; see POST /v1/render", render.ErrNotFound, r.Method, r.URL.Path))
 	})
 	s.server = &http.Server{
@@ -160,6 +170,20 @@ func New(r Renderer, opts Options) *Server {
 	return s
 }
 
+// methodsFor returns the methods that have a route for r's path, other
+// than the catch-all.
+func (s *Server) methodsFor(r *http.Request) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
+}
+
 // Handle adds a route to the API, behind the same request ids and tokens
 // as every other: pattern is a net/http ServeMux pattern ("POST /x",
 // "/mcp").
@@ -172,7 +196,7 @@ func (s *Server) Handler() http.Handler {
 	if len(s.opts.Tokens) > 0 {
 		h = s.authorize(h)
 	}
-	return withRequestID(h)
+	return withRequestID(s.checkOrigin(h))
 }
 
 // Serve accepts connections on ln until Shutdown.

@@ -132,14 +132,24 @@ func (s *Server) crawlCancel(w http.ResponseWriter, r *http.Request, d crawlDial
 	if s.opts.Crawler == nil {
 		return errNoCrawler
 	}
+	type reply struct {
+		JobID   string `json:"job_id"`
+		Message string `json:"message"`
+		Status  string `json:"status"`
+	}
+	// A job that has ended stays as it ended: say so rather than claim a
+	// cancellation its status will never show.
+	if j, err := s.opts.Crawler.Job(r.PathValue("id")); err == nil {
+		if p := j.Progress(); p.Ended() {
+			s.crawlReply(w, d, reply{j.ID(), fmt.Sprintf("the crawl job had already ended (%s); nothing to cancel", p.Status), string(p.Status)})
+			return nil
+		}
+	}
 	j, err := s.opts.Crawler.Cancel(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.crawlReply(w, d, struct {
-		JobID   string `json:"job_id"`
-		Message string `json:"message"`
-	}{j.ID(), "the crawl job is cancelled"})
+	s.crawlReply(w, d, reply{j.ID(), "the crawl job is cancelled", string(crawl.JobCancelledByUser)})
 	return nil
 }
 

@@ -108,6 +108,12 @@ func TestCrawlRoutes(t *testing.T) {
 		}
 	}
 
+	// Cancelling the finished job says it had ended; its status stays.
+	status, body = call(t, "DELETE", base+"/v1/crawl/"+created.Result, "")
+	if status != 200 || bytes.Contains(body, []byte("is cancelled")) || !bytes.Contains(body, []byte(`"status":"completed"`)) {
+		t.Errorf("cancel of a finished job: %d %s", status, body)
+	}
+
 	tests := []struct {
 		name, method, path, body string
 		want                     int

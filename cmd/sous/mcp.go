@@ -80,14 +80,19 @@ type mcpFlags struct {
 }
 
 func (f *mcpFlags) register(fs *flag.FlagSet) {
-	fs.Func("mcp-allow-origin", "an origin (https://app.example.com) whose web pages may call /mcp from a browser; repeat or separate with commas (default: only /mcp's own origin; agents send no Origin and are not affected)", func(s string) error {
+	add := func(s string) error {
 		for o := range strings.SplitSeq(s, ",") {
 			if o = strings.TrimSpace(o); o != "" {
+				if err := api.CheckOrigin(o); err != nil {
+					return fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+				}
 				f.allowedOrigins = append(f.allowedOrigins, o)
 			}
 		}
 		return nil
-	})
+	}
+	fs.Func("allow-origin", "an origin (https://app.example.com) whose web pages may call the API and /mcp from a browser, with CORS; repeat or separate with commas (default: none; clients that are not browsers send no Origin and are not affected)", add)
+	fs.Func("mcp-allow-origin", "the same as --allow-origin (its older name)", add)
 }
 
 // mount serves the MCP tools over streamable HTTP at /mcp on the API;

@@ -201,7 +201,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mcpOpts.crawler = crawls
 
 	code := programs(isolates, svc)
-	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawls}))
+	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawls, AllowOrigins: mcpOpts.allowedOrigins}))
 	if err := mcpOpts.mount(srv, svc, code, logger); err != nil {
 		return err
 	}
