@@ -131,7 +131,7 @@ func TestRenderBodyTooLarge(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "POST /v1/render HTTP/1.1\r\nHost: sous\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 2<<20)
+	fmt.Fprintf(conn, "POST /v1/render HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 2<<20)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -58,7 +58,45 @@ func cutAt(s string, room int, markdown bool) string {
 	if cut <= 0 {
 		cut = limit
 	}
+	if markdown {
+		// A line or word cut must not leave half a link: [text](https://…
+		// is neither text nor a link to a reader.
+		if start := openLink(s[:cut]); start >= 0 {
+			cut = start
+		}
+	}
 	return strings.TrimRight(s[:cut], " \t\n")
+}
+
+// openLink returns the offset of the [ of a markdown link or image that md
+// opens and does not close, or -1.
+func openLink(md string) int {
+	open, inTarget := -1, false
+	for i := 0; i < len(md); i++ {
+		switch c := md[i]; {
+		case inTarget:
+			if c == ')' {
+				open, inTarget = -1, false
+			}
+		case c == '[':
+			if open < 0 {
+				open = i
+				if i > 0 && md[i-1] == '!' {
+					open = i - 1
+				}
+			}
+		case c == ']' && open >= 0:
+			if i+1 < len(md) && md[i+1] == '(' {
+				inTarget = true
+				i++
+			} else if i+1 == len(md) {
+				return open // the target may follow
+			} else {
+				open = -1 // brackets, not a link
+			}
+		}
+	}
+	return open
 }
 
 func cutMarker(leftOut int) string {

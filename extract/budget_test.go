@@ -20,6 +20,9 @@ func TestCutToBudget(t *testing.T) {
 		{"fits", "short", 5, false, "short"},
 		{"one long paragraph: cut at a word", strings.Repeat("word ", 30), 70, false, "word word word word\n\n[… 131 more characters left out by maxChars]"},
 		{"one long code block: fence closed", code, 80, true, "```go\nx := 1\n\nx := 1\n\nx := 1\n```\n\n[… 141 more characters left out by maxChars]"},
+		// The README's maxChars 60: a word cut, but never inside a link.
+		{"never inside a link", "See [the documentation of the project](https://example.com/docs) for more.", 60, true, "See\n\n[… 71 more characters left out by maxChars]"},
+		{"a whole link is kept", "A [b](https://c.example) and " + strings.Repeat("more words ", 10), 80, true, "A [b](https://c.example) and more\n\n[… 106 more characters left out by maxChars]"},
 		{"characters, not bytes", strings.Repeat("日本語の文章。", 10) + "\n\n" + strings.Repeat("次の段落。", 10), 120, false, strings.Repeat("日本語の文章。", 10) + "\n\n[… 52 more characters left out by maxChars]"},
 	}
 	for _, tt := range tests {

@@ -244,22 +244,29 @@ func unwrap(n *html.Node) {
 // two in a row, a nested list follows its item without a blank line (which
 // would make the whole list "loose"), and table rows get pipes inside code
 // spans escaped — GitHub splits cells at them otherwise — and no hard-break
-// spaces before a <br />. Fenced code is left exactly as it is.
+// spaces before a <br />. Fenced code is left exactly as it is, but a
+// fence with nothing inside (an empty <pre>, such as the page a browser
+// makes of an empty text body) is dropped: "```\n\n```" is not content.
 func tidyMarkdown(md string) string {
 	lines := strings.Split(md, "\n")
 	out := lines[:0]
-	fence := ""
+	fence, opened := "", 0
 	for _, line := range lines {
 		trimmed := strings.TrimLeft(line, " ")
 		if fence != "" {
 			if closing := strings.TrimRight(trimmed, " "); strings.HasPrefix(closing, fence) && strings.Trim(closing, fence[:1]) == "" {
 				fence = ""
+				if blank(out[opened+1:]) {
+					out = out[:opened]
+					continue
+				}
 			}
 			out = append(out, line)
 			continue
 		}
 		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
 			fence = trimmed[:len(trimmed)-len(strings.TrimLeft(trimmed, trimmed[:1]))]
+			opened = len(out)
 			out = append(out, line)
 			continue
 		}
@@ -283,6 +290,16 @@ func tidyMarkdown(md string) string {
 		out = append(out, line)
 	}
 	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// blank reports whether every line is empty or spaces.
+func blank(lines []string) bool {
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // startsList reports whether line begins a list that may interrupt a

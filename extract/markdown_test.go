@@ -23,6 +23,17 @@ func TestMarkdown(t *testing.T) {
 			want: "# One\n\n## Two\n\n### Three",
 		},
 		{
+			// What Chromium makes of an empty text body, such as a bare 404.
+			name: "an empty pre is no code block",
+			html: "<pre style=\"word-wrap: break-word; white-space: pre-wrap;\"></pre>",
+			want: "",
+		},
+		{
+			name: "an empty pre between paragraphs",
+			html: "<p>one</p><pre>\n\n</pre><p>two</p>",
+			want: "one\n\ntwo",
+		},
+		{
 			name: "fenced code keeps its language and its blank lines",
 			html: "<pre><code class=\"language-python\">def f():\n\n\n    return 1\n</code></pre><pre class=\"lang-sh\">ls -l</pre>",
 			want: "```python\ndef f():\n\n\n    return 1\n```\n\n```sh\nls -l\n```",

@@ -130,8 +130,8 @@ func TestFetchErrors(t *testing.T) {
 	// A page over the limit names the limit and what raises it; under auto
 	// it goes to the browser, which has no such limit.
 	_, err := fetch(t, f, &render.Request{URL: site.URL + "/article.html", Engine: render.EngineHTTP})
-	if render.Code(err) != "page_too_large" || !strings.Contains(err.Error(), "1 KiB") || !strings.Contains(err.Error(), "--max-page-size") {
-		t.Errorf("too large: %v (code %s)", err, render.Code(err))
+	if render.CodeOf(err) != render.CodePageTooLarge || !strings.Contains(err.Error(), "1 KiB") || !strings.Contains(err.Error(), "--max-page-size") {
+		t.Errorf("too large: %v (code %s)", err, render.CodeOf(err))
 	}
 	if _, err := fetch(t, f, &render.Request{URL: site.URL + "/article.html"}); !errors.Is(err, render.ErrNeedsBrowser) {
 		t.Errorf("too large under auto: %v, want a hand-over to the browser", err)

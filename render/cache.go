@@ -258,7 +258,19 @@ func (s *Service) renderCached(ctx context.Context, req *Request, start time.Tim
 		// As the Fetchers do, a caller that stops waiting for any reason
 		// gets ErrTimeout: its deadline or its own cancellation ended it.
 		if cause := context.Cause(ctx); errors.Is(cause, ErrTimeout) {
-			return nil, state, fmt.Errorf("waiting for a render in flight: %w", cause)
+			if !joined {
+				// Its own render has the same deadline and ends with it:
+				// its error says which stage ran out.
+				select {
+				case <-f.done:
+					if f.err != nil {
+						return nil, state, f.err
+					}
+				case <-time.After(time.Second):
+				}
+				return nil, state, fmt.Errorf("%w after %v", ErrTimeout, req.Deadline(s.opts.DefaultTimeout, s.opts.MaxTimeout))
+			}
+			return nil, state, fmt.Errorf("%w after %v waiting for an identical render that another request started", ErrTimeout, req.Deadline(s.opts.DefaultTimeout, s.opts.MaxTimeout))
 		}
 		return nil, state, fmt.Errorf("%w: waiting for a render in flight: %v", ErrTimeout, ctx.Err())
 	}

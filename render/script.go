@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"time"
 )
 
@@ -43,6 +45,76 @@ func (e *ScriptError) Error() string {
 }
 
 func (e *ScriptError) Unwrap() error { return e.Kind }
+
+// scriptFields are the fields of page a script may read that a format
+// fills.
+var scriptFields = map[string]Format{
+	"markdown": FormatMarkdown, "text": FormatText, "html": FormatHTML, "rawHtml": FormatRawHTML,
+	"links": FormatLinks, "metadata": FormatMetadata, "outline": FormatOutline,
+}
+
+var (
+	// page.links, page?.links, page["links"]
+	pageField = regexp.MustCompile("\\bpage\\s*(?:\\?\\.|\\.)\\s*([A-Za-z]+)|\\bpage\\s*\\[\\s*[\"'`]([A-Za-z]+)")
+	// const {links, title} = page
+	destructured = regexp.MustCompile(`\{([^{}]*)\}\s*=\s*page\b`)
+	identifier   = regexp.MustCompile(`[A-Za-z]+`)
+)
+
+// withScriptFormats returns req with the formats whose fields its script
+// reads added, so that a script sees every field it reads (page.links with
+// the default markdown), and the formats it added. A script that reaches
+// for fields in ways this does not see gets them empty, as before.
+func withScriptFormats(req *Request) (*Request, []Format) {
+	var added []Format
+	add := func(name string) {
+		if f, ok := scriptFields[name]; ok && !req.Wants(f) && !slices.Contains(added, f) {
+			added = append(added, f)
+		}
+	}
+	for _, m := range pageField.FindAllStringSubmatch(req.Script, -1) {
+		add(m[1] + m[2])
+	}
+	for _, m := range destructured.FindAllStringSubmatch(req.Script, -1) {
+		for _, name := range identifier.FindAllString(m[1], -1) {
+			add(name)
+		}
+	}
+	if len(added) == 0 {
+		return req, nil
+	}
+	r := *req
+	r.Formats = append(slices.Clone(req.Formats), added...)
+	if len(req.Formats) == 0 {
+		r.Formats = append([]Format{FormatMarkdown}, added...) // the default stays
+	}
+	return &r, added
+}
+
+// withoutFormats returns a copy of res without the fields of formats, which
+// the script read but the caller did not ask for.
+func withoutFormats(res *Result, formats []Format) *Result {
+	r := *res
+	for _, f := range formats {
+		switch f {
+		case FormatMarkdown:
+			r.Markdown = ""
+		case FormatText:
+			r.Text = ""
+		case FormatHTML:
+			r.HTML = ""
+		case FormatRawHTML:
+			r.RawHTML = ""
+		case FormatLinks:
+			r.Links = nil
+		case FormatMetadata:
+			r.Metadata = nil
+		case FormatOutline:
+			r.Outline = ""
+		}
+	}
+	return &r
+}
 
 // MaxScriptLength bounds Request.Script and Program.Code.
 const MaxScriptLength = 256 << 10

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -132,6 +133,8 @@ func (s *Service) Render(ctx context.Context, in *Request) (*Result, error) {
 	req, err := in.Normalize()
 	if err != nil {
 		req = in // for the Observer
+	} else {
+		err = s.checkTimeout(req)
 	}
 	if c, ok := s.opts.Extractor.(RequestChecker); ok && err == nil {
 		err = c.CheckRequest(req) // before paying for a render
@@ -139,11 +142,18 @@ func (s *Service) Render(ctx context.Context, in *Request) (*Result, error) {
 	if err == nil && req.Script != "" && s.opts.Processor == nil {
 		err = invalid("this service runs no scripts; leave out script")
 	}
+	rendered, added := req, []Format(nil)
+	if req.Script != "" {
+		rendered, added = withScriptFormats(req)
+	}
 	if err == nil {
-		res, state, err = s.renderCached(ctx, req, start)
+		res, state, err = s.renderCached(ctx, rendered, start)
 	}
 	if err == nil && req.Script != "" {
 		res, err = s.process(ctx, req, res, start)
+		if err == nil && len(added) > 0 {
+			res = withoutFormats(res, added)
+		}
 	}
 	if s.opts.Observer != nil {
 		s.opts.Observer.ObserveRender(Observation{Request: req, Result: res, Err: err, Cache: state, Duration: time.Since(start)})
@@ -159,19 +169,20 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error)
 		return nil, ErrClosed
 	default:
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, req.Deadline(s.opts.DefaultTimeout, s.opts.MaxTimeout), ErrTimeout)
+	deadline := req.Deadline(s.opts.DefaultTimeout, s.opts.MaxTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, deadline, ErrTimeout)
 	defer cancel()
 
 	release, err := s.admit(ctx)
 	if err != nil {
-		return nil, err
+		return nil, stageError(ctx, deadline, "in the queue, waiting for a render slot", err)
 	}
 	defer release()
 	queued := time.Since(start)
 
 	page, err := s.fetch(ctx, req)
 	if err != nil {
-		return nil, deadlineError(ctx, err)
+		return nil, stageError(ctx, deadline, "loading the page (navigation and settle)", err)
 	}
 	fetched := time.Since(start)
 	obstacle, whole := s.detectObstacle(page)
@@ -188,7 +199,7 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error)
 		return nil, fmt.Errorf("extract: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, deadlineError(ctx, err)
+		return nil, stageError(ctx, deadline, "extracting the page", err)
 	}
 	if req.Wants(FormatScreenshot) {
 		res.Screenshot = page.Screenshot
@@ -274,7 +285,7 @@ func (s *Service) admit(ctx context.Context) (release func(), err error) {
 		select {
 		case s.slots <- struct{}{}:
 		case <-ctx.Done():
-			return nil, deadlineError(ctx, fmt.Errorf("waiting for a render slot: %w", ctx.Err()))
+			return nil, deadlineError(ctx, ctx.Err())
 		case <-s.closed:
 			return nil, ErrClosed
 		}
@@ -289,6 +300,30 @@ func (s *Service) admit(ctx context.Context) (release func(), err error) {
 func (s *Service) observe(d time.Duration) {
 	old := s.avgMs.Load()
 	s.avgMs.Store((old*7 + d.Milliseconds()) / 8)
+}
+
+// checkTimeout refuses a deadline over the service's maximum, rather than
+// cut it short unasked: waitForTimeout over its maximum is refused too.
+func (s *Service) checkTimeout(req *Request) error {
+	if g := req.GotoOptions; g != nil && time.Duration(g.Timeout)*time.Millisecond > s.opts.MaxTimeout {
+		return invalid("gotoOptions.timeout is %d ms; the maximum is %d ms (the operator's --max-timeout)", g.Timeout, s.opts.MaxTimeout.Milliseconds())
+	}
+	return nil
+}
+
+// stageError says, for an error the request's deadline caused, which stage
+// ran out of time and how long the request had: "timed out after 30s
+// loading the page (navigation and settle): navigate …: waiting for load".
+// Other errors pass through.
+func stageError(ctx context.Context, deadline time.Duration, stage string, err error) error {
+	if ctx.Err() == nil || !errors.Is(context.Cause(ctx), ErrTimeout) {
+		return err
+	}
+	detail := strings.TrimSuffix(strings.TrimSuffix(err.Error(), ": "+context.DeadlineExceeded.Error()), ": "+ErrTimeout.Error())
+	if detail == context.DeadlineExceeded.Error() || detail == ErrTimeout.Error() {
+		return fmt.Errorf("%w after %v %s (the request's deadline: gotoOptions.timeout, or the service's default)", ErrTimeout, deadline, stage)
+	}
+	return fmt.Errorf("%w after %v %s (the request's deadline: gotoOptions.timeout, or the service's default): %s", ErrTimeout, deadline, stage, detail)
 }
 
 // deadlineError makes sure an error caused by the request's deadline wraps
