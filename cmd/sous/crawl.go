@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -313,7 +314,7 @@ func (w *crawlWriter) write(r crawl.Record) error {
 		case crawl.RecordErrored:
 			w.firstError = r.URL + ": " + r.Error
 		case crawl.RecordDisallowed:
-			w.firstError = r.URL + ": disallowed by robots.txt"
+			w.firstError = r.URL + ": " + cmp.Or(r.Error, "disallowed by robots.txt")
 		}
 	}
 	if w.enc != nil {
