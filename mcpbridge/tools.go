@@ -85,7 +85,7 @@ func (s source) request(l load, f render.Format) *render.Request {
 
 // Bounds of the arguments.
 const (
-	minMaxChars = 100
+	minMaxChars = 200
 	maxMaxChars = 200_000
 	minViewport = 100
 	maxViewport = 1920 // wider or taller is more pixels than a model can use

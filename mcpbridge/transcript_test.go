@@ -56,7 +56,7 @@ func TestSessionTranscript(t *testing.T) {
 		`<p>See <a href="https://example.com/shaping">shaping</a> next.</p>`
 	for _, args := range []map[string]any{
 		{"html": doc},
-		{"html": doc, "maxChars": 100},
+		{"html": doc, "maxChars": 200},
 		{"url": "ftp://example.com/"},
 	} {
 		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "render", Arguments: args}); err != nil {
