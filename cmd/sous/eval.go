@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -51,6 +52,7 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("o", "", "write the predictions to this file, in the corpus's scorer's shape (one corpus only)")
 	format := fs.String("f", "text", "the format that is scored: text or markdown")
 	worst := fs.Int("worst", 10, "list this many pages with the lowest F1")
+	every := fs.Int("every", 1, "score only every n-th page in ID order, for a quick look")
 	dirs, err := fs.parse(args[1:])
 	if err != nil {
 		return err
@@ -68,7 +70,7 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fs.usageError("-o takes the predictions of one corpus, got %d", len(dirs))
 	}
 	for i, dir := range dirs {
-		corpus, err := loadCorpus(dir)
+		corpus, err := loadCorpus(dir, *every)
 		if err != nil {
 			return err
 		}
@@ -149,20 +151,23 @@ type corpusPage struct {
 	html     string
 }
 
-// loadCorpus reads a corpus of either kind.
-func loadCorpus(dir string) (*corpus, error) {
+// loadCorpus reads a corpus of either kind: every page when every is 1 or
+// less, else every every-th page in the order of their IDs, whose HTML
+// alone is read (unzipping the pages is most of the cost of a small sample).
+func loadCorpus(dir string, every int) (*corpus, error) {
+	every = max(every, 1)
 	if _, err := os.Stat(filepath.Join(dir, "ground-truth.json")); err == nil {
-		return loadArticleCorpus(dir)
+		return loadArticleCorpus(dir, every)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ground-truth")); err == nil {
-		return loadWCXBCorpus(dir)
+		return loadWCXBCorpus(dir, every)
 	}
 	return nil, fmt.Errorf("%s: neither ground-truth.json nor ground-truth/: not a corpus", dir)
 }
 
-// loadArticleCorpus reads DIR/ground-truth.json and, for each of its pages,
-// DIR/html/ID.html.gz (or ID.html).
-func loadArticleCorpus(dir string) (*corpus, error) {
+// loadArticleCorpus reads DIR/ground-truth.json and, for every every-th of
+// its pages, DIR/html/ID.html.gz (or ID.html).
+func loadArticleCorpus(dir string, every int) (*corpus, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "ground-truth.json"))
 	if err != nil {
 		return nil, err
@@ -171,15 +176,16 @@ func loadArticleCorpus(dir string) (*corpus, error) {
 	if err := json.Unmarshal(b, &truth); err != nil {
 		return nil, fmt.Errorf("ground-truth.json: %w", err)
 	}
+	ids := slices.Sorted(maps.Keys(truth))
 	c := &corpus{kind: articleCorpus}
-	for id, t := range truth {
+	for i := 0; i < len(ids); i += every {
+		id, t := ids[i], truth[ids[i]]
 		doc, err := readPage(filepath.Join(dir, "html", id))
 		if err != nil {
 			return nil, err
 		}
 		c.pages = append(c.pages, corpusPage{id: id, url: t.URL, truth: t.ArticleBody, html: doc})
 	}
-	slices.SortFunc(c.pages, func(a, b corpusPage) int { return strings.Compare(a.id, b.id) })
 	return c, nil
 }
 
@@ -195,14 +201,16 @@ type wcxbTruth struct {
 }
 
 // loadWCXBCorpus reads DIR/ground-truth/ID.json and DIR/html/ID.html.gz
-// for every page.
-func loadWCXBCorpus(dir string) (*corpus, error) {
+// for every every-th page.
+func loadWCXBCorpus(dir string, every int) (*corpus, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "ground-truth", "*.json"))
 	if err != nil {
 		return nil, err
 	}
+	slices.Sort(files)
 	c := &corpus{kind: wcxbCorpus}
-	for _, f := range files {
+	for i := 0; i < len(files); i += every {
+		f := files[i]
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
@@ -219,7 +227,6 @@ func loadWCXBCorpus(dir string) (*corpus, error) {
 		c.pages = append(c.pages, corpusPage{id: id, url: t.URL, truth: t.GroundTruth.MainContent,
 			pageType: wcxbPageType(t.Internal.PageType), html: doc})
 	}
-	slices.SortFunc(c.pages, func(a, b corpusPage) int { return strings.Compare(a.id, b.id) })
 	return c, nil
 }
 
