@@ -58,9 +58,9 @@ type Options struct {
 	RetryAfter func() time.Duration
 	Logger     *slog.Logger
 
-	// Ready reports whether the service can render now, for /readyz;
-	// nil means always.
-	Ready func() bool
+	// Ready says why the service cannot render now, for /readyz (the
+	// error's text is the reply's message); nil means it always can.
+	Ready func(context.Context) error
 	// Metrics serves /metrics; nil means no such route.
 	Metrics http.Handler
 	// Pressure reports load and limits for /pressure; nil means no such route.
@@ -101,6 +101,23 @@ type Pressure struct {
 	Message string `json:"message"`
 	// Date is when this was measured, in milliseconds since the epoch.
 	Date int64 `json:"date"`
+	// Cluster is this node's part in a cluster; absent on a lone node.
+	Cluster *ClusterPressure `json:"cluster,omitempty"`
+}
+
+// ClusterPressure is the cluster's part of /pressure: which node answered,
+// whether it reaches the cluster, and what the cluster saved it.
+type ClusterPressure struct {
+	Node      string `json:"node"`
+	Connected bool   `json:"connected"`
+	// SharedHits and SharedMisses count this node's lookups in the shared
+	// cache that were answered there and not; ClaimWaits the renders it
+	// took from another node rather than render again.
+	SharedHits   int64 `json:"sharedHits"`
+	SharedMisses int64 `json:"sharedMisses"`
+	ClaimWaits   int64 `json:"claimWaits"`
+	// CrawlVisits are the pages of cluster crawls this node visited.
+	CrawlVisits int64 `json:"crawlVisits"`
 }
 
 // Server serves the HTTP API.
@@ -325,9 +342,13 @@ func browserMs(m *render.Meta) int64 {
 	return m.Timings.Fetch
 }
 
-func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
-	if s.opts.Ready != nil && !s.opts.Ready() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": "no browser is ready"})
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Ready == nil {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		return
+	}
+	if err := s.opts.Ready(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -50,7 +52,12 @@ func startCached(t testing.TB, ready func() bool) *cachedServer {
 		t.Fatal(err)
 	}
 	srv := api.New(svc, api.Options{
-		Ready:   ready,
+		Ready: func(context.Context) error {
+			if !ready() {
+				return errors.New("no browser is ready")
+			}
+			return nil
+		},
 		Metrics: m.Handler(),
 		Pressure: func() api.Pressure {
 			running, queued := svc.Load()

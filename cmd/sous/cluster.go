@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 
+	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/cluster"
+	"github.com/sous-dev/sous/crawl"
+	"github.com/sous-dev/sous/metrics"
 )
 
 // clusterFlags join serve to a cluster of nodes on NATS JetStream.
@@ -21,14 +25,17 @@ func (f *clusterFlags) register(fs *flag.FlagSet) {
 }
 
 // member is this process's part in a cluster, or nil when it runs alone.
+// Its methods are safe on a nil member and then do what a lone node does.
 type member struct {
-	node  *cluster.Node
-	cache *cluster.Cache
+	node   *cluster.Node
+	cache  *cluster.Cache
+	crawls *cluster.Crawls // set by crawler
 }
 
-// join joins the cluster the flags name, when they name one, and puts the
-// shared cache behind this node's memory cache in ops and eng.
-func (f *clusterFlags) join(ctx context.Context, ops *operations, eng *engineFlags, logger *slog.Logger) (*member, error) {
+// join joins the cluster the flags name, when they name one: the shared
+// cache goes behind this node's memory cache in eng, crawls' fetches are
+// spaced over the cluster, and the metrics gain the cluster's figures.
+func (f *clusterFlags) join(ctx context.Context, ops *operations, eng *engineFlags, crawls *crawlFlags, logger *slog.Logger) (*member, error) {
 	if f.url == "" {
 		if f.name != "" {
 			return nil, errors.New("--node-name needs --nats")
@@ -42,14 +49,83 @@ func (f *clusterFlags) join(ctx context.Context, ops *operations, eng *engineFla
 	if err != nil {
 		return nil, err
 	}
-	shared, err := node.NewCache(ctx, ops.cache, cluster.CacheOptions{})
+	m := &member{node: node}
+	if m.cache, err = node.NewCache(ctx, ops.cache, cluster.CacheOptions{}); err != nil {
+		node.Close()
+		return nil, err
+	}
+	gate, err := node.NewHostGate(ctx, crawlHostConcurrency)
 	if err != nil {
 		node.Close()
 		return nil, err
 	}
-	eng.cache = shared
+	eng.cache = m.cache
+	crawls.hosts = gate
+	ops.member = m
+	ops.metrics.RegisterCluster(m.stats)
 	logger.Info("joined the cluster", "node", node.Name())
-	return &member{node: node, cache: shared}, nil
+	return m, nil
+}
+
+// crawlHostConcurrency is how many pages of one host a node renders at
+// once in a cluster crawl: crawl.Options' default.
+const crawlHostConcurrency = 2
+
+// crawler returns what runs serve's crawl jobs: m, the manager of this
+// node alone, or the cluster's crawls, which every node's workers share
+// and whose jobs every node can read and cancel.
+func (m *member) crawler(ctx context.Context, local *crawl.Manager) (api.Crawler, error) {
+	if m == nil {
+		return local, nil
+	}
+	c, err := m.node.NewCrawls(ctx, local, cluster.CrawlOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("cluster crawls: %w", err)
+	}
+	m.crawls = c
+	return c, nil
+}
+
+// ready reports whether the cluster answers; a lone node always is.
+func (m *member) ready(ctx context.Context) error {
+	if m == nil {
+		return nil
+	}
+	return m.node.Ready(ctx)
+}
+
+// pressure is the cluster part of /pressure; nil for a lone node.
+func (m *member) pressure() *api.ClusterPressure {
+	if m == nil {
+		return nil
+	}
+	st := m.stats()
+	return &api.ClusterPressure{
+		Node: m.node.Name(), Connected: st.Connected,
+		SharedHits: st.L2Hits, SharedMisses: st.L2Misses, ClaimWaits: st.ClaimWaits, CrawlVisits: st.CrawlVisits,
+	}
+}
+
+func (m *member) stats() metrics.ClusterStats {
+	cs := m.cache.Stats()
+	st := metrics.ClusterStats{
+		Connected: m.node.Connected(),
+		L1Hits:    cs.L1Hits, L2Hits: cs.L2Hits, L2Misses: cs.L2Misses,
+		Stored: cs.Stored, Errors: cs.Errors, Unavailable: cs.Unavailable,
+		Claims: cs.Claims, ClaimWaits: cs.ClaimWaits, Takeovers: cs.Takeovers,
+	}
+	if m.crawls != nil {
+		st.CrawlVisits = m.crawls.Visits()
+	}
+	return st
+}
+
+// closeCrawls stops this node's crawl workers; a page in flight goes back
+// to the cluster's queue for another node. Safe on a nil member.
+func (m *member) closeCrawls() {
+	if m != nil && m.crawls != nil {
+		m.crawls.Close()
+	}
 }
 
 // Close leaves the cluster; on a nil member it does nothing.
@@ -57,5 +133,6 @@ func (m *member) Close() error {
 	if m == nil {
 		return nil
 	}
+	m.closeCrawls()
 	return m.node.Close()
 }

@@ -29,6 +29,9 @@ type crawlFlags struct {
 	maxPages   int
 	retention  time.Duration
 	hostDelay  time.Duration
+	// hosts, when set, spaces out fetches from each host over a cluster
+	// instead of this process alone.
+	hosts crawl.HostGate
 }
 
 // stdioCrawls configure the crawl tool of `sous mcp`, whose results must
@@ -61,6 +64,7 @@ func (f *crawlFlags) manager(r crawl.Renderer, eng *engineFlags, model crawl.JSO
 		MaxLimit:   f.maxPages,
 		Retention:  f.retention,
 		HostDelay:  delay,
+		Hosts:      f.hosts,
 		Logger:     logger,
 	})
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,6 +70,8 @@ type operations struct {
 	pool *browserpool.Pool
 	// isolates run scripts; nil when --script-workers is 0.
 	isolates *isolate.Pool
+	// member is this node's part in a cluster; nil when it runs alone.
+	member *member
 }
 
 func newOperations(f *opsFlags) (*operations, error) {
@@ -116,10 +120,21 @@ func (o *operations) attach(svc *render.Service, pool *browserpool.Pool) { o.svc
 
 // apiOptions adds the operators' routes to opts.
 func (o *operations) apiOptions(opts api.Options) api.Options {
-	opts.Ready = o.pool.Ready
+	opts.Ready = o.ready
 	opts.Metrics = o.metrics.Handler()
 	opts.Pressure = o.pressure
 	return opts
+}
+
+// ready is /readyz: a browser takes tabs and, in a cluster, NATS answers.
+func (o *operations) ready(ctx context.Context) error {
+	if !o.pool.Ready() {
+		return errors.New("no browser is ready; one is starting")
+	}
+	if err := o.member.ready(ctx); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (o *operations) pressure() api.Pressure {
@@ -134,10 +149,13 @@ func (o *operations) pressure() api.Pressure {
 		CPU:           o.cpu.percent(),
 		Memory:        memoryPercent(),
 		Date:          time.Now().UnixMilli(),
+		Cluster:       o.member.pressure(),
 	}
 	switch {
 	case !o.pool.Ready():
 		p.IsAvailable, p.Reason, p.Message = false, "no_browser", "no browser is running; one is starting"
+	case p.Cluster != nil && !p.Cluster.Connected:
+		p.IsAvailable, p.Reason, p.Message = false, "no_cluster", "this node cannot reach the cluster; it serves from its own cache and browsers meanwhile"
 	case running >= concurrency && waiting >= queue:
 		p.IsAvailable, p.Reason, p.Message = false, "full", "every render slot and queue place is taken"
 	}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/browserpool"
-	"github.com/sous-dev/sous/crawl"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/httpfetch"
 	"github.com/sous-dev/sous/netguard"
@@ -165,7 +164,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ops.Close()
 	ops.wire(&eng)
-	joined, err := clusterOpts.join(ctx, ops, &eng, logger)
+	joined, err := clusterOpts.join(ctx, ops, &eng, &crawlOpts, logger)
 	if err != nil {
 		return err
 	}
@@ -198,10 +197,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer crawls.Close()
-	mcpOpts.crawler = crawls
+	crawler, err := joined.crawler(ctx, crawls)
+	if err != nil {
+		return err
+	}
+	defer joined.closeCrawls() // before the manager its workers use
+	mcpOpts.crawler = crawler
 
 	code := programs(isolates, svc)
-	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawls, AllowOrigins: mcpOpts.allowedOrigins}))
+	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawler, AllowOrigins: mcpOpts.allowedOrigins}))
 	if err := mcpOpts.mount(srv, svc, code, logger); err != nil {
 		return err
 	}
@@ -215,7 +219,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	return shutdown(logger, *grace, srv, svc, pool, crawls)
+	return shutdown(logger, *grace, srv, svc, pool, func() { joined.closeCrawls(); crawls.Close() })
 }
 
 // shutdown ends a service that got SIGINT or SIGTERM. It takes no new
@@ -224,7 +228,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // seconds more to send those failures. A second signal cuts all of this
 // short. Either way, the callers' deferred closes then end Chromium, the
 // isolates and the profiles.
-func shutdown(logger *slog.Logger, grace time.Duration, srv *api.Server, svc *render.Service, pool *browserpool.Pool, crawls *crawl.Manager) error {
+//
+// endCrawls stops this node's crawl jobs (in a cluster: its workers; the
+// jobs go on on the other nodes).
+func shutdown(logger *slog.Logger, grace time.Duration, srv *api.Server, svc *render.Service, pool *browserpool.Pool, endCrawls func()) error {
 	second := make(chan os.Signal, 1)
 	signal.Notify(second, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(second)
@@ -235,13 +242,13 @@ func shutdown(logger *slog.Logger, grace time.Duration, srv *api.Server, svc *re
 	defer cancel()
 	drained := make(chan error, 1)
 	go func() { drained <- srv.Shutdown(ctx) }() // closes the listener, waits for handlers
-	go crawls.Close()                            // ends every job, and so every /events stream
+	go endCrawls()                               // ends every job, and so every /events stream
 	graceOver := time.NewTimer(grace)
 	defer graceOver.Stop()
 	for {
 		select {
 		case err := <-drained:
-			crawls.Close()
+			endCrawls()
 			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 				return err
 			}
