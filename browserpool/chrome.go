@@ -115,6 +115,10 @@ type process struct {
 	cgroup  *memoryCgroup  // nil without one; see memory.go
 	// rendererKills counts renderers killed for their memory.
 	rendererKills atomic.Int64
+	// sessionContexts holds the browser contexts of sessions (a
+	// cdp.BrowserContextID each), whose windows closePopups leaves open:
+	// a session's popups are tabs the agent may switch to.
+	sessionContexts sync.Map
 
 	closeOnce sync.Once
 }
@@ -261,6 +265,9 @@ func (p *process) closePopups(ctx context.Context) error {
 		for raw := range created { // ends when the connection closes
 			var ev target.EventTargetCreated
 			if jsonv2.Unmarshal(raw, &ev) != nil || ev.TargetInfo == nil || ev.TargetInfo.OpenerID == "" {
+				continue
+			}
+			if _, ok := p.sessionContexts.Load(ev.TargetInfo.BrowserContextID); ok {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

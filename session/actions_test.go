@@ -1,0 +1,283 @@
+package session_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/render"
+	"github.com/sous-dev/sous/session"
+)
+
+func newSession(t *testing.T, m *session.Manager, req *session.CreateRequest) string {
+	t.Helper()
+	info, err := m.Create(testContext(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.ID
+}
+
+func index(i int) *int { return &i }
+
+func TestPopupsAreTabs(t *testing.T) {
+	m := newManager(t, session.Options{})
+	id := newSession(t, m, nil)
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{
+		navigate(site.URL + "/app/popup"),
+		{Kind: session.DoClick, Target: "a[target=_blank]"},
+		{Kind: session.DoWait, TimeMs: 300},
+	}})
+	if len(res.Tabs) != 2 || !res.Tabs[0].Active {
+		t.Fatalf("after a target=_blank link, tabs %+v", res.Tabs)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(1)}, {Kind: session.DoWait, Text: "Opened by"}}})
+	if !strings.Contains(res.Snapshot, "Opened by the link.") || !strings.Contains(res.URL, "/app/popup-child") || res.SnapshotMode != session.SnapshotFull {
+		t.Errorf("the new tab reads %s (%s):\n%s", res.URL, res.SnapshotMode, res.Snapshot)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{
+		{Kind: session.DoCloseTab},
+		{Kind: session.DoClick, Target: "button"},
+		{Kind: session.DoWait, TimeMs: 300},
+		{Kind: session.DoTab, Index: index(1)},
+		{Kind: session.DoWait, Text: "Opened by"},
+	}})
+	if len(res.Tabs) != 2 || !strings.Contains(res.Snapshot, "Opened by the button.") {
+		t.Errorf("window.open: tabs %+v\n%s", res.Tabs, res.Snapshot)
+	}
+}
+
+func TestDialogs(t *testing.T) {
+	m := newManager(t, session.Options{})
+	id := newSession(t, m, nil)
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/dialog"), {Kind: session.DoClick, Target: "#delete"}}})
+	if res.Dialog == nil || res.Dialog.Type != "confirm" || res.Dialog.Message != "Delete the item?" || res.Snapshot != "" {
+		t.Fatalf("after a click that opens a confirm: dialog %+v, snapshot %q", res.Dialog, res.Snapshot)
+	}
+	// Until it is answered, other actions are refused with the reason.
+	res, err := m.Act(testContext(t), id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoClick, Target: "#rename"}}})
+	if err != nil || res.Failed() == nil || !strings.Contains(res.Steps[0].Error.Message, "confirm dialog is open") {
+		t.Fatalf("an action while a dialog is open: %v %+v", err, res)
+	}
+	yes, no := true, false
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoDialog, Accept: &yes}}})
+	if res.Dialog != nil || !strings.Contains(res.Snapshot, "Deleted.") {
+		t.Errorf("after accepting: %+v\n%s", res.Dialog, res.Snapshot)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{
+		{Kind: session.DoClick, Target: "#rename"}, {Kind: session.DoDialog, Accept: &yes, Text: "Rye"},
+		{Kind: session.DoClick, Target: "#delete"}, {Kind: session.DoDialog, Accept: &no},
+	}, Formats: []render.Format{render.FormatText}})
+	if !strings.Contains(res.Text, "Kept.") {
+		t.Errorf("after cancelling: %s", res.Text)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoClick, Target: "#rename"}, {Kind: session.DoDialog, Accept: &yes, Text: "Rye"}}})
+	if !strings.Contains(res.Snapshot, "Renamed to Rye.") {
+		t.Errorf("after answering the prompt:\n%s", res.Snapshot)
+	}
+}
+
+func TestUpload(t *testing.T) {
+	m := newManager(t, session.Options{})
+	id := newSession(t, m, nil)
+	content := "name,loaves\nada,42\n"
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{
+		navigate(site.URL + "/app/upload"),
+		{Kind: session.DoUpload, Target: "#file", Name: "loaves.csv", ContentBase64: base64.StdEncoding.EncodeToString([]byte(content))},
+		{Kind: session.DoClick, Target: "button[type=submit]"},
+	}, Formats: []render.Format{render.FormatText}})
+	if !strings.Contains(res.Text, "Received loaves.csv, 19 bytes") || !strings.Contains(res.Text, "ada,42") {
+		t.Errorf("after uploading: %s", res.Text)
+	}
+}
+
+// TestSnapshotDiff: a change on the same page comes back as a diff naming
+// only what changed; a new page comes back whole; refs stay with their
+// elements.
+func TestSnapshotDiff(t *testing.T) {
+	m := newManager(t, session.Options{})
+	id := newSession(t, m, nil)
+	full := act(t, m, id, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/dialog")}})
+	if full.SnapshotMode != session.SnapshotFull {
+		t.Fatalf("first snapshot is %s", full.SnapshotMode)
+	}
+	ref := refOf(t, full.Snapshot, `button "Show notice"`)
+	yes := true
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoClick, Target: ref}, {Kind: session.DoDialog, Accept: &yes}}})
+	if res.SnapshotMode != session.SnapshotDiff || !strings.Contains(res.Snapshot, "+ ") || !strings.Contains(res.Snapshot, "Alert seen.") ||
+		strings.Contains(res.Snapshot, "Show notice") || len(res.Snapshot) >= len(full.Snapshot) {
+		t.Errorf("the diff after a change:\n%s\n(full was:\n%s)", res.Snapshot, full.Snapshot)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoWait, TimeMs: 1}}})
+	if res.Snapshot != "[no change since the last snapshot]" {
+		t.Errorf("no change reads %q", res.Snapshot)
+	}
+	res = act(t, m, id, &session.ActRequest{Snapshot: session.SnapshotFull})
+	if res.SnapshotMode != session.SnapshotFull || !strings.Contains(res.Snapshot, "[ref="+ref+"]") {
+		t.Errorf("a full snapshot of the same page lost ref %s:\n%s", ref, res.Snapshot)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/upload")}})
+	if res.SnapshotMode != session.SnapshotFull {
+		t.Errorf("a new page's snapshot is %s", res.SnapshotMode)
+	}
+	res, err := m.Act(testContext(t), id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoClick, Target: ref}}})
+	if err != nil || res.Failed() == nil || res.Steps[0].Error.Code != render.CodeInvalidRequest {
+		t.Errorf("a ref of the previous page: %v %+v", err, res.Steps)
+	}
+}
+
+// refOf finds the ref of the snapshot line that holds what.
+func refOf(t *testing.T, snapshot, what string) string {
+	t.Helper()
+	for line := range strings.Lines(snapshot) {
+		if strings.Contains(line, what) {
+			if _, rest, ok := strings.Cut(line, "[ref="); ok {
+				return rest[:strings.IndexByte(rest, ']')]
+			}
+		}
+	}
+	t.Fatalf("no %s in:\n%s", what, snapshot)
+	return ""
+}
+
+func TestFormControls(t *testing.T) {
+	m := newManager(t, session.Options{})
+	id := newSession(t, m, nil)
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{
+		navigate(site.URL + "/app/wizard"),
+		{Kind: session.DoType, Target: "#name", Text: "Grace"},
+		{Kind: session.DoSelect, Target: "#plan", Values: []string{"team"}},
+		{Kind: session.DoPress, Key: "Enter"},
+	}})
+	if !strings.Contains(res.URL, "/app/wizard/2") {
+		t.Fatalf("Enter in the form went to %s", res.URL)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{
+		{Kind: session.DoHover, Target: "#terms"},
+		{Kind: session.DoCheck, Target: "#terms"}, {Kind: session.DoUncheck, Target: "#terms"}, {Kind: session.DoCheck, Target: "#terms"},
+		{Kind: session.DoScroll, Direction: "down"},
+		{Kind: session.DoClick, Target: "button[type=submit]"},
+	}, Formats: []render.Format{render.FormatText}})
+	if !strings.Contains(res.Text, "Thanks, Grace. Plan: team. Terms agreed: yes.") {
+		t.Errorf("summary: %s", res.Text)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoBack}}})
+	if !strings.Contains(res.URL, "/app/wizard/2") {
+		t.Errorf("back went to %s", res.URL)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoForward}}})
+	if !strings.Contains(res.URL, "/app/wizard/3") {
+		t.Errorf("forward went to %s", res.URL)
+	}
+	res, err := m.Act(testContext(t), id, &session.ActRequest{Actions: []session.Action{
+		{Kind: session.DoWait, Selector: "#summary"}, {Kind: session.DoSelect, Target: "#summary", Values: []string{"x"}}, {Kind: session.DoBack},
+	}})
+	if err != nil || len(res.Steps) != 2 || !res.Steps[0].OK || res.Steps[1].Error == nil || res.Steps[1].Error.Code != render.CodeInvalidRequest {
+		t.Errorf("a failing step stops the request: %v %+v", err, res.Steps)
+	}
+}
+
+// TestIsolation: two sessions share no cookies, and a one-shot render
+// sees neither.
+func TestIsolation(t *testing.T) {
+	m := newManager(t, session.Options{})
+	signedIn := signIn(t, m)
+	other := newSession(t, m, nil)
+	res := act(t, m, other, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/account")}})
+	if !strings.HasSuffix(res.URL, "/app/login") {
+		t.Errorf("another session reached %s", res.URL)
+	}
+	page, err := pool.Fetch(testContext(t), &render.Request{URL: site.URL + "/app/account"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(page.HTML, "Welcome") {
+		t.Errorf("a one-shot render saw a session's login")
+	}
+	res = act(t, m, signedIn, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/account")}})
+	if !strings.Contains(res.Snapshot, "Welcome, agent") {
+		t.Errorf("the signed-in session lost its login:\n%s", res.Snapshot)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	m := newManager(t, session.Options{MaxSessions: 2, DefaultTTL: time.Second})
+	a := newSession(t, m, nil)
+	newSession(t, m, nil)
+	_, err := m.Create(testContext(t), nil)
+	if !errors.Is(err, render.ErrOverloaded) || render.CodeOf(err).Status() != 429 {
+		t.Fatalf("a session past the limit: %v", err)
+	}
+	// Idle past their ttl, both end, and their places are free again.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(m.List()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := len(m.List()); n != 0 {
+		t.Fatalf("%d sessions still open past their ttl", n)
+	}
+	_, err = m.Act(testContext(t), a, &session.ActRequest{})
+	if !errors.Is(err, render.ErrNotFound) || !strings.Contains(err.Error(), "idle for longer than its ttl") {
+		t.Errorf("an expired session: %v", err)
+	}
+	newSession(t, m, nil)
+	if _, err := m.Create(testContext(t), &session.CreateRequest{TTL: 7200}); !errors.Is(err, render.ErrInvalidRequest) {
+		t.Errorf("a ttl over the maximum: %v", err)
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	if _, err := newManager(t, session.Options{}).Create(testContext(t), &session.CreateRequest{Profile: "work"}); !errors.Is(err, render.ErrNotEnabled) {
+		t.Errorf("a profile without a data directory: %v", err)
+	}
+	dir := t.TempDir()
+	m := newManager(t, session.Options{DataDir: dir})
+	id := newSession(t, m, &session.CreateRequest{Profile: "work", Secrets: secrets})
+	act(t, m, id, &session.ActRequest{Actions: []session.Action{
+		navigate(site.URL + "/app/login"),
+		{Kind: session.DoFill, Fields: []session.Field{{Target: "#username", Value: "agent"}, {Target: "#password", Secret: "PASSWORD"}}},
+		{Kind: session.DoPress, Key: "Enter"},
+	}})
+	if err := m.CloseSession(testContext(t), id); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "profiles", "work.json"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("profile file: %v %v", fi, err)
+	}
+	id = newSession(t, m, &session.CreateRequest{Profile: "work"})
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/account")}})
+	if !strings.Contains(res.Snapshot, "Welcome, agent") {
+		t.Errorf("a session from the profile:\n%s", res.Snapshot)
+	}
+	if _, err := m.Create(testContext(t), &session.CreateRequest{Profile: "../etc"}); !errors.Is(err, render.ErrInvalidRequest) {
+		t.Errorf("a profile name with a path: %v", err)
+	}
+}
+
+// TestGuard: a session's pages go through the network guard like every
+// render: with private addresses not allowed, the fixtures on loopback are
+// refused, whether navigated to or loaded by a page.
+func TestGuard(t *testing.T) {
+	guarded, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer guarded.Close()
+	m, err := session.NewManager(session.Options{Browser: guarded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	id := newSession(t, m, nil)
+	res, err := m.Act(testContext(t), id, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/login")}})
+	if err != nil || res.Failed() == nil || res.Steps[0].Error.Code != render.CodeBlocked {
+		t.Errorf("navigating to loopback: %v %+v", err, res)
+	}
+}
