@@ -35,7 +35,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 <p>Rendered once, read on every node of the cluster.</p><p>%s</p></main></body></html>`, strings.Repeat("filler ", p.size/7))
 }
 
-func serve(t *testing.T, h http.Handler) string {
+func serve(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

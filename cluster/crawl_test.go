@@ -55,7 +55,7 @@ type crawlNode struct {
 	crawls *cluster.Crawls
 }
 
-func startCrawlNode(t *testing.T, ns *natsServer, name string) *crawlNode {
+func startCrawlNode(t testing.TB, ns *natsServer, name string) *crawlNode {
 	t.Helper()
 	// A node killed mid-render holds its pages' render claims: the
 	// others wait this long before rendering them in its place.

@@ -20,14 +20,14 @@ import (
 // random loopback port, storing in a temporary directory the test removes.
 // Restart keeps the port and the store, as a restarted server would.
 type natsServer struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	port int
 	srv  *server.Server
 	URL  string
 }
 
-func startNATS(t *testing.T) *natsServer {
+func startNATS(t testing.TB) *natsServer {
 	t.Helper()
 	n := &natsServer{t: t, dir: t.TempDir(), port: -1}
 	n.start()
@@ -80,7 +80,7 @@ type nodeOptions struct {
 	claimTTL time.Duration
 }
 
-func startNode(t *testing.T, ns *natsServer, name string, o nodeOptions) *node {
+func startNode(t testing.TB, ns *natsServer, name string, o nodeOptions) *node {
 	t.Helper()
 	ctx := context.Background()
 	member, err := cluster.Join(ctx, cluster.Options{URL: ns.URL, Name: name})
