@@ -374,6 +374,11 @@ func (p *Pool) execute(ctx context.Context, mode, source string, input json.RawM
 				cancelCalls()
 				calls.Wait()
 				p.release(w, !f.Exiting)
+				if f.Error != nil && p.ctx.Err() != nil {
+					// Close cut the run off (the worker saw its pipe
+					// close); what it says is a symptom of that.
+					return nil, render.ErrClosed
+				}
 				return f, nil
 			}
 		case <-deadline.C:

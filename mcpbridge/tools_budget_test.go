@@ -18,7 +18,7 @@ import (
 // notes included, on every page of a long output, for small budgets where
 // the framing alone would fill it.
 func TestOutputWithinMaxChars(t *testing.T) {
-	const budget = 100 // the least a call may ask for, and the server's default below
+	const budget = 200 // the least a call may ask for, and the server's default below
 	// Code mode and crawls are set up when their turn comes, so that their
 	// workers do not compete with the first renders.
 	var programs mcpbridge.Options
