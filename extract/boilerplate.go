@@ -272,3 +272,35 @@ func isBoilerplatePhrase(text string) bool {
 	}
 	return false
 }
+
+// kindFurnitureStems begin the words that name furniture on one kind of
+// page only: on a product page, its customers' reviews and questions and
+// the other products it shows (on an article, a "review" is the text).
+var kindFurnitureStems = map[string][]string{
+	PageProduct: {"review", "rating", "upsell", "crosssell", "recent", "similar", "feedback", "bought"},
+}
+
+// namesKindFurniture reports whether n's class or id names furniture of
+// the kind of page it is on.
+func namesKindFurniture(n *html.Node, kind string) bool {
+	stems := kindFurnitureStems[kind]
+	if len(stems) == 0 {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		if nameWords(a.Val, func(word string) bool {
+			for _, stem := range stems {
+				if strings.HasPrefix(word, stem) {
+					return true
+				}
+			}
+			return false
+		}) {
+			return true
+		}
+	}
+	return false
+}

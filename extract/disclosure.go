@@ -36,17 +36,28 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		return true
 	})
 	total, _ := countText(textContent(body))
+	main, mainTotal := (*html.Node)(nil), 0
 	walkElements(body, func(n *html.Node) bool {
 		if neverText(n) {
 			return false
+		}
+		if main == nil && isMainLandmark(n) {
+			main = n
+			mainTotal, _ = countText(textContent(n))
 		}
 		if !hidden(n) && !unseen[n] {
 			return true
 		}
 		panel := strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "tabpanel") || controlled[attrOr(n, "id")]
 		if !panel && !unseen[n] {
-			// A wrapper that script shows: most of the page inside it.
-			if chars, _ := countText(textContent(n)); chars*2 <= total {
+			// A wrapper that script shows: most of the page, or of its
+			// main landmark, inside it (a shop's product behind a
+			// "lockdown" wrapper in <main>, a menu-heavy page whose
+			// content is a small share of all its text). A dialog or
+			// pop-up is not such a wrapper, however long.
+			chars, _ := countText(textContent(n))
+			inMain := main != nil && contains(main, n) && chars*2 > mainTotal
+			if boilerplate, _ := nameKind(n); chars*2 <= total && !inMain || boilerplate {
 				return false
 			}
 		} else if !panel {
@@ -56,6 +67,12 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		delete(unseen, n)
 		return true
 	})
+}
+
+// isMainLandmark reports whether n is the page's main landmark: <main> or
+// role="main".
+func isMainLandmark(n *html.Node) bool {
+	return isElement(n, "main") || strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "main")
 }
 
 // show removes the markup that hides n.

@@ -37,6 +37,18 @@ func TestHiddenPanelsAreContent(t *testing.T) {
 			html: `<div class="lockdown" style="display:none"><h2>Dark roast</h2><p>Meet the yin to your yang: a bold and smooth blend of arabica and robusta beans.</p></div><p>Short.</p>`,
 			want: []string{"Meet the yin"},
 		},
+		{
+			name: "a wrapper script shows inside a main landmark, menus all around",
+			html: `<nav><ul>` + strings.Repeat(`<li><a href="/c">A category of the shop with a long name</a></li>`, 12) + `</ul></nav>
+				<main><div class="lockdown" style="display:none"><h2>Dark roast</h2><p>Meet the yin to your yang: a bold and smooth blend of arabica and robusta beans.</p></div></main>`,
+			want: []string{"Meet the yin"},
+		},
+		{
+			name: "a pop-up in a main landmark stays hidden",
+			html: `<nav><ul>` + strings.Repeat(`<li><a href="/c">A category of the shop with a long name</a></li>`, 12) + `</ul></nav>
+				<main><p>Short.</p><div class="newsletter-modal" style="display:none"><p>Sign up for ten percent off your first order, and news of every new roast.</p></div></main>`,
+			not: []string{"ten percent"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,7 +50,7 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	}
 	f := newFinder(body, headlines(doc))
 	if regionKinds[kind.name] {
-		if region := f.region(); region != nil && region.chars > 0 {
+		if region := f.region(kind.name); region != nil && region.chars > 0 {
 			region.replaceBody(body)
 			return
 		}
@@ -85,10 +85,10 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	}
 	if !kind.sure {
 		// Nothing says the page is an article, and the best article in
-		// it is a small part of its main region: the page is made of
-		// many blocks (testimonials, features, stories), and the
+		// it is under four fifths of its main region: the page is made
+		// of many blocks (testimonials, features, stories), and the
 		// article found is one of them.
-		if region := f.region(); region != nil && best.chars*20 < region.chars*9 {
+		if region := f.region(kind.name); region != nil && best.chars*5 < region.chars*4 {
 			best = region
 		}
 	}
@@ -183,6 +183,12 @@ func newFinder(body *html.Node, headlines []string) *finder {
 // says: more than half of the text outside links.
 func holdsMost(s, within *blockStats) bool {
 	return s != nil && within != nil && (s.chars-s.linkChars)*2 > within.chars-within.linkChars
+}
+
+// holdsNearlyAll reports whether a block holds nine tenths of the text of
+// within outside links: it wraps the content rather than sits beside it.
+func holdsNearlyAll(s, within *blockStats) bool {
+	return s != nil && within != nil && (s.chars-s.linkChars)*10 > (within.chars-within.linkChars)*9
 }
 
 // measure computes the stats of root and every element under it, leaving
@@ -862,7 +868,7 @@ var regionKinds = map[string]bool{
 // else the body, without furniture by tag, role or name, and cleaned
 // inside without the widget rule, since cards and posts are what a widget
 // rule would take for link lists.
-func (f *finder) region() *mainBlock {
+func (f *finder) region(kind string) *mainBlock {
 	skip := make(map[*html.Node]bool, len(f.furniture))
 	for n := range f.furniture {
 		skip[n] = true
@@ -873,7 +879,7 @@ func (f *finder) region() *mainBlock {
 		if skip[n] || root != f.body {
 			return false
 		}
-		if isElement(n, "main") || strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "main") {
+		if isMainLandmark(n) {
 			if s := stats[n]; s != nil && (s.chars-s.linkChars)*4 > f.page.chars-f.page.linkChars {
 				root = n
 			}
@@ -889,6 +895,12 @@ func (f *finder) region() *mainBlock {
 			return true
 		}
 		if boilerplate, content := nameKind(n); boilerplate && !content && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) {
+			skip[n] = true
+			return false
+		}
+		// Reviews often outweigh a product's description; only a
+		// wrapper of nearly all of the region stays for its name.
+		if namesKindFurniture(n, kind) && !holdsNearlyAll(stats[n], stats[root]) {
 			skip[n] = true
 			return false
 		}

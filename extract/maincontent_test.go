@@ -78,7 +78,10 @@ var mainPages = []struct {
 		keep: []string{
 			"glazed by hand, so no two mugs", "350 ml", "Dishwasher safe", "take returns for thirty days",
 		},
-		dropped: []string{"Free shipping", "Cart", "You may also like", "Stoneware bowl"},
+		// Reviews are what customers say of the product, not the
+		// product's own description.
+		dropped: []string{"Free shipping", "Cart", "You may also like", "Stoneware bowl",
+			"Customer reviews", "out of 5", "Lovely weight", "for my parents", "Chipped on arrival"},
 	},
 	{
 		name:     "collection",
@@ -90,6 +93,20 @@ var mainPages = []struct {
 			"Keeps tea hot for four hours", "€29.00",
 		},
 		dropped: []string{"Bowls", "Privacy", "© Example Shop"},
+	},
+	{
+		// A consultancy's page of sections, which its CMS calls an
+		// article (og:type) with no publication time: every section is
+		// the content, not the longest one alone.
+		name:     "service",
+		url:      "https://northwind.example/services/data-analytics",
+		headline: "Data analytics consulting",
+		keep: []string{
+			"Turn the data you already collect", "Why analytics projects stall", "a shared definition of the numbers",
+			"Data strategy", "warehouses and pipelines", "a semantic layer", "from nine days to four",
+			"How long does an engagement take?", "only what holds you back", "within two working days",
+		},
+		dropped: []string{"Industries", "Related services", "Cloud migration", "All rights reserved", "Privacy"},
 	},
 }
 

@@ -54,6 +54,7 @@ type pageSignals struct {
 	// make a collection); a page may name its one product both ways.
 	productsLD, productsMicrodata int
 	ogType                        string
+	published                     bool   // an article:published_time
 	path                          string // the address's path, lower-cased
 
 	pres, codes     int // <pre> blocks and <code> outside them
@@ -84,7 +85,9 @@ func classifyPage(doc *html.Node, pageURL string) pageKind {
 		return pageKind{name: kind, sure: true}
 	}
 	kind := s.fromStructure()
-	return pageKind{name: kind, sure: kind != PageArticle || s.ogType == "article"}
+	// An OpenGraph type of "article" alone says little: CMSs give it to
+	// every page. With a publication time, or prose, it is a story.
+	return pageKind{name: kind, sure: kind != PageArticle || s.ogType == "article" && (s.published || s.paragraphChars > 1000)}
 }
 
 // pageKind is a page's kind, and whether its markup says so (schema.org
@@ -198,8 +201,11 @@ func readSignals(doc *html.Node, pageURL string) *pageSignals {
 			case "style", "template", "noscript":
 				continue
 			case "meta":
-				if attrOr(c, "property") == "og:type" {
+				switch attrOr(c, "property") {
+				case "og:type":
 					s.ogType = strings.ToLower(strings.TrimSpace(attrOr(c, "content")))
+				case "article:published_time":
+					s.published = strings.TrimSpace(attrOr(c, "content")) != ""
 				}
 			case "pre":
 				s.pres++
