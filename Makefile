@@ -3,7 +3,7 @@ GO        ?= go
 BIN       := bin/sous
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: run test soak bench build chromium poppler vet fmt clean
+.PHONY: run test soak bench build chromium poppler tools vet fmt clean
 
 run: build chromium poppler
 	$(BIN) serve --addr $(ADDR)
@@ -11,7 +11,7 @@ run: build chromium poppler
 build:
 	$(GO) build -o $(BIN) ./cmd/sous
 
-test: chromium poppler
+test: chromium poppler tools
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 9m ./...
 
@@ -40,6 +40,15 @@ poppler:
 		echo "Installing Debian's poppler-utils (and util-linux's prlimit) to read PDFs"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils util-linux; \
+	fi
+
+# curl and jq, which the README's commands use and its test runs.
+tools:
+	@if command -v curl >/dev/null 2>&1 && command -v jq >/dev/null 2>&1; then :; \
+	else \
+		echo "Installing Debian's curl and jq, for the README's commands"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq curl jq; \
 	fi
 
 vet:

@@ -48,8 +48,10 @@ type Node struct {
 
 // Join connects to NATS and makes sure the shared buckets and streams
 // exist (every node creates them alike, so the first to start does).
-// It fails when NATS cannot be reached within Options.ConnectTimeout;
-// later outages are survived: the connection retries for ever.
+// NATS may still be starting, as when a node and its server start
+// together: Join fails only when NATS cannot be reached within
+// Options.ConnectTimeout. Later outages are survived: the connection
+// retries for ever.
 func Join(ctx context.Context, opts Options) (*Node, error) {
 	if opts.URL == "" {
 		return nil, errors.New("cluster: Options.URL is required")
@@ -70,21 +72,9 @@ func Join(ctx context.Context, opts Options) (*Node, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	logger := opts.Logger
-	nc, err := nats.Connect(opts.URL,
-		nats.Name("sous "+opts.Name),
-		nats.Timeout(opts.ConnectTimeout),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			logger.Warn("cluster connection lost; working alone until it is back", "err", err)
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			logger.Info("cluster connection back", "server", nc.ConnectedUrlRedacted())
-		}),
-	)
+	nc, err := connect(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: connect to NATS: %w: %v", ErrUnavailable, err)
+		return nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -146,6 +136,36 @@ func ensure[T any](ctx context.Context, n *Node, what string, create func(contex
 		case <-ctx.Done():
 			return v, fmt.Errorf("cluster: create %s: %w", what, err)
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// connect dials NATS, again and again until it answers or
+// Options.ConnectTimeout (or ctx) runs out.
+func connect(ctx context.Context, opts Options) (*nats.Conn, error) {
+	logger := opts.Logger
+	ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
+	defer cancel()
+	for {
+		nc, err := nats.Connect(opts.URL,
+			nats.Name("sous "+opts.Name),
+			nats.Timeout(opts.ConnectTimeout),
+			nats.MaxReconnects(-1),
+			nats.ReconnectWait(250*time.Millisecond),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				logger.Warn("cluster connection lost; working alone until it is back", "err", err)
+			}),
+			nats.ReconnectHandler(func(nc *nats.Conn) {
+				logger.Info("cluster connection back", "server", nc.ConnectedUrlRedacted())
+			}),
+		)
+		if err == nil {
+			return nc, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cluster: connect to NATS: %w: %v", ErrUnavailable, err)
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
