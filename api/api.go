@@ -20,6 +20,7 @@
 //	                  logs, errors, meta} (Options.Programs)
 //	POST /v1/crawl    a crawl job (Options.Crawler); GET, DELETE and /events
 //	                  on /v1/crawl/{id}: see crawl.go
+//	/v1/sessions      interactive sessions (Options.Sessions): see session.go
 //	GET  /healthz     200 while the process is alive
 //	GET  /readyz      200 while a browser is ready (Options.Ready), else 503
 //	GET  /metrics     Prometheus metrics (Options.Metrics)
@@ -74,6 +75,9 @@ type Options struct {
 	// Tokens, when any are set, are the bearer tokens that every route but
 	// /healthz requires (Authorization: Bearer TOKEN, Cloudflare's form).
 	Tokens []string
+	// Sessions runs interactive sessions (/v1/sessions, see session.go);
+	// nil means those routes say sessions are not enabled.
+	Sessions Sessions
 	// Programs runs code-mode programs for POST /v1/run; nil means no such
 	// route.
 	Programs render.ProgramRunner
@@ -165,6 +169,7 @@ func New(r Renderer, opts Options) *Server {
 		s.handle("POST /v1/run", s.run)
 	}
 	s.registerCrawl()
+	s.registerSessions()
 	s.registerCloudflare()
 	// Every path no route takes, and every method a route does not answer.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -25,6 +26,12 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 	// Logger receives the transport's own errors; default: discarded.
 	Logger *slog.Logger
+	// Stateful gives each client an MCP session (the Mcp-Session-Id
+	// header), which the browser_* tools need to keep one browser per
+	// client between calls; SessionTimeout ends one idle that long
+	// (default 30 minutes). Without it every request stands alone.
+	Stateful       bool
+	SessionTimeout time.Duration
 }
 
 // NewHandler returns an http.Handler serving s over MCP's streamable HTTP
@@ -41,8 +48,8 @@ type HandlerOptions struct {
 //     (http.LocalAddrContextKey, which net/http sets); a request without it
 //     is treated as arriving on loopback.
 //
-// The transport is stateless: every request stands alone, so nodes behind a
-// load balancer need no session affinity. Tool calls still stream progress
+// The transport is stateless unless Stateful is set: every request stands
+// alone, so nodes behind a load balancer need no session affinity. Tool calls still stream progress
 // notifications on their own response.
 func NewHandler(s *mcp.Server, opts *HandlerOptions) (http.Handler, error) {
 	if s == nil {
@@ -72,11 +79,18 @@ func NewHandler(s *mcp.Server, opts *HandlerOptions) (http.Handler, error) {
 	cross.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("Forbidden: a web page of %s may not call this MCP endpoint; its operator can allow that origin", r.Header.Get("Origin")), http.StatusForbidden)
 	}))
-	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{
-		Stateless:           true,
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 30 * time.Minute
+	}
+	streamOpts := &mcp.StreamableHTTPOptions{
+		Stateless:           !o.Stateful,
 		Logger:              o.Logger,
 		MaxRequestBodyBytes: o.MaxBodyBytes,
-	})
+	}
+	if o.Stateful {
+		streamOpts.SessionTimeout = o.SessionTimeout
+	}
+	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, streamOpts)
 	return &handler{next: cross.Handler(streamable), origins: origins}, nil
 }
 

@@ -24,6 +24,7 @@ import (
 var (
 	site    *fixtures.Server
 	service *render.Service
+	pool    *browserpool.Pool
 )
 
 // renderTimeout is the deadline of every render in these tests: long enough
@@ -34,7 +35,8 @@ const renderTimeout = 8 * time.Second
 func TestMain(m *testing.M) {
 	isolate.ServeIfWorker() // this binary is also the run_code workers (runcode_test.go)
 	site = fixtures.Start()
-	pool, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
+	var err error
+	pool, err = browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -45,6 +45,14 @@ type Options struct {
 	// Crawler runs the crawl tool's jobs (crawl.go); nil means the tool
 	// is not listed.
 	Crawler Crawler
+	// Sessions runs the browser sessions of the browser_* tools
+	// (Playwright MCP's names, session.go); nil means those tools are not
+	// listed. Over HTTP they need a stateful handler
+	// (HandlerOptions.Stateful), which tells one MCP session from another.
+	Sessions Sessions
+	// Secrets are values browser_type and browser_fill_form type when the
+	// text is a secret's name; replies show «secret:NAME» instead.
+	Secrets map[string]string
 }
 
 const (
@@ -61,6 +69,7 @@ const (
 type bridge struct {
 	renderer Renderer
 	opts     Options
+	browsers *browsers // nil without Options.Sessions
 }
 
 // NewServer returns an MCP server whose tools render pages through r. One
@@ -118,6 +127,10 @@ func NewServer(r Renderer, opts *Options) (*mcp.Server, error) {
 	}
 	if o.Crawler != nil {
 		mcp.AddTool(s, crawlTool(o.MaxChars), b.crawl)
+	}
+	if o.Sessions != nil {
+		b.browsers = &browsers{sessions: o.Sessions, secrets: o.Secrets, byMC: map[*mcp.ServerSession]string{}}
+		b.addSessionTools(s)
 	}
 	return s, nil
 }

@@ -106,6 +106,8 @@ Usage:
   sous serve [flags]            run the HTTP API (POST /v1/render, GET /healthz)
   sous render URL [flags]       render one page and print it
   sous crawl URL [flags]        crawl a site into a folder of markdown files
+  sous session create|act|storage|list|close
+                                drive an interactive session on a service
   sous mcp [flags]              serve the MCP tools over stdin/stdout (for agents)
   sous bench [flags]            measure pool throughput and print a table
   sous eval extraction [DIR...] score main-content extraction on corpora
@@ -127,6 +129,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return renderCommand(ctx, args[1:], stdout, stderr)
 	case "crawl":
 		return crawlCommand(ctx, args[1:], stdout, stderr)
+	case "session":
+		return sessionCommand(ctx, args[1:], stdin, stdout)
 	case "mcp":
 		return mcpCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":

@@ -77,6 +77,10 @@ func (nopWriteCloser) Close() error { return nil }
 type mcpFlags struct {
 	allowedOrigins []string
 	crawler        mcpbridge.Crawler // set by serve: the crawl tool's jobs
+	// Set by serve: the browser_* tools' sessions (nil: no such tools)
+	// and the secrets they may type.
+	sessions mcpbridge.Sessions
+	secrets  map[string]string
 }
 
 func (f *mcpFlags) register(fs *flag.FlagSet) {
@@ -98,11 +102,13 @@ func (f *mcpFlags) register(fs *flag.FlagSet) {
 // mount serves the MCP tools over streamable HTTP at /mcp on the API;
 // code mode (run_code) when programs is not nil.
 func (f *mcpFlags) mount(apiServer *api.Server, r mcpbridge.Renderer, programs render.ProgramRunner, logger *slog.Logger) error {
-	srv, err := mcpbridge.NewServer(r, &mcpbridge.Options{Logger: logger, Programs: programs, Crawler: f.crawler})
+	srv, err := mcpbridge.NewServer(r, &mcpbridge.Options{Logger: logger, Programs: programs, Crawler: f.crawler, Sessions: f.sessions, Secrets: f.secrets})
 	if err != nil {
 		return err
 	}
-	h, err := mcpbridge.NewHandler(srv, &mcpbridge.HandlerOptions{AllowedOrigins: f.allowedOrigins, Logger: logger})
+	// The browser_* tools keep a browser per MCP session, so with them the
+	// endpoint hands out session ids.
+	h, err := mcpbridge.NewHandler(srv, &mcpbridge.HandlerOptions{AllowedOrigins: f.allowedOrigins, Logger: logger, Stateful: f.sessions != nil})
 	if err != nil {
 		return fmt.Errorf("--mcp-allow-origin: %w", err)
 	}

@@ -70,7 +70,9 @@ func TestMCPServeOverHTTP(t *testing.T) {
 		t.Fatalf("connecting to /mcp: %v\n%s", err, s.stderr)
 	}
 	defer cs.Close()
-	if got := toolNames(t, cs); !slices.Equal(got, []string{"crawl", "links", "outline", "pdf", "render", "run_code", "scrape", "screenshot"}) {
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"browser_click", "browser_close", "browser_file_upload", "browser_fill_form", "browser_handle_dialog", "browser_hover",
+		"browser_navigate", "browser_navigate_back", "browser_press_key", "browser_select_option", "browser_snapshot", "browser_tabs",
+		"browser_take_screenshot", "browser_type", "browser_wait_for", "crawl", "links", "outline", "pdf", "render", "run_code", "scrape", "screenshot"}) {
 		t.Errorf("tools = %v", got)
 	}
 	md := callTool(t, cs, "render", map[string]any{"url": site.URL + "/article.html"})
@@ -159,7 +161,9 @@ func TestMCPServeChecksRequests(t *testing.T) {
 	port := s.url[strings.LastIndex(s.url, ":")+1:]
 	post := func(host string, header map[string]string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", s.url+"/mcp", strings.NewReader(`{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}`))
+		// With sessions on, /mcp is stateful: a client's first request
+		// is initialize.
+		req, _ := http.NewRequest("POST", s.url+"/mcp", strings.NewReader(`{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		for k, v := range header {
@@ -183,8 +187,8 @@ func TestMCPServeChecksRequests(t *testing.T) {
 		status int
 		body   string
 	}{
-		{"an agent", "", nil, 200, `"render"`},
-		{"localhost", "localhost:" + port, nil, 200, `"render"`},
+		{"an agent", "", nil, 200, `"serverInfo"`},
+		{"localhost", "localhost:" + port, nil, 200, `"serverInfo"`},
 		{"DNS rebinding", "evil.example:" + port, nil, 403, "DNS rebinding"},
 		{"a cross-origin page", "", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, 403, "evil.example"},
 	}
@@ -263,7 +267,9 @@ func TestMCPStdio(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connecting to sous mcp: %v\n%s", err, &stderr)
 	}
-	if got := toolNames(t, cs); !slices.Equal(got, []string{"crawl", "links", "outline", "pdf", "render", "run_code", "scrape", "screenshot"}) {
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"browser_click", "browser_close", "browser_file_upload", "browser_fill_form", "browser_handle_dialog", "browser_hover",
+		"browser_navigate", "browser_navigate_back", "browser_press_key", "browser_select_option", "browser_snapshot", "browser_tabs",
+		"browser_take_screenshot", "browser_type", "browser_wait_for", "crawl", "links", "outline", "pdf", "render", "run_code", "scrape", "screenshot"}) {
 		t.Errorf("tools = %v", got)
 	}
 	md := callTool(t, cs, "render", map[string]any{"html": "<h1>Over stdio</h1><p>Hello.</p>"})

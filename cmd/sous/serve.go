@@ -144,6 +144,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	crawlOpts.register(fs.FlagSet)
 	var clusterOpts clusterFlags
 	clusterOpts.register(fs.FlagSet)
+	var sessionOpts sessionFlags
+	sessionOpts.register(fs.FlagSet)
 	if rest, err := fs.parse(args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -203,9 +205,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer joined.closeCrawls() // before the manager its workers use
 	mcpOpts.crawler = crawler
+	sessions, err := sessionOpts.manager(pool, logger)
+	if err != nil {
+		return err
+	}
+	var sessionAPI api.Sessions // nil, not a nil *Manager, when sessions are off
+	if sessions != nil {
+		defer sessions.Close() // before the pool: profiles are saved from the browser
+		sessionAPI, mcpOpts.sessions = sessions, sessions
+	}
+	if mcpOpts.secrets, err = sessionOpts.secrets(); err != nil {
+		return err
+	}
 
 	code := programs(isolates, svc)
-	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawler, AllowOrigins: mcpOpts.allowedOrigins}))
+	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawler, Sessions: sessionAPI, AllowOrigins: mcpOpts.allowedOrigins}))
 	if err := mcpOpts.mount(srv, svc, code, logger); err != nil {
 		return err
 	}
