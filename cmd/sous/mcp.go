@@ -28,6 +28,8 @@ func mcpCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	eng.register(fs.FlagSet, 2)
 	var scripts scriptFlags
 	scripts.register(fs.FlagSet)
+	var sessionOpts sessionFlags
+	sessionOpts.register(fs.FlagSet)
 	if rest, err := fs.parse(args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -53,7 +55,19 @@ func mcpCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer crawls.Close()
-	srv, err := mcpbridge.NewServer(svc, &mcpbridge.Options{Logger: logger, Programs: programs(isolates, svc), Crawler: crawls})
+	opts := &mcpbridge.Options{Logger: logger, Programs: programs(isolates, svc), Crawler: crawls}
+	sessions, err := sessionOpts.manager(pool, logger)
+	if err != nil {
+		return err
+	}
+	if sessions != nil {
+		defer sessions.Close() // before the pool
+		opts.Sessions = sessions
+	}
+	if opts.Secrets, err = sessionOpts.secrets(); err != nil {
+		return err
+	}
+	srv, err := mcpbridge.NewServer(svc, opts)
 	if err != nil {
 		return err
 	}
