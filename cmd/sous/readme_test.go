@@ -40,7 +40,11 @@ func TestREADMECommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The sessions examples sign in to the fixture app.
+	t.Setenv("APP_PASSWORD", fixtures.AppPassword)
 	urls := strings.NewReplacer(
+		"https://example.com/login", site.URL+"/app/login",
+		"https://example.com/account", site.URL+"/app/account",
 		"https://example.com/docs/", site.URL+"/site/",
 		"https://example.com/docs", site.URL+"/site/",
 		"https://example.com/app", site.URL+"/spa.html",
