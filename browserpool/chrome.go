@@ -290,6 +290,7 @@ func (p *process) close() {
 		p.conn.transportClose()
 		p.popups.Wait()
 		killUsing(p.dataDir)
+		removeSingletonDir(p.dataDir)
 		os.RemoveAll(p.dataDir)
 		p.guard.Close()
 		if p.cgroup != nil {
@@ -372,7 +373,26 @@ for f in /proc/[0-9]*/cmdline; do
     *"--user-data-dir=$1 "*) p=${f#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null ;;
   esac
 done
+s=$(readlink "$1/SingletonSocket" 2>/dev/null) && case "$s" in
+  */org.chromium.Chromium.*/SingletonSocket) rm -rf -- "${s%/SingletonSocket}" ;;
+esac
 rm -rf -- "$1"`
+
+// removeSingletonDir removes the directory Chromium made in TMPDIR for its
+// singleton socket (org.chromium.Chromium.XXXXXX), which the profile's
+// SingletonSocket links to; left alone, one would pile up in /tmp per
+// launch. (Pointing Chromium's TMPDIR into the profile instead makes the
+// socket's path too long for a Unix socket when the profile is deep.)
+func removeSingletonDir(dataDir string) {
+	target, err := os.Readlink(filepath.Join(dataDir, "SingletonSocket"))
+	if err != nil || filepath.Base(target) != "SingletonSocket" {
+		return
+	}
+	dir := filepath.Dir(target)
+	if strings.HasPrefix(filepath.Base(dir), "org.chromium.Chromium.") {
+		os.RemoveAll(dir)
+	}
+}
 
 // startGuard starts the guard for dataDir and returns the write end of its
 // standard input; closing it (or exiting) sets the guard off.

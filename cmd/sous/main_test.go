@@ -96,6 +96,10 @@ func startServer(t *testing.T, args ...string) *server {
 				break
 			}
 		}
+		// Nor is Chromium's singleton socket directory left in TMPDIR.
+		if m, _ := filepath.Glob(filepath.Join(s.tmp, "org.chromium.Chromium.*")); len(m) > 0 {
+			t.Errorf("sous serve left %s in its TMPDIR", m)
+		}
 	})
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		resp, err := http.Get(s.url + "/healthz")

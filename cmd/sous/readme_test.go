@@ -129,7 +129,7 @@ func runBlock(t *testing.T, script, bin, dir string, timeout time.Duration) stri
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }) // what it left running
+	t.Cleanup(func() { endGroup(cmd.Process.Pid) }) // what it left running
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -195,4 +195,19 @@ func freePort(t *testing.T) int {
 func readFile(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
+}
+
+// endGroup ends the process group pgid (SIGTERM, then SIGKILL after 20 s)
+// and waits until it is gone, so that nothing writes into the test's
+// directories as they are removed.
+func endGroup(pgid int) {
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if syscall.Kill(-pgid, 0) != nil {
+			return
+		}
+		if time.Until(deadline) < 10*time.Second {
+			syscall.Kill(-pgid, syscall.SIGKILL)
+		}
+	}
 }
