@@ -142,6 +142,44 @@ func nameKind(n *html.Node) (boilerplate, content bool) {
 	return boilerplate, content
 }
 
+// describingStems begin the boilerplate words that name the parts of a
+// block which describe it: around an article they are furniture (its
+// byline, its caption), but on the cards of a listing and the posts of a
+// thread they are part of each card or post.
+var describingStems = []string{
+	"author", "byline", "caption", "categor", "credit", "dateline", "meta", "timestamp",
+}
+
+// cardNameKind is nameKind for the blocks of a region of many blocks:
+// words that describe a block are not boilerplate there.
+func cardNameKind(n *html.Node) (boilerplate, content bool) {
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		nameWords(a.Val, func(word string) bool {
+			switch {
+			case contentWords[word]:
+				content = true
+			case word == "date" || hasStem(word, describingStems):
+			case isBoilerplateWord(word):
+				boilerplate = true
+			}
+			return false
+		})
+	}
+	return boilerplate, content
+}
+
+func hasStem(word string, stems []string) bool {
+	for _, stem := range stems {
+		if strings.HasPrefix(word, stem) {
+			return true
+		}
+	}
+	return false
+}
+
 // classWeight is readability's bonus for a block whose class or id says
 // it holds content, and malus for one whose name says it does not: ±25
 // for the class and ±25 for the id.

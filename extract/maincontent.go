@@ -108,6 +108,11 @@ type finderMode struct {
 	stripNames   bool // leave out blocks with furniture names before scoring
 	weighClasses bool // score blocks by their names
 	cleanWidgets bool // drop blocks inside the article that hold more widgets than text
+	// cards keeps, inside a region of many blocks, the parts of each
+	// block that describe it (caption, category, author, date):
+	// on a card or a post they are its content, not an article's
+	// furniture.
+	cards bool
 }
 
 // finder holds what the attempts share: the body, which elements are
@@ -677,7 +682,14 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// go.
 		return isInlineFurniture(n)
 	}
-	if boilerplate, _ := nameKind(n); boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
+	if mode.cards {
+		// A block named both ways ("post-meta", "entry-footer") is
+		// taken for the post's own, unless it is a list of links
+		// ("article-tags").
+		if boilerplate, content := cardNameKind(n); boilerplate && (!content || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) {
+			return true
+		}
+	} else if boilerplate, _ := nameKind(n); boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
 		return true
 	}
 	if s.chars < 120 && isBoilerplatePhrase(shortText(n)) {
@@ -867,7 +879,10 @@ var regionKinds = map[string]bool{
 // landmark (<main>, role="main") when it holds a good part of the text,
 // else the body, without furniture by tag, role or name, and cleaned
 // inside without the widget rule, since cards and posts are what a widget
-// rule would take for link lists.
+// rule would take for link lists. The names that describe a block
+// (caption, category, author, meta) do not make it furniture here: on a
+// card or a post they are part of it. Nor do the kind's own furniture
+// names (a product's reviews) stay.
 func (f *finder) region(kind string) *mainBlock {
 	skip := make(map[*html.Node]bool, len(f.furniture))
 	for n := range f.furniture {
@@ -894,7 +909,7 @@ func (f *finder) region(kind string) *mainBlock {
 		if isElement(n, "a", "table", "pre", "code", "article", "main") {
 			return true
 		}
-		if boilerplate, content := nameKind(n); boilerplate && !content && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) {
+		if boilerplate, content := cardNameKind(n); boilerplate && !content && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) {
 			skip[n] = true
 			return false
 		}
@@ -907,6 +922,6 @@ func (f *finder) region(kind string) *mainBlock {
 		return true
 	})
 	m := &mainBlock{parts: []*html.Node{root}, skip: skip}
-	m.chars = f.cleanInside(root, skip, finderMode{})
+	m.chars = f.cleanInside(root, skip, finderMode{cards: true})
 	return m
 }
