@@ -140,10 +140,13 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
+// DefaultBodyLimit is the largest request body when Options.BodyLimit is 0.
+const DefaultBodyLimit = 10 << 20
+
 // New returns a Server for r.
 func New(r Renderer, opts Options) *Server {
 	if opts.BodyLimit == 0 {
-		opts.BodyLimit = 10 << 20
+		opts.BodyLimit = DefaultBodyLimit
 	}
 	if opts.RetryAfter == nil {
 		opts.RetryAfter = func() time.Duration { return time.Second }

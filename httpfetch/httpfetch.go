@@ -33,6 +33,12 @@ import (
 	"github.com/sous-dev/sous/render"
 )
 
+// Defaults of Options and PDFLimits.
+const (
+	DefaultMaxDocumentBytes = 32 << 20 // a PDF
+	DefaultPDFMaxPages      = 200
+)
+
 // Options configure a Fetcher. Zero values mean the documented defaults.
 type Options struct {
 	// Guard checks every address the fetcher connects to; nil means no
@@ -75,7 +81,7 @@ func New(opts Options) *Fetcher {
 		opts.MaxRedirects = 10
 	}
 	if opts.MaxDocumentBytes == 0 {
-		opts.MaxDocumentBytes = 32 << 20
+		opts.MaxDocumentBytes = DefaultMaxDocumentBytes
 	}
 	dial := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	if opts.Guard != nil {

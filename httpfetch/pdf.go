@@ -63,7 +63,7 @@ type PDFLimits struct {
 
 func (l PDFLimits) withDefaults() PDFLimits {
 	if l.MaxPages == 0 {
-		l.MaxPages = 200
+		l.MaxPages = DefaultPDFMaxPages
 	}
 	if l.Timeout == 0 {
 		l.Timeout = 20 * time.Second

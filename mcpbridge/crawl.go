@@ -40,7 +40,7 @@ func crawlTool(maxChars int) *mcp.Tool {
 	bounded(s, "limit", 1, maxCrawlPages, crawl.DefaultLimit)
 	s.Properties["depth"].Minimum = ptr(0.0)
 	property(s, "onlyMainContent", nil, true)
-	bounded(s, "maxChars", minMaxChars, maxMaxChars, maxChars)
+	bounded(s, "maxChars", MinMaxChars, MaxMaxChars, maxChars)
 	waiting(s)
 	return &mcp.Tool{
 		Name: "crawl",

@@ -56,7 +56,9 @@ type Options struct {
 }
 
 const (
-	defaultMaxChars      = 20_000
+	// DefaultMaxChars is a text result's budget when neither the call nor
+	// Options.MaxChars sets one.
+	DefaultMaxChars      = 20_000
 	defaultMaxImageBytes = 1 << 20
 	defaultMaxImageSide  = 8_000
 	defaultMaxPDFBytes   = 10 << 20
@@ -87,14 +89,14 @@ func NewServer(r Renderer, opts *Options) (*mcp.Server, error) {
 			return nil, fmt.Errorf("mcpbridge: Options.%s is negative (%d)", name, v)
 		}
 	}
-	if o.MaxChars != 0 && (o.MaxChars < minMaxChars || o.MaxChars > maxMaxChars) {
-		return nil, fmt.Errorf("mcpbridge: Options.MaxChars %d is not between %d and %d", o.MaxChars, minMaxChars, maxMaxChars)
+	if o.MaxChars != 0 && (o.MaxChars < MinMaxChars || o.MaxChars > MaxMaxChars) {
+		return nil, fmt.Errorf("mcpbridge: Options.MaxChars %d is not between %d and %d", o.MaxChars, MinMaxChars, MaxMaxChars)
 	}
 	if o.Version == "" {
 		o.Version = "dev"
 	}
 	if o.MaxChars == 0 {
-		o.MaxChars = defaultMaxChars
+		o.MaxChars = DefaultMaxChars
 	}
 	if o.MaxImageBytes == 0 {
 		o.MaxImageBytes = defaultMaxImageBytes

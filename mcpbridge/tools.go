@@ -83,10 +83,11 @@ func (s source) request(l load, f render.Format) *render.Request {
 	return req
 }
 
-// Bounds of the arguments.
+// Bounds of the arguments. MinMaxChars and MaxMaxChars bound maxChars,
+// the call's and Options.MaxChars.
 const (
-	minMaxChars = 200
-	maxMaxChars = 200_000
+	MinMaxChars = 200
+	MaxMaxChars = 200_000
 	minViewport = 100
 	maxViewport = 1920 // wider or taller is more pixels than a model can use
 )
@@ -230,7 +231,7 @@ func bounded(s *jsonschema.Schema, name string, lo, hi, def int) {
 }
 
 func paging(s *jsonschema.Schema, maxChars int) {
-	bounded(s, "maxChars", minMaxChars, maxMaxChars, maxChars)
+	bounded(s, "maxChars", MinMaxChars, MaxMaxChars, maxChars)
 	property(s, "page", nil, 1)
 	s.Properties["page"].Minimum = ptr(1.0)
 }

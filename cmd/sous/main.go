@@ -158,6 +158,8 @@ type commandFlags struct {
 	command  string
 	synopsis string
 	stdout   io.Writer
+	// epilogue, when set, prints more after the flags in --help.
+	epilogue func(io.Writer)
 }
 
 // newFlagSet returns the flags of the subcommand name, whose --help prints
@@ -206,4 +208,7 @@ func (c *commandFlags) printUsage() {
 	c.SetOutput(c.stdout)
 	c.PrintDefaults()
 	c.SetOutput(io.Discard)
+	if c.epilogue != nil {
+		c.epilogue(c.stdout)
+	}
 }

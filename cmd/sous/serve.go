@@ -146,6 +146,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clusterOpts.register(fs.FlagSet)
 	var sessionOpts sessionFlags
 	sessionOpts.register(fs.FlagSet)
+	fs.epilogue = func(w io.Writer) {
+		fmt.Fprint(w, "\nLimits (the README's table):\n\n")
+		writeLimits(w, limits(fs.FlagSet))
+	}
 	if rest, err := fs.parse(args); err != nil {
 		return err
 	} else if len(rest) > 0 {
