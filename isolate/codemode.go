@@ -22,7 +22,11 @@ type Renderer interface {
 type Runner struct {
 	pool     *Pool
 	renderer Renderer
+	sessions Sessions // nil: sous.session is not enabled; see session.go
 }
+
+// sessionCloseTimeout bounds the closing of a session a program left open.
+const sessionCloseTimeout = 10 * time.Second
 
 var _ render.ProgramRunner = (*Runner)(nil)
 
@@ -54,11 +58,15 @@ func (r *Runner) run(ctx context.Context, prog *render.Program) (*render.Program
 		lim.CPUTime = min(lim.CPUTime, lim.Timeout)
 	}
 	var renders atomic.Int64
+	var own opened
+	if r.sessions != nil {
+		defer own.closeAll(r.sessions) // sessions a program opens end with it
+	}
 	handle := func(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {
 		if n := renders.Add(1); n > int64(r.pool.opts.MaxRenders) {
 			return nil, &callError{codeTooManyCalls, fmt.Sprintf("a program may make at most %d sous calls", r.pool.opts.MaxRenders)}
 		}
-		return r.call(ctx, method, args)
+		return r.call(ctx, method, args, &own)
 	}
 	lim.maxCalls = r.pool.opts.MaxRenders
 	done, err := r.pool.execute(ctx, modeCode, prog.Code, nil, lim, handle, 0)
@@ -80,10 +88,15 @@ func (r *Runner) run(ctx context.Context, prog *render.Program) (*render.Program
 //	sous.render(request)             → the result, with its meta
 //	sous.scrape(urlOrRequest, sels)  → [{selector, results}]
 //	sous.links(urlOrRequest)         → [{url, text, internal}]
-func (r *Runner) call(ctx context.Context, method string, raw json.RawMessage) (json.RawMessage, error) {
+//	sous.session(opts)               → a session object (session.go)
+func (r *Runner) call(ctx context.Context, method string, raw json.RawMessage, own *opened) (json.RawMessage, error) {
 	var args []json.RawMessage
 	if err := json.Unmarshal(raw, &args); err != nil {
 		return nil, fmt.Errorf("%w: sous.%s: arguments: %v", render.ErrInvalidRequest, method, err)
+	}
+	switch method {
+	case sessionCreate, sessionAct, sessionStorage, sessionClose:
+		return r.sessionCall(ctx, method, args, own)
 	}
 	if len(args) == 0 {
 		return nil, fmt.Errorf("%w: sous.%s needs a URL or a request", render.ErrInvalidRequest, method)

@@ -310,7 +310,7 @@ func positionIn(stack string) (line, column int) {
 func (r *run) binding() goja.Value {
 	vm := r.s.vm
 	sous := vm.NewObject()
-	for _, method := range []string{"render", "scrape", "links"} {
+	for _, method := range []string{"render", "scrape", "links", sessionCreate, sessionAct, sessionStorage, sessionClose} {
 		sous.Set(method, func(call goja.FunctionCall) goja.Value {
 			args, err := r.s.toJSON(vm.NewArray(anySlice(call.Arguments)...))
 			if err != nil {
@@ -330,6 +330,7 @@ func (r *run) binding() goja.Value {
 			return vm.ToValue(p)
 		})
 	}
+	addSessions(vm, sous)
 	return sous
 }
 

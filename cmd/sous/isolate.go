@@ -11,6 +11,7 @@ import (
 
 	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/render"
+	"github.com/sous-dev/sous/session"
 )
 
 // scriptFlags are the flags of the isolates that run post-processing
@@ -71,12 +72,16 @@ func (f *scriptFlags) start(ctx context.Context, logger *slog.Logger, observer r
 	})
 }
 
-// programs is code mode over svc, or nil without a pool.
-func programs(pool *isolate.Pool, svc *render.Service) render.ProgramRunner {
+// programs is code mode over svc, with sous.session over sessions when
+// there are any, or nil without a pool.
+func programs(pool *isolate.Pool, svc *render.Service, sessions *session.Manager) render.ProgramRunner {
 	if pool == nil {
 		return nil
 	}
-	return pool.Programs(svc)
+	if sessions == nil {
+		return pool.Programs(svc)
+	}
+	return pool.Programs(svc).WithSessions(sessions)
 }
 
 // isolateWorker is `sous isolate-worker`, which the pool starts: it is not

@@ -55,11 +55,11 @@ func mcpCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer crawls.Close()
-	opts := &mcpbridge.Options{Logger: logger, Programs: programs(isolates, svc), Crawler: crawls}
 	sessions, err := sessionOpts.manager(pool, logger)
 	if err != nil {
 		return err
 	}
+	opts := &mcpbridge.Options{Logger: logger, Programs: programs(isolates, svc, sessions), Crawler: crawls}
 	if sessions != nil {
 		defer sessions.Close() // before the pool
 		opts.Sessions = sessions

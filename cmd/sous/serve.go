@@ -222,7 +222,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	code := programs(isolates, svc)
+	code := programs(isolates, svc, sessions)
 	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawler, Sessions: sessionAPI, AllowOrigins: mcpOpts.allowedOrigins}))
 	if err := mcpOpts.mount(srv, svc, code, logger); err != nil {
 		return err
