@@ -64,7 +64,7 @@ func isInlineFurniture(n *html.Node) bool {
 var boilerplateWords = map[string]bool{
 	"ad": true, "ads": true, "adv": true, "adslot": true, "adunit": true,
 	"aside": true, "date": true, "login": true, "overlay": true, "rail": true,
-	"readmore": true, "rss": true, "sign": true, "print": true, "hidden": true,
+	"readmore": true, "rss": true, "sign": true, "print": true,
 }
 
 // contentWords name the blocks that hold an article. A block whose name

@@ -388,3 +388,28 @@ echo four</code></pre><p>Last paragraph, which is long enough to push the whole 
 		})
 	}
 }
+
+// TestUtilityClassesAreNotFurniture checks that a block is not left out
+// for a utility class that merely holds a furniture word: "overflow-hidden"
+// clips a card, it does not hide it.
+func TestUtilityClassesAreNotFurniture(t *testing.T) {
+	card := func(title, text string) string {
+		return `<article class="overflow-hidden p24 rounded"><h2><a href="/p/` + title + `">` + title + `</a></h2><p>` + text + `</p></article>`
+	}
+	page := `<html><head><script type="application/ld+json">{"@type":"ItemList"}</script></head><body>
+		<nav><a href="/">Home</a> <a href="/blog">Blog</a></nav><main><h1>Latest articles</h1>` +
+		card("Making AI tools people use", "A recap of what we learned at the conference, from interoperability to knowledge architecture.") +
+		card("Commit messages that age well", "Even commit messages must heed the sands of time, and a few habits help them do so.") +
+		`</main><footer>© Example</footer></body></html>`
+	got, err := extract.New().Extract(&render.Page{URL: "https://blog.example/", HTML: page}, &render.Request{
+		Formats: []render.Format{render.FormatText}, OnlyMainContent: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"from interoperability", "sands of time"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("lost %q: %q", want, got.Text)
+		}
+	}
+}
