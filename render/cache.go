@@ -176,8 +176,8 @@ type flight struct {
 	err    error
 	remote bool // res was rendered by another node of a cluster
 
-	waiters int                // guarded by flightGroup.mu
-	cancel  context.CancelFunc // ends the render once no one waits
+	waiters int                     // guarded by flightGroup.mu
+	cancel  context.CancelCauseFunc // ends the render once no one waits
 }
 
 // flightGroup holds the renders in flight by cache key. Its zero value is
@@ -230,14 +230,24 @@ func (s *Service) renderCached(ctx context.Context, req *Request, start time.Tim
 		// The render belongs to every caller waiting for it, not to the one
 		// that started it: it keeps the first caller's values but not its
 		// cancellation, and ends early only when all of them have gone.
-		fctx, fcancel := context.WithCancel(context.WithoutCancel(ctx))
+		fctx, fcancel := context.WithCancelCause(context.WithoutCancel(ctx))
 		f = &flight{done: make(chan struct{}), cancel: fcancel}
 		if g.m == nil {
 			g.m = make(map[string]*flight)
 		}
 		g.m[key] = f
 		own := *req // the caller may return, and reuse req, before the render ends
-		go s.fly(fctx, key, f, &own, ttl)
+		fctx, done, err := s.track(fctx)
+		if err != nil {
+			delete(g.m, key)
+			g.mu.Unlock()
+			fcancel(err)
+			return nil, "", err
+		}
+		go func() {
+			defer done()
+			s.fly(fctx, key, f, &own, ttl)
+		}()
 	}
 	f.waiters++
 	g.mu.Unlock()
@@ -252,7 +262,9 @@ func (s *Service) renderCached(ctx context.Context, req *Request, start time.Tim
 		g.mu.Lock()
 		f.waiters--
 		if f.waiters == 0 {
-			f.cancel()
+			// With the last caller's reason: a deadline stays a
+			// timeout, so the render's error says which stage ran out.
+			f.cancel(context.Cause(ctx))
 		}
 		g.mu.Unlock()
 		// As the Fetchers do, a caller that stops waiting for any reason
@@ -290,7 +302,7 @@ func (s *Service) renderCached(ctx context.Context, req *Request, start time.Tim
 
 // fly renders req for everyone waiting on f and offers a success to the cache.
 func (s *Service) fly(ctx context.Context, key string, f *flight, req *Request, ttl time.Duration) {
-	defer f.cancel()
+	defer f.cancel(nil)
 	res, remote, err := s.renderClaimed(ctx, key, req, ttl)
 	g := &s.flights
 	g.mu.Lock()

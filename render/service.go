@@ -54,8 +54,16 @@ type Service struct {
 	avgMs   atomic.Int64 // moving average of render time, for Retry-After
 	flights flightGroup  // renders in flight by cache key
 
-	closeOnce sync.Once
-	closed    chan struct{}
+	// Every render in flight, a caller's or a flight's, is counted in
+	// renders and runs under base, which Close cancels. mu orders the
+	// counting against closing, so that no render starts once Shutdown
+	// has begun to wait.
+	base       context.Context
+	cancelBase context.CancelFunc
+	mu         sync.Mutex
+	renders    sync.WaitGroup
+	closeOnce  sync.Once
+	closed     chan struct{}
 }
 
 // NewService checks opts and returns a Service.
@@ -87,10 +95,13 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	base, cancel := context.WithCancelCause(context.Background())
 	return &Service{
-		opts:   opts,
-		slots:  make(chan struct{}, opts.Concurrency),
-		closed: make(chan struct{}),
+		opts:       opts,
+		slots:      make(chan struct{}, opts.Concurrency),
+		closed:     make(chan struct{}),
+		base:       base,
+		cancelBase: func() { cancel(ErrClosed) },
 	}, nil
 }
 
@@ -113,11 +124,59 @@ func (s *Service) RetryAfter() time.Duration {
 	return max(time.Second, d.Round(time.Second))
 }
 
-// Close makes new requests fail with ErrClosed. Requests already admitted
-// finish. It is safe to call more than once.
-func (s *Service) Close() error {
+// Shutdown ends the service gracefully: new requests fail with ErrClosed
+// at once, and renders in flight may finish until ctx ends; then the rest
+// are cancelled (their callers get ErrClosed) and Shutdown waits for them
+// to return. No goroutine of the service outlives it. It returns ctx's
+// error when renders had to be cancelled.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
 	s.closeOnce.Do(func() { close(s.closed) })
+	s.mu.Unlock()
+	finished := make(chan struct{})
+	go func() {
+		s.renders.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+		s.cancelBase()
+		return nil
+	case <-ctx.Done():
+		s.cancelBase()
+		<-finished
+		return ctx.Err()
+	}
+}
+
+// Close ends the service at once: new requests fail with ErrClosed,
+// renders in flight are cancelled, and Close returns when they have. It is
+// safe to call more than once.
+func (s *Service) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.Shutdown(ctx)
 	return nil
+}
+
+// track counts a render in flight until done is called, and gives it a
+// context that Close cancels too; it fails once the service is closing.
+func (s *Service) track(ctx context.Context) (context.Context, func(), error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closed:
+		return nil, nil, ErrClosed
+	default:
+	}
+	s.renders.Add(1)
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(s.base, func() { cancel(ErrClosed) })
+	return ctx, func() {
+		stop()
+		cancel(nil)
+		s.renders.Done()
+	}, nil
 }
 
 // Render runs one request. Its errors wrap the sentinels of this package.
@@ -162,13 +221,18 @@ func (s *Service) Render(ctx context.Context, in *Request) (*Result, error) {
 }
 
 // renderOnce renders req without the cache. Render has validated req.
-func (s *Service) renderOnce(ctx context.Context, req *Request) (*Result, error) {
+func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err error) {
 	start := time.Now()
-	select {
-	case <-s.closed:
-		return nil, ErrClosed
-	default:
+	ctx, done, err := s.track(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer done()
+	defer func() {
+		if err != nil && !errors.Is(err, ErrClosed) && errors.Is(context.Cause(ctx), ErrClosed) {
+			err = fmt.Errorf("%w: the render was cancelled: %v", ErrClosed, err)
+		}
+	}()
 	deadline := req.Deadline(s.opts.DefaultTimeout, s.opts.MaxTimeout)
 	ctx, cancel := context.WithTimeoutCause(ctx, deadline, ErrTimeout)
 	defer cancel()

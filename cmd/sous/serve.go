@@ -255,7 +255,11 @@ func shutdown(logger *slog.Logger, grace time.Duration, srv *api.Server, svc *re
 	defer signal.Stop(second)
 	logger.Info("shutting down: no new work; renders in flight may finish", "grace", grace)
 
-	svc.Close() // new renders fail, crawls' included
+	// New renders fail at once, crawls' included; those in flight have
+	// the grace, then the service cancels them.
+	graceCtx, endGrace := context.WithTimeout(context.Background(), grace)
+	defer endGrace()
+	go svc.Shutdown(graceCtx)
 	ctx, cancel := context.WithTimeout(context.Background(), grace+5*time.Second)
 	defer cancel()
 	drained := make(chan error, 1)
@@ -276,6 +280,7 @@ func shutdown(logger *slog.Logger, grace time.Duration, srv *api.Server, svc *re
 			pool.Close()
 		case <-second:
 			logger.Warn("second signal: exiting at once")
+			endGrace()
 			pool.Close()
 			return nil
 		}
