@@ -130,6 +130,10 @@ type Server struct {
 	opts     Options
 	mux      *http.ServeMux
 	server   *http.Server
+	// live ends when the server shuts down, and with it every live view's
+	// stream, which would otherwise hold Shutdown up (see live.go).
+	live     context.Context
+	stopLive context.CancelFunc
 }
 
 // Timeouts of the connection, not of a render (a render has its own
@@ -155,6 +159,7 @@ func New(r Renderer, opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{renderer: r, opts: opts, mux: http.NewServeMux()}
+	s.live, s.stopLive = context.WithCancel(context.Background())
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -173,6 +178,7 @@ func New(r Renderer, opts Options) *Server {
 	}
 	s.registerCrawl()
 	s.registerSessions()
+	s.registerLive()
 	s.registerCloudflare()
 	// Every path no route takes, and every method a route does not answer.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -192,6 +198,7 @@ func New(r Renderer, opts Options) *Server {
 		IdleTimeout: idleTimeout,
 		ErrorLog:    slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 	}
+	s.server.RegisterOnShutdown(s.stopLive)
 	return s
 }
 

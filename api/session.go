@@ -24,7 +24,8 @@ import (
 // ttl, closed or crashed is 404 with the reason. Past --max-sessions,
 // creating one is 429 with Retry-After.
 
-// Sessions runs sessions: session.Manager.
+// Sessions runs sessions: session.Manager. One that is also a Watcher
+// serves the live view (live.go).
 type Sessions interface {
 	Create(ctx context.Context, req *session.CreateRequest) (*session.Info, error)
 	Act(ctx context.Context, id string, req *session.ActRequest) (*session.ActResult, error)

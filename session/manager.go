@@ -129,6 +129,7 @@ type Session struct {
 	mu       sync.Mutex
 	lastUsed time.Time
 	busy     bool
+	watchers int // live views open
 	// What the last snapshot showed, for the next one's diff.
 	lastDocument string
 	lastLines    []string
@@ -348,7 +349,7 @@ func (s *Session) info() *Info {
 	defer s.mu.Unlock()
 	return &Info{
 		ID: s.id, CreatedAt: s.created, ExpiresAt: s.lastUsed.Add(s.ttl), URL: s.redact.String(s.url), Title: s.redact.String(s.title),
-		Tabs: slices.Clone(s.tabs), Profile: s.profile,
+		Tabs: slices.Clone(s.tabs), Profile: s.profile, Watched: s.watchers > 0,
 	}
 }
 
@@ -380,7 +381,7 @@ func (m *Manager) expire() {
 		m.mu.Lock()
 		for _, s := range m.sessions {
 			s.mu.Lock()
-			if !s.busy && now.Sub(s.lastUsed) > s.ttl {
+			if !s.busy && s.watchers == 0 && now.Sub(s.lastUsed) > s.ttl {
 				idle = append(idle, s)
 			}
 			s.mu.Unlock()
