@@ -2,7 +2,7 @@ package browserpool
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,7 +15,9 @@ import (
 	"github.com/sous-dev/sous/render"
 )
 
-func (t *tab) screenshot(ctx context.Context, req *render.Request) ([]byte, error) {
+// screenshot captures the page as the request's screenshotOptions and
+// selector ask.
+func (t *tab) screenshot(ctx context.Context, req *render.Request) (_ []byte, err error) {
 	o := req.ScreenshotOptions
 	if o == nil {
 		o = &render.ScreenshotOptions{}
@@ -38,10 +40,7 @@ func (t *tab) screenshot(ctx context.Context, req *render.Request) ([]byte, erro
 	}
 	switch {
 	case req.Selector != "":
-		sel, _ := json.Marshal(req.Selector)
-		raw, err := t.eval(ctx, `(s => { const el = document.querySelector(s); if (!el) return null;
-  el.scrollIntoView({block: "center"}); const r = el.getBoundingClientRect();
-  return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height}; })(`+string(sel)+`)`)
+		raw, err := t.call(ctx, scrollIntoViewScript, req.Selector)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +72,7 @@ func (t *tab) screenshot(ctx context.Context, req *render.Request) ([]byte, erro
 		if err != nil {
 			return nil, err
 		}
-		defer restore()
+		defer func() { err = errors.Join(err, restore()) }()
 	}
 	res, err := cdp.Call(ctx, t.s, page.CaptureScreenshot, params)
 	if err != nil {
@@ -82,22 +81,29 @@ func (t *tab) screenshot(ctx context.Context, req *render.Request) ([]byte, erro
 	return res.Data, nil
 }
 
-func (t *tab) transparentBackground(ctx context.Context) (restore func(), err error) {
+// transparentBackground makes the page's default background transparent,
+// for captures with omitBackground, and returns the function that undoes it.
+func (t *tab) transparentBackground(ctx context.Context) (restore func() error, err error) {
 	if _, err := cdp.Call(ctx, t.s, emulation.SetDefaultBackgroundColorOverride, emulation.SetDefaultBackgroundColorOverrideParams{Color: &cdp.RGBA{}}); err != nil {
 		return nil, err
 	}
-	return func() {
-		cdp.Call(context.WithoutCancel(ctx), t.s, emulation.SetDefaultBackgroundColorOverride, emulation.SetDefaultBackgroundColorOverrideParams{})
+	return func() error {
+		if _, err := cdp.Call(context.WithoutCancel(ctx), t.s, emulation.SetDefaultBackgroundColorOverride, emulation.SetDefaultBackgroundColorOverrideParams{}); err != nil {
+			return fmt.Errorf("restore the background: %w", err)
+		}
+		return nil
 	}, nil
 }
 
+// Paper sizes in inches, as Puppeteer names them.
 var paperSizes = map[string][2]float64{
 	"letter": {8.5, 11}, "legal": {8.5, 14}, "tabloid": {11, 17}, "ledger": {17, 11},
 	"a0": {33.1, 46.8}, "a1": {23.4, 33.1}, "a2": {16.54, 23.4}, "a3": {11.7, 16.54},
 	"a4": {8.27, 11.7}, "a5": {5.83, 8.27}, "a6": {4.13, 5.83},
 }
 
-func (t *tab) pdf(ctx context.Context, o *render.PDFOptions) ([]byte, error) {
+// pdf prints the page as the request's pdfOptions ask.
+func (t *tab) pdf(ctx context.Context, o *render.PDFOptions) (_ []byte, err error) {
 	if o == nil {
 		o = &render.PDFOptions{}
 	}
@@ -152,7 +158,7 @@ func (t *tab) pdf(ctx context.Context, o *render.PDFOptions) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer restore()
+		defer func() { err = errors.Join(err, restore()) }()
 	}
 	res, err := cdp.Call(ctx, t.s, page.PrintToPDF, params)
 	if err != nil {
@@ -161,6 +167,7 @@ func (t *tab) pdf(ctx context.Context, o *render.PDFOptions) ([]byte, error) {
 	return res.Data, nil
 }
 
+// cssInches converts a CSS length (px, in, cm, mm; a bare number is px) to inches.
 func cssInches(s string) (float64, error) {
 	s = strings.TrimSpace(strings.ToLower(s))
 	units := map[string]float64{"px": 1.0 / 96, "in": 1, "cm": 1 / 2.54, "mm": 1 / 25.4}

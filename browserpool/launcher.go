@@ -3,6 +3,7 @@ package browserpool
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 
 	"github.com/sous-dev/sous/render"
@@ -52,7 +53,7 @@ func (l *Launcher) Fetch(ctx context.Context, req *render.Request) (*render.Page
 	if err != nil {
 		return nil, classify(ctx, err)
 	}
-	page, _, err := t.render(ctx, req, guard)
+	page, _, err := t.render(ctx, req, guard, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, classify(ctx, err)
 	}

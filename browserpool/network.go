@@ -20,8 +20,11 @@ import (
 // the status of each document.
 type networkWatch struct {
 	mu       sync.Mutex
-	inflight map[network.RequestID]bool
+	inflight map[network.RequestID]inflightRequest
 	changed  time.Time // when inflight last changed
+	// scripted is when a request whose answer script reads (fetch, XHR,
+	// script) last started or ended.
+	scripted time.Time
 	origins  map[string]bool
 	status   map[cdp.LoaderID]int
 	// documents holds the media type and headers of each document by
@@ -43,7 +46,7 @@ type networkWatch struct {
 
 func newNetworkWatch(s session) *networkWatch {
 	w := &networkWatch{
-		inflight:     map[network.RequestID]bool{},
+		inflight:     map[network.RequestID]inflightRequest{},
 		changed:      time.Now(),
 		origins:      map[string]bool{},
 		status:       map[cdp.LoaderID]int{},
@@ -75,7 +78,7 @@ func newNetworkWatch(s session) *networkWatch {
 				}
 				var ev network.EventRequestWillBeSent
 				if jsonv2.Unmarshal(raw, &ev) == nil && ev.Request != nil {
-					w.started(ev.RequestID, ev.Request.URL)
+					w.started(ev.RequestID, ev.Request.URL, ev.Type)
 				}
 			case raw, ok := <-finished:
 				if !ok {
@@ -109,7 +112,7 @@ func newNetworkWatch(s session) *networkWatch {
 				if ev.Type == network.ResourceTypeDocument {
 					w.mu.Lock()
 					w.status[ev.LoaderID] = int(ev.Response.Status)
-					doc := documentResponse{mimeType: strings.ToLower(ev.Response.MimeType), headers: lowerHeaders(ev.Response.Headers)}
+					doc := documentResponse{status: int(ev.Response.Status), mimeType: strings.ToLower(ev.Response.MimeType), headers: lowerHeaders(ev.Response.Headers)}
 					w.documents[ev.LoaderID] = doc
 					w.lastDocument[ev.FrameID] = doc
 					if rule := headerValue(ev.Response.Headers, netguard.BlockedHeader); rule != "" {
@@ -129,23 +132,45 @@ func newNetworkWatch(s session) *networkWatch {
 	return w
 }
 
-func (w *networkWatch) started(id network.RequestID, rawURL string) {
+// inflightRequest is a request in flight: when it started, and whether
+// its answer goes to script (see readByScript).
+type inflightRequest struct {
+	started  time.Time
+	scripted bool
+}
+
+// readByScript reports whether the answer of a request of type t goes to
+// script, which may change the page with it: fetch, XHR and scripts. An
+// image, a font or a stylesheet changes nothing more once it has arrived,
+// and documents are the navigation watch's to follow.
+func readByScript(t network.ResourceType) bool {
+	return t == network.ResourceTypeFetch || t == network.ResourceTypeXHR || t == network.ResourceTypeScript
+}
+
+func (w *networkWatch) started(id network.RequestID, rawURL string, typ network.ResourceType) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if u, err := url.Parse(rawURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		w.origins[u.Scheme+"://"+u.Host] = true
 	}
-	if !w.inflight[id] { // a redirect reuses the id of its request
-		w.inflight[id] = true
+	if _, ok := w.inflight[id]; !ok { // a redirect reuses the id of its request
+		req := inflightRequest{started: time.Now(), scripted: readByScript(typ)}
+		w.inflight[id] = req
 		w.touch()
+		if req.scripted {
+			w.scripted = req.started
+		}
 	}
 }
 
 func (w *networkWatch) ended(id network.RequestID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.inflight[id] {
+	if req, ok := w.inflight[id]; ok {
 		delete(w.inflight, id)
+		if req.scripted {
+			w.scripted = time.Now()
+		}
 		w.touch()
 	}
 }
@@ -181,6 +206,21 @@ func (w *networkWatch) waitIdle(ctx context.Context, max int, quiet time.Duratio
 	}
 }
 
+// activity returns how many requests are in flight, leaving out those
+// older than stale (long polls and streams, which never end), and when a
+// request whose answer goes to script last started or ended.
+func (w *networkWatch) activity(stale time.Duration) (inflight int, scripted time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	for _, req := range w.inflight {
+		if now.Sub(req.started) < stale {
+			inflight++
+		}
+	}
+	return inflight, w.scripted
+}
+
 func (w *networkWatch) documentStatus(loader cdp.LoaderID) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -189,6 +229,7 @@ func (w *networkWatch) documentStatus(loader cdp.LoaderID) int {
 
 // documentResponse is what the response of a document said of it.
 type documentResponse struct {
+	status   int
 	mimeType string
 	headers  map[string]string
 }

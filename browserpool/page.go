@@ -2,9 +2,9 @@ package browserpool
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"slices"
@@ -16,154 +16,27 @@ import (
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
-	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/cdproto/target"
 
 	"github.com/sous-dev/sous/netguard"
 	"github.com/sous-dev/sous/render"
 )
 
-func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGuard) (_ *render.Page, dirty bool, err error) {
-	// Chromium's own idle signal for the main frame, subscribed before
-	// navigation so that none is missed (see waitNetworkIdle).
-	lifecycle, stopLifecycle := t.s.Subscribe(page.LifecycleEvent.Method)
-	defer stopLifecycle()
-	// A renderer that crashes (out of memory, most often) ends the render at
-	// once rather than at its deadline.
-	ctx, crashed := context.WithCancelCause(ctx)
-	defer crashed(nil)
-	defer func() {
-		if err != nil && errors.Is(context.Cause(ctx), errPageCrashed) {
-			err = fmt.Errorf("%w: %w", render.ErrNavigation, errPageCrashed)
-		}
-	}()
-	crashes, stopCrashes := t.s.Subscribe(inspector.TargetCrashed.Method)
-	defer stopCrashes()
-	go func() {
-		select {
-		case _, ok := <-crashes:
-			if ok {
-				crashed(errPageCrashed)
-			}
-		case <-ctx.Done():
-		}
-	}()
-	net := newNetworkWatch(t.s)
-	// Dialogs would block the page's main thread until answered.
-	dialogs, stopDialogs := t.s.Subscribe(page.JavascriptDialogOpening.Method)
-	defer stopDialogs()
-	var helpers sync.WaitGroup
-	helperCtx, stopHelpers := context.WithCancel(ctx)
-	defer func() {
-		stopHelpers()
-		helpers.Wait()
-		net.stop() // before reading what it saw: its goroutine writes origins
-		for o := range net.originsSeen() {
-			t.origins[o] = true
-		}
-		// A page can fill the HTTP auth cache itself (an XHR with a user
-		// and password answers a challenge), and no command clears it.
-		dirty = dirty || net.authChallenged()
-	}()
-	helpers.Go(func() { t.dismissDialogs(helperCtx, dialogs) })
-
-	if err := t.apply(ctx, req); err != nil {
-		return nil, true, err
-	}
-	// With scripts off the wipe cannot leave the page from inside it.
-	dirty = req.JavaScriptEnabled != nil && !*req.JavaScriptEnabled
-	if needsInterception(req) {
-		dirty = dirty || req.Authenticate != nil // the HTTP auth cache has no clear command
-		if err := t.intercept(ctx, req, &helpers, helperCtx); err != nil {
-			return nil, true, err
-		}
-	}
-
-	wait := req.Wait()
-	wantIdle, waitDOM := wait.NetworkIdle, wait.DOMContentLoaded
-
-	status := 0
-	if req.URL != "" {
-		status, err = t.navigate(ctx, req, net, guard, waitDOM)
-	} else {
-		err = t.setContent(ctx, req.HTML, waitDOM)
-	}
-	if err != nil {
-		return nil, true, err
-	}
-	if wantIdle >= 0 {
-		if err := t.waitNetworkIdle(ctx, net, lifecycle, wantIdle); err != nil {
-			return nil, true, fmt.Errorf("waiting for network idle: %w", err)
-		}
-	}
-	for _, tag := range req.AddStyleTag {
-		if err := t.addTag(ctx, "style", tag.URL, tag.Content, "", ""); err != nil {
-			return nil, true, fmt.Errorf("addStyleTag: %w", err)
-		}
-	}
-	for _, tag := range req.AddScriptTag {
-		if err := t.addTag(ctx, "script", tag.URL, tag.Content, tag.Type, tag.ID); err != nil {
-			return nil, true, fmt.Errorf("addScriptTag: %w", err)
-		}
-	}
-	if w := req.WaitForSelector; w != nil {
-		if err := t.waitForSelector(ctx, w); err != nil {
-			return nil, true, err
-		}
-	}
-	if req.WaitForTimeout > 0 {
-		select {
-		case <-time.After(time.Duration(req.WaitForTimeout) * time.Millisecond):
-		case <-ctx.Done():
-			return nil, true, ctx.Err()
-		}
-	}
-
-	var boxesOf []string
-	if req.Wants(render.FormatScrape) {
-		for _, e := range req.Elements {
-			boxesOf = append(boxesOf, e.Selector)
-		}
-	}
-	p, err := t.snapshot(ctx, boxesOf)
-	if err != nil {
-		return nil, true, err
-	}
-	p.Status = status
-	if req.URL != "" {
-		doc := net.frameDocument(cdp.FrameID(t.targetID))
-		p.Headers, p.ContentType = doc.headers, doc.mimeType
-	}
-	if req.Wants(render.FormatScreenshot) {
-		if p.Screenshot, err = t.screenshot(ctx, req); err != nil {
-			return nil, true, fmt.Errorf("screenshot: %w", err)
-		}
-	}
-	if req.Wants(render.FormatPDF) {
-		if p.PDF, err = t.pdf(ctx, req.PDFOptions); err != nil {
-			return nil, true, fmt.Errorf("pdf: %w", err)
-		}
-	}
-	if req.Wants(render.FormatAccessibilityTree) {
-		interesting := req.InterestingOnly == nil || *req.InterestingOnly
-		if p.AccessibilityTree, err = t.accessibilityTree(ctx, interesting); err != nil {
-			return nil, true, fmt.Errorf("accessibility tree: %w", err)
-		}
-	}
-	return p, dirty, nil
-}
-
-func (t *tab) dismissDialogs(ctx context.Context, dialogs <-chan jsonv2.Value) {
+// dismissDialogs refuses every dialog the page opens (alert, confirm,
+// prompt, beforeunload), which would block its main thread until answered.
+func (t *tab) dismissDialogs(ctx context.Context, dialogs <-chan jsonv2.Value, log *slog.Logger) {
 	for {
 		select {
 		case _, ok := <-dialogs:
 			if !ok {
 				return
 			}
-			cdp.Call(ctx, t.s, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			if _, err := cdp.Call(ctx, t.s, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false}); err != nil && ctx.Err() == nil {
+				log.Debug("dismissing a dialog", "err", err)
+			}
 		case <-ctx.Done():
 			return
 		}
@@ -310,7 +183,15 @@ func withHeaders(have network.Headers, extra map[string]string) []*fetch.HeaderE
 	return out
 }
 
-func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.WaitGroup, helperCtx context.Context) error {
+// navigationGate decides, for a request of the main frame's document after
+// the first, whether the page may navigate there (see renderRun.gate).
+type navigationGate func(url string) bool
+
+// intercept pauses the page's requests to apply the request's resource
+// filters, its extra headers (for the requested origin only) and
+// credentials, and gate, which every navigation of the main frame passes.
+// Without filters, headers or credentials only documents are paused.
+func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigationGate, helpers *sync.WaitGroup, helperCtx context.Context, log *slog.Logger) error {
 	rejectRE, allowRE := req.RequestPatterns()
 	lower := func(list []string) []string {
 		out := make([]string, len(list))
@@ -325,7 +206,7 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 	}
 	allowed := func(ev *fetch.EventRequestPaused) bool {
 		if ev.ResourceType == network.ResourceTypeDocument && string(ev.FrameID) == string(t.targetID) {
-			return true // the document itself is never dropped
+			return gate(ev.Request.URL) // the document itself is never dropped by the filters
 		}
 		typ, u := strings.ToLower(string(ev.ResourceType)), ev.Request.URL
 		if slices.Contains(rejectTypes, typ) || matches(rejectRE, u) {
@@ -343,16 +224,27 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 	home := originOf(req.URL)
 	forHome := func(u string) bool { return home != "" && originOf(u) == home }
 
+	pattern := &fetch.RequestPattern{URLPattern: "*"}
+	if !needsInterception(req) {
+		pattern.ResourceType = network.ResourceTypeDocument
+	}
 	paused, stopPaused := t.s.Subscribe(fetch.RequestPaused.Method)
 	auth, stopAuth := t.s.Subscribe(fetch.AuthRequired.Method)
 	t.overridden.fetch = true
 	if _, err := cdp.Call(ctx, t.s, fetch.Enable, fetch.EnableParams{
-		Patterns:           []*fetch.RequestPattern{{URLPattern: "*"}},
+		Patterns:           []*fetch.RequestPattern{pattern},
 		HandleAuthRequests: ptr(req.Authenticate != nil),
 	}); err != nil {
 		stopPaused()
 		stopAuth()
 		return fmt.Errorf("enable interception: %w", err)
+	}
+	// answer sends a paused request on its way. A request the page has
+	// cancelled meanwhile cannot be answered, which is no fault.
+	answer := func(method string, params any) {
+		if err := t.s.Call(helperCtx, method, params, nil); err != nil && helperCtx.Err() == nil {
+			log.Debug("answering a paused request", "method", method, "err", err)
+		}
 	}
 	answered := map[fetch.RequestID]int{}
 	helpers.Go(func() {
@@ -373,9 +265,15 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 					if len(req.ExtraHTTPHeaders) > 0 && forHome(ev.Request.URL) {
 						cont.Headers = withHeaders(ev.Request.Headers, req.ExtraHTTPHeaders)
 					}
-					cdp.Call(helperCtx, t.s, fetch.ContinueRequest, cont)
+					answer(fetch.CommandContinueRequest, cont)
 				} else {
-					cdp.Call(helperCtx, t.s, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+					// Aborted, unlike any other reason, leaves a refused
+					// navigation without an error page in the document's place.
+					reason := network.ErrorReasonBlockedByClient
+					if ev.ResourceType == network.ResourceTypeDocument {
+						reason = network.ErrorReasonAborted
+					}
+					answer(fetch.CommandFailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: reason})
 				}
 			case raw, ok := <-auth:
 				if !ok {
@@ -395,7 +293,7 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 					answered[ev.RequestID]++
 					resp = &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: a.Username, Password: a.Password}
 				}
-				cdp.Call(helperCtx, t.s, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID, AuthChallengeResponse: resp})
+				answer(fetch.CommandContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID, AuthChallengeResponse: resp})
 			case <-helperCtx.Done():
 				return
 			}
@@ -404,46 +302,53 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, helpers *sync.
 	return nil
 }
 
-func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWatch, guard *networkGuard, waitDOM bool) (int, error) {
+// navigate loads req.URL and waits for its load event (or
+// DOMContentLoaded), or for that of a document the page went on to (a
+// script redirect before load). It returns the HTTP status of the document
+// asked for.
+func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWatch, pages *navigationWatch, guard *networkGuard, waitDOM bool) (int, error) {
 	events, stop := t.s.Subscribe(page.LifecycleEvent.Method)
 	defer stop()
 	params := page.NavigateParams{URL: req.URL}
 	if req.GotoOptions != nil {
 		params.Referrer = req.GotoOptions.Referer
 	}
-	nav, err := cdp.Call(ctx, t.s, page.Navigate, params)
+	loaded, err := cdp.Call(ctx, t.s, page.Navigate, params)
 	if err != nil {
 		return 0, fmt.Errorf("navigate %s: %w", req.URL, err)
 	}
-	if nav.ErrorText != "" {
-		if err := guard.explain(req.URL, nav.ErrorText); err != nil {
+	if loaded.ErrorText != "" {
+		if err := guard.explain(req.URL, loaded.ErrorText); err != nil {
 			return 0, err
 		}
 		// A document Chromium downloads instead of showing aborts the
 		// navigation; one of a type it has no page for goes to the http
 		// engine, which may read it (a PDF labelled as bytes).
-		if doc, ok := net.document(nav.LoaderID); ok && !strings.HasPrefix(doc.mimeType, "text/") {
+		if doc, ok := net.document(loaded.LoaderID); ok && !strings.HasPrefix(doc.mimeType, "text/") {
 			return 0, fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, req.URL, doc.mimeType)
 		}
-		return 0, fmt.Errorf("%w: %s: %s", render.ErrNavigation, req.URL, nav.ErrorText)
+		return 0, fmt.Errorf("%w: %s: %s", render.ErrNavigation, req.URL, loaded.ErrorText)
 	}
 
 	event := "load"
 	if waitDOM {
 		event = "DOMContentLoaded"
 	}
-	if err := waitLifecycle(ctx, events, t.targetID, nav.LoaderID, event); err != nil {
+	movedOn := func() bool { commits, _ := pages.state(); return commits > 1 }
+	if err := waitLoad(ctx, events, t.targetID, loaded.LoaderID, event, movedOn); err != nil {
 		return 0, fmt.Errorf("navigate %s: waiting for %s: %w", req.URL, event, err)
 	}
-	if rule, host := net.documentBlocked(nav.LoaderID); rule != "" {
+	if rule, host := net.documentBlocked(loaded.LoaderID); rule != "" {
 		return 0, render.Blocked(host, rule) // a redirect to a refused address
 	}
-	if doc, ok := net.document(nav.LoaderID); ok && !doc.shownAsPage() {
+	if doc, ok := net.document(loaded.LoaderID); ok && !doc.shownAsPage() {
 		return 0, fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, req.URL, doc.mimeType)
 	}
-	return net.documentStatus(nav.LoaderID), nil
+	return net.documentStatus(loaded.LoaderID), nil
 }
 
+// setContent replaces the document with html, as Puppeteer's setContent
+// does, and waits for its load event (or DOMContentLoaded).
 func (t *tab) setContent(ctx context.Context, html string, waitDOM bool) error {
 	// A browser-initiated about:blank gets a fresh, opaque origin.
 	if err := t.navigateBlank(ctx); err != nil {
@@ -452,191 +357,61 @@ func (t *tab) setContent(ctx context.Context, html string, waitDOM bool) error {
 	if _, err := cdp.Call(ctx, t.s, page.SetDocumentContent, page.SetDocumentContentParams{FrameID: cdp.FrameID(t.targetID), HTML: html}); err != nil {
 		return fmt.Errorf("set content: %w", err)
 	}
-	state := `document.readyState === "complete" || new Promise(r => addEventListener("load", () => r(true), {once: true}))`
-	if waitDOM {
-		state = `document.readyState !== "loading" || new Promise(r => addEventListener("DOMContentLoaded", () => r(true), {once: true}))`
+	if _, err := t.call(ctx, readyScript, waitDOM); err != nil {
+		return fmt.Errorf("set content: waiting for load: %w", err)
 	}
-	_, err := t.eval(ctx, state)
-	return err
+	return nil
 }
 
-func (t *tab) eval(ctx context.Context, expression string) (jsonv2.Value, error) {
-	res, err := cdp.Call(ctx, t.s, runtime.Evaluate, runtime.EvaluateParams{
-		Expression: expression, ReturnByValue: ptr(true), AwaitPromise: ptr(true),
-	})
-	if err != nil {
-		return nil, err
-	}
-	if ex := res.ExceptionDetails; ex != nil {
-		msg := ex.Text
-		if ex.Exception != nil && ex.Exception.Description != "" {
-			msg = ex.Exception.Description
-		}
-		return nil, fmt.Errorf("page script: %s", msg)
-	}
-	if res.Result == nil {
-		return nil, nil
-	}
-	return res.Result.Value, nil
-}
-
+// addTag adds a style or script tag (addStyleTag, addScriptTag).
 func (t *tab) addTag(ctx context.Context, kind, src, content, typ, id string) error {
-	args, _ := json.Marshal(map[string]string{"kind": kind, "src": src, "content": content, "type": typ, "id": id})
-	_, err := t.eval(ctx, `(a => new Promise((resolve, reject) => {
-  let el;
-  if (a.kind === "style" && a.src) { el = document.createElement("link"); el.rel = "stylesheet"; el.href = a.src; }
-  else if (a.kind === "style") { el = document.createElement("style"); el.textContent = a.content; }
-  else { el = document.createElement("script"); if (a.type) el.type = a.type; if (a.id) el.id = a.id;
-         if (a.src) el.src = a.src; else el.textContent = a.content; }
-  if (a.src) { el.onload = () => resolve(true); el.onerror = () => reject(new Error("could not load " + a.src)); }
-  (document.head || document.documentElement).appendChild(el);
-  if (!a.src) resolve(true);
-}))(`+string(args)+`)`)
+	_, err := t.call(ctx, addTagScript, map[string]string{"kind": kind, "src": src, "content": content, "type": typ, "id": id})
 	return err
 }
 
+// waitForSelector waits for the condition of w, within its own timeout.
 func (t *tab) waitForSelector(ctx context.Context, w *render.WaitForSelector) error {
 	if w.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(w.Timeout)*time.Millisecond)
 		defer cancel()
 	}
-	args, _ := json.Marshal(w)
-	_, err := t.eval(ctx, `(w => new Promise((resolve, reject) => {
-  const visible = el => { const s = getComputedStyle(el), r = el.getBoundingClientRect();
-    return s.visibility !== "hidden" && s.display !== "none" && r.width > 0 && r.height > 0; };
-  const check = () => {
-    let el;
-    try { el = document.querySelector(w.selector); } catch (e) { reject(new Error("invalid selector " + JSON.stringify(w.selector))); return; }
-    const ok = w.hidden ? (!el || !visible(el)) : (el && (!w.visible || visible(el)));
-    if (ok) resolve(true); else setTimeout(check, 50);
-  };
-  check();
-}))(`+string(args)+`)`)
+	raw, err := t.call(ctx, waitForSelectorScript, w)
 	if err != nil {
-		if strings.Contains(err.Error(), "invalid selector") {
-			return fmt.Errorf("%w: waitForSelector: %v", render.ErrInvalidRequest, err)
-		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: waiting for selector %q", render.ErrTimeout, w.Selector)
 		}
 		return fmt.Errorf("waitForSelector: %w", err)
 	}
+	var verdict any
+	if err := jsonv2.Unmarshal(raw, &verdict); err != nil {
+		return fmt.Errorf("waitForSelector: %w", err)
+	}
+	if verdict == "invalid" {
+		return fmt.Errorf("%w: waitForSelector: invalid selector %q", render.ErrInvalidRequest, w.Selector)
+	}
 	return nil
 }
 
-// hiddenScript lists the elements a person cannot see although their markup
-// does not say so: hidden by a stylesheet (display, visibility, opacity,
-// zero font size), squeezed to no size with overflow cut off, clipped away,
-// placed off the page, or with text the colour of its background. These are
-// the carriers of text meant for models and not for people. Each element is
-// named by its position among the document's elements in document order
-// (getElementsByTagName("*"), which is the parser's order too) and its tag,
-// so that the extractor can find it in its own parse of the HTML and check
-// it found the same one. The descendants of a listed element are not
-// listed; html and body never are, nor what is never shown (head, script,
-// style, …). At most 5,000 are listed.
-const hiddenScript = `() => {
-  const out = [], max = 5000;
-  let index = 0;
-  const rgb = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const v = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number); return v.length > 3 && v[3] === 0 ? null : v.slice(0, 3); };
-  const ownText = (el) => { for (const n of el.childNodes) if (n.nodeType === 3 && n.data.trim()) return true; return false; };
-  // bg is the colour behind el's text: its own background, else its
-  // parent's; null over an image, where no judgement is made.
-  const hides = (el, s, bg) => {
-    if (s.display === "none" || s.visibility === "hidden" || s.visibility === "collapse" || s.opacity === "0") return true;
-    if (s.display === "contents") return false;
-    const r = el.getBoundingClientRect();
-    const clips = s.overflow !== "visible" || s.overflowX === "clip" || s.overflowY === "clip";
-    const geometry = ((r.width < 1 || r.height < 1) && clips) || s.clip === "rect(0px, 0px, 0px, 0px)" || /inset\(50%\)/.test(s.clipPath) ||
-      r.right + scrollX <= 0 || r.bottom + scrollY <= 0 || parseFloat(s.fontSize) === 0;
-    if (geometry) return el.textContent.trim() !== "";
-    if (ownText(el)) {
-      const fg = rgb(s.color);
-      if (!fg) return true; // transparent text
-      if (bg && Math.abs(fg[0] - bg[0]) + Math.abs(fg[1] - bg[1]) + Math.abs(fg[2] - bg[2]) < 24) return true;
-    }
-    return false;
-  };
-  const unread = new Set(["head", "script", "style", "noscript", "template", "link", "meta"]);
-  const walk = (el, parentBg) => {
-    const i = index++;
-    const tag = el.localName;
-    if (unread.has(tag)) {
-      // Parsed again from the HTML, a noscript holds text, not elements.
-      if (tag !== "noscript") index += el.getElementsByTagName("*").length;
-      return;
-    }
-    const s = getComputedStyle(el);
-    const bg = s.backgroundImage !== "none" ? null : (rgb(s.backgroundColor) || parentBg);
-    if (tag !== "html" && tag !== "body" && out.length < max && hides(el, s, bg)) {
-      out.push({index: i, tag});
-      index += el.getElementsByTagName("*").length;
-      return;
-    }
-    for (let c = el.firstElementChild; c; c = c.nextElementSibling) walk(c, bg);
-  };
-  if (document.documentElement) walk(document.documentElement, [255, 255, 255]);
-  return {elements: index, list: out};
-}`
-
-// maxBoxes is how many matches of one scrape selector get a box; the
-// extractor scrapes no more than that either.
-const maxBoxes = 1000
-
-// snapshot reads the document and, for each of selectors, the boxes of its
-// first maxBoxes matches, in one evaluation so that both see the same DOM.
-func (t *tab) snapshot(ctx context.Context, selectors []string) (*render.Page, error) {
-	args, _ := json.Marshal(selectors)
-	raw, err := t.eval(ctx, `((selectors, max) => {
-  const d = document.doctype;
-  const doctype = d ? "<!DOCTYPE " + d.name + (d.publicId ? ' PUBLIC "' + d.publicId + '"' : "") + (d.systemId ? ' "' + d.systemId + '"' : "") + ">\n" : "";
-  const boxes = {};
-  for (const s of selectors || []) {
-    let found;
-    try { found = document.querySelectorAll(s); } catch (e) { continue; }
-    const list = [];
-    for (let i = 0; i < found.length && i < max; i++) {
-      const r = found[i].getBoundingClientRect();
-      list.push({tag: found[i].localName, top: r.top + scrollY, left: r.left + scrollX, width: r.width, height: r.height});
-    }
-    boxes[s] = list;
-  }
-  return {url: location.href, title: document.title, html: doctype + (document.documentElement ? document.documentElement.outerHTML : ""), boxes, hidden: (`+hiddenScript+`)()};
-})(`+string(args)+`, `+fmt.Sprint(maxBoxes)+`)`)
-	if err != nil {
-		return nil, fmt.Errorf("read document: %w", err)
-	}
-	var doc struct {
-		URL    string `json:"url"`
-		Title  string `json:"title"`
-		HTML   string `json:"html"`
-		Hidden struct {
-			Elements int                 `json:"elements"`
-			List     []render.ElementRef `json:"list"`
-		} `json:"hidden"`
-		Boxes map[string][]struct {
-			Tag    string  `json:"tag"`
-			Top    float64 `json:"top"`
-			Left   float64 `json:"left"`
-			Width  float64 `json:"width"`
-			Height float64 `json:"height"`
-		} `json:"boxes"`
-	}
-	if err := jsonv2.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("read document: %w", err)
-	}
-	p := &render.Page{URL: doc.URL, Title: doc.Title, HTML: doc.HTML, Engine: render.EngineBrowser,
-		Hidden: doc.Hidden.List, Elements: doc.Hidden.Elements}
-	if len(doc.Boxes) > 0 {
-		p.Boxes = make(map[string][]render.Box, len(doc.Boxes))
-		for s, list := range doc.Boxes {
-			boxes := make([]render.Box, len(list))
-			for i, b := range list {
-				boxes[i] = render.Box{Tag: b.Tag, Top: b.Top, Left: b.Left, Width: b.Width, Height: b.Height}
+// waitLoad waits for the lifecycle event name of the main frame's document
+// loader, or of any later document once movedOn says the page navigated
+// on before it got there.
+func waitLoad(ctx context.Context, events <-chan jsonv2.Value, frame target.ID, loader cdp.LoaderID, name string, movedOn func() bool) error {
+	for {
+		select {
+		case raw, ok := <-events:
+			if !ok {
+				return errConnClosed
 			}
-			p.Boxes[s] = boxes
+			var ev page.EventLifecycleEvent
+			if jsonv2.Unmarshal(raw, &ev) != nil || ev.Name != name || string(ev.FrameID) != string(frame) {
+				continue
+			}
+			if ev.LoaderID == loader || movedOn() {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	return p, nil
 }

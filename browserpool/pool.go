@@ -459,7 +459,7 @@ func (p *Pool) Fetch(ctx context.Context, req *render.Request) (*render.Page, er
 	if err != nil {
 		return nil, classify(ctx, err)
 	}
-	page, dirty, err := t.render(ctx, req, p.guard)
+	page, dirty, err := t.render(ctx, req, p.guard, p.opts.Logger)
 	p.release(t, err != nil || dirty)
 	if err != nil {
 		return nil, classify(ctx, err)

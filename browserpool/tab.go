@@ -95,6 +95,9 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (*tab, error)
 		{page.CommandSetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: true}},
 		{network.CommandEnable, network.EnableParams{}},
 		{emulation.CommandSetDeviceMetricsOverride, defaultMetrics()},
+		// What the settle step asks of a page (settle.js), in every
+		// document from its start, frames included.
+		{page.CommandAddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: settleScript}},
 	}
 	if userAgent != "" {
 		steps = append(steps, struct {
@@ -271,19 +274,3 @@ func waitLifecycle(ctx context.Context, events <-chan jsonv2.Value, frame target
 		}
 	}
 }
-
-// render runs req in the tab. dirty reports that the tab must not be reused
-// even though the render succeeded.
-// apply sets what the request asks for before navigation.
-// intercept pauses every request of the page to apply the request's
-// resource filters and answer authentication challenges.
-// navigate loads req.URL and waits for load (or DOMContentLoaded). It
-// returns the HTTP status of the document.
-// setContent replaces the document with html, as Puppeteer's setContent does.
-// eval runs expression in the page and returns its JSON value, awaiting a
-// promise if it returns one.
-// snapshot reads the document as it is now.
-// transparentBackground makes the page's default background transparent,
-// for captures with omitBackground, and returns the function that undoes it.
-// Paper sizes in inches, as Puppeteer names them.
-// cssInches converts a CSS length (px, in, cm, mm; a bare number is px) to inches.

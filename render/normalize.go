@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // normalized is what Normalize works out once for a request, so that no
@@ -12,6 +13,7 @@ import (
 type normalized struct {
 	reject, allow []*regexp.Regexp
 	wait          Wait
+	settle        time.Duration
 
 	mu       sync.Mutex
 	compiled map[string]any // see Request.Compiled
@@ -29,8 +31,9 @@ type Wait struct {
 
 // Normalize returns the request every stage reads: a copy of r with the
 // defaults filled in (markdown when no format is named, engine auto, URL
-// trimmed) and options in one canonical form (a waitUntil of only "load",
-// the default, is the same as none), its request patterns compiled and its
+// trimmed) and options in one canonical form (a fidelity option set to its
+// default is the same as none; a waitUntil of "load" is kept, since naming
+// it turns the default settle off), its request patterns compiled and its
 // wait condition interpreted. It reports the first problem a caller must
 // fix, wrapped in ErrInvalidRequest; the checks run in a fixed order, so
 // the same request always gets the same error.
@@ -54,7 +57,8 @@ func (r *Request) Normalize() (*Request, error) {
 	if err := n.check(); err != nil {
 		return nil, err
 	}
-	norm := &normalized{wait: waitOf(n.GotoOptions)}
+	n.canonicalFidelity()
+	norm := &normalized{wait: waitOf(n.GotoOptions), settle: settleOf(&n)}
 	var err error
 	if norm.reject, err = compilePatterns("rejectRequestPattern", n.RejectRequestPattern); err != nil {
 		return nil, err
@@ -74,8 +78,8 @@ func (r *Request) Validate() error {
 }
 
 // canonicalGoto writes gotoOptions one way: waitUntil without repeats, in
-// a fixed order, and left out when it is only the default ("load"); nil
-// when nothing is left.
+// a fixed order, without "load" beside other events; nil when nothing is
+// left.
 func canonicalGoto(g *GotoOptions) *GotoOptions {
 	if g == nil {
 		return nil
@@ -85,8 +89,10 @@ func canonicalGoto(g *GotoOptions) *GotoOptions {
 		w := slices.Clone(c.WaitUntil)
 		slices.Sort(w)
 		c.WaitUntil = slices.Compact(w)
-		if len(c.WaitUntil) == 1 && c.WaitUntil[0] == WaitLoad {
-			c.WaitUntil = nil
+		if len(c.WaitUntil) > 1 {
+			// load comes before every other event: naming it beside them
+			// adds nothing.
+			c.WaitUntil = slices.DeleteFunc(c.WaitUntil, func(e string) bool { return e == WaitLoad })
 		}
 	}
 	if c.WaitUntil == nil && c.Timeout == 0 && c.Referer == "" {
@@ -181,4 +187,60 @@ func (r *Request) Compiled(key string, build func() (any, error)) (any, error) {
 	}
 	n.compiled[key] = v
 	return v, nil
+}
+
+// canonicalFidelity leaves out the fidelity options set to their defaults,
+// so that they do not split the cache.
+func (r *Request) canonicalFidelity() {
+	if r.ScrollPages != nil && *r.ScrollPages == DefaultScrollPages {
+		r.ScrollPages = nil
+	}
+	if r.IncludeFrames != nil && *r.IncludeFrames {
+		r.IncludeFrames = nil
+	}
+	if r.SettleTimeout != nil && time.Duration(*r.SettleTimeout)*time.Millisecond == defaultSettleOf(r) {
+		r.SettleTimeout = nil
+	}
+}
+
+// defaultSettleOf is the settle budget of r when settleTimeout is unset:
+// DefaultSettle, unless the caller said what to wait for.
+func defaultSettleOf(r *Request) time.Duration {
+	explicit := (r.GotoOptions != nil && len(r.GotoOptions.WaitUntil) > 0) || r.WaitForSelector != nil
+	if explicit {
+		return 0
+	}
+	return DefaultSettle * time.Millisecond
+}
+
+// settleOf interprets settleTimeout: the one place that reads it.
+func settleOf(r *Request) time.Duration {
+	if r.SettleTimeout != nil {
+		return time.Duration(*r.SettleTimeout) * time.Millisecond
+	}
+	return defaultSettleOf(r)
+}
+
+// Settle is the request's settle budget (see SettleTimeout); zero means
+// no settling.
+func (r *Request) Settle() time.Duration {
+	if r.norm != nil {
+		return r.norm.settle
+	}
+	return settleOf(r)
+}
+
+// ScrollPassPages is how many viewport heights the scroll pass may cover
+// (see ScrollPages); zero means no scroll pass.
+func (r *Request) ScrollPassPages() int {
+	if r.ScrollPages != nil {
+		return *r.ScrollPages
+	}
+	return DefaultScrollPages
+}
+
+// FramesIncluded reports whether frames' documents go into the page (see
+// IncludeFrames).
+func (r *Request) FramesIncluded() bool {
+	return r.IncludeFrames == nil || *r.IncludeFrames
 }

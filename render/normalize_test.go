@@ -2,9 +2,11 @@ package render_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sous-dev/sous/cache"
 	"github.com/sous-dev/sous/render"
@@ -15,7 +17,7 @@ import (
 func TestNormalizeDoesNotModifyTheRequest(t *testing.T) {
 	f := &fetcher{}
 	svc, _, _ := newService(t, f)
-	shared := &render.Request{URL: "  https://example.com/shared  ", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"load", "load"}}}
+	shared := &render.Request{URL: "  https://example.com/shared  ", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"load", "networkidle0", "load"}}}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -25,14 +27,15 @@ func TestNormalizeDoesNotModifyTheRequest(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if shared.URL != "  https://example.com/shared  " || shared.Formats != nil || shared.Engine != "" || len(shared.GotoOptions.WaitUntil) != 2 {
+	if shared.URL != "  https://example.com/shared  " || shared.Formats != nil || shared.Engine != "" || len(shared.GotoOptions.WaitUntil) != 3 {
 		t.Errorf("the caller's request changed: %+v", shared)
 	}
 	n, err := shared.Normalize()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.URL != "https://example.com/shared" || len(n.Formats) != 1 || n.Formats[0] != render.FormatMarkdown || n.Engine != render.EngineAuto || n.GotoOptions != nil {
+	if n.URL != "https://example.com/shared" || len(n.Formats) != 1 || n.Formats[0] != render.FormatMarkdown || n.Engine != render.EngineAuto ||
+		n.GotoOptions == nil || len(n.GotoOptions.WaitUntil) != 1 || n.GotoOptions.WaitUntil[0] != render.WaitNetworkIdle0 {
 		t.Errorf("normalized: %+v", n)
 	}
 }
@@ -49,11 +52,12 @@ func TestNormalizeFirstErrorIsDeterministic(t *testing.T) {
 	}
 }
 
-// The CLI names the default wait (gotoOptions.waitUntil "load") and the MCP
-// tools leave it out: the same page either way, so the same cache key, and
-// the second request is a hit.
+// One caller names the defaults (markdown, the settle budget, the scroll
+// pass, frames) and another leaves them out: the same page either way, so
+// the same cache key, and the second request is a hit.
 func TestNormalizedRequestsShareTheirCacheKey(t *testing.T) {
-	fromCLI := &render.Request{URL: "https://example.com/page", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{render.WaitLoad}}}
+	settle, pages, frames := render.DefaultSettle, render.DefaultScrollPages, true
+	fromCLI := &render.Request{URL: "https://example.com/page", SettleTimeout: &settle, ScrollPages: &pages, IncludeFrames: &frames}
 	fromMCP := &render.Request{URL: "https://example.com/page", Formats: []render.Format{render.FormatMarkdown}}
 	a, err := fromCLI.Normalize()
 	if err != nil {
@@ -100,5 +104,46 @@ func TestNormalizeCompilesPatternsOnce(t *testing.T) {
 	}
 	if w := n.Wait(); w.NetworkIdle != -1 || w.DOMContentLoaded {
 		t.Errorf("wait %+v; want the default", w)
+	}
+}
+
+// The fidelity options: settling by default, off when the caller says what
+// to wait for (waitUntil, "load" included, or waitForSelector) unless
+// settleTimeout says otherwise; bounds refused with the field's name.
+func TestSettleBudget(t *testing.T) {
+	ms := func(v int) *int { return &v }
+	tests := []struct {
+		name string
+		req  render.Request
+		want time.Duration
+	}{
+		{"default", render.Request{URL: "https://example.com/"}, 3 * time.Second},
+		{"waitUntil load", render.Request{URL: "https://example.com/", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"load"}}}, 0},
+		{"waitUntil networkidle0", render.Request{URL: "https://example.com/", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"networkidle0"}}}, 0},
+		{"waitForSelector", render.Request{URL: "https://example.com/", WaitForSelector: &render.WaitForSelector{Selector: "h1"}}, 0},
+		{"waitUntil and settleTimeout", render.Request{URL: "https://example.com/", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"load"}}, SettleTimeout: ms(500)}, 500 * time.Millisecond},
+		{"settleTimeout 0", render.Request{URL: "https://example.com/", SettleTimeout: ms(0)}, 0},
+		{"html", render.Request{HTML: "<p>x</p>", SettleTimeout: ms(1200)}, 1200 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := tc.req.Normalize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := n.Settle(); got != tc.want {
+				t.Errorf("Settle() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []render.Request{
+		{URL: "https://example.com/", SettleTimeout: ms(-1)},
+		{URL: "https://example.com/", SettleTimeout: ms(render.MaxSettleTimeout + 1)},
+		{URL: "https://example.com/", ScrollPages: ms(-1)},
+		{URL: "https://example.com/", ScrollPages: ms(render.MaxScrollPages + 1)},
+	} {
+		if _, err := bad.Normalize(); !errors.Is(err, render.ErrInvalidRequest) {
+			t.Errorf("%+v: err = %v, want ErrInvalidRequest", bad, err)
+		}
 	}
 }

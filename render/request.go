@@ -114,6 +114,25 @@ type Request struct {
 	// or when the request asks for something only a browser makes.
 	Engine string `json:"engine,omitempty"`
 
+	// SettleTimeout is the settle budget in milliseconds: after the load
+	// event, the page is given until it is quiet (no network activity for
+	// 500 ms, no DOM change for 300 ms, no short timer pending, no
+	// navigation under way) or until this much time has passed. Unset
+	// means DefaultSettle when the request names neither
+	// gotoOptions.waitUntil nor waitForSelector, which keep their exact
+	// meanings, and no settle when it names one; 0 turns settling off. It
+	// never runs past the request's deadline.
+	SettleTimeout *int `json:"settleTimeout,omitempty"`
+	// ScrollPages bounds the scroll pass made before text, a full-page
+	// screenshot or a PDF is captured, in viewport heights (it also stops
+	// after about two seconds), so that lazy images and sections loaded
+	// on view are there. Unset means DefaultScrollPages; 0 turns it off.
+	ScrollPages *int `json:"scrollPages,omitempty"`
+	// IncludeFrames puts the documents of iframes (same- and cross-origin)
+	// into the page where each frame sits, wrapped in an element marked
+	// data-sous-frame with the frame's URL. Unset means true.
+	IncludeFrames *bool `json:"includeFrames,omitempty"`
+
 	// CacheTTL is how many seconds a result may be reused: one stored at
 	// most this long ago answers the request, and this one is kept as long.
 	// Unset means 5; 0 means bypass the cache; at most 86400 (a day).
@@ -294,6 +313,15 @@ const (
 	MaxSelectorLength = 1024
 )
 
+// Bounds and defaults of the fidelity options: how long a page may take to
+// settle, how far the scroll pass goes.
+const (
+	DefaultSettle      = 3000 // milliseconds
+	MaxSettleTimeout   = 60000
+	DefaultScrollPages = 10
+	MaxScrollPages     = 100
+)
+
 // Wants reports whether f is among the requested formats.
 func (r *Request) Wants(f Format) bool { return slices.Contains(r.Formats, f) }
 
@@ -374,6 +402,12 @@ func (r *Request) check() error {
 	}
 	if r.WaitForTimeout < 0 {
 		return invalid("waitForTimeout must not be negative")
+	}
+	if s := r.SettleTimeout; s != nil && (*s < 0 || *s > MaxSettleTimeout) {
+		return invalid("settleTimeout must be between 0 and %d milliseconds", MaxSettleTimeout)
+	}
+	if s := r.ScrollPages; s != nil && (*s < 0 || *s > MaxScrollPages) {
+		return invalid("scrollPages must be between 0 and %d", MaxScrollPages)
 	}
 	if t := r.CacheTTL; t != nil && (*t < 0 || *t > int(MaxCacheTTL/time.Second)) {
 		return invalid("cacheTTL must be between 0 and %d seconds", int(MaxCacheTTL/time.Second))

@@ -48,6 +48,14 @@ type Page struct {
 	// Warnings say what a Fetcher could not do or noticed, for
 	// Meta.Warnings (a PDF with no text layer, pages left out).
 	Warnings []string
+	// Redirects are the addresses the page went through before URL, the
+	// requested one first: HTTP redirects, script redirects, meta
+	// refreshes and history changes. Nil when the page stayed where it
+	// was asked to load.
+	Redirects []string
+	// Unsettled is set when the page was still busy (network, DOM,
+	// timers or a navigation) when its settle budget ran out.
+	Unsettled bool
 }
 
 // ElementRef names an element of Page.HTML by its position among the
@@ -152,12 +160,15 @@ type Metadata struct {
 
 // Meta says how a result was made.
 type Meta struct {
-	Status  int     `json:"status,omitempty"`
-	URL     string  `json:"url,omitempty"`
-	Title   string  `json:"title,omitempty"`
-	Engine  string  `json:"engine,omitempty"`
-	Cache   string  `json:"cache,omitempty"`
-	Timings Timings `json:"timings"`
+	Status int    `json:"status,omitempty"`
+	URL    string `json:"url,omitempty"`
+	// Redirects are the addresses the page went through before URL, the
+	// requested one first (see Page.Redirects).
+	Redirects []string `json:"redirects,omitempty"`
+	Title     string   `json:"title,omitempty"`
+	Engine    string   `json:"engine,omitempty"`
+	Cache     string   `json:"cache,omitempty"`
+	Timings   Timings  `json:"timings"`
 	// ContentType is the media type the document was served as, when it
 	// was not HTML ("application/pdf").
 	ContentType string `json:"contentType,omitempty"`

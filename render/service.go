@@ -283,6 +283,7 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 		Total:   ms(total),
 	}
 	describeDocument(page, res)
+	explainEmpty(page, req, res)
 	s.observe(total - queued)
 	return res, nil
 }
@@ -315,7 +316,7 @@ func (s *Service) fetch(ctx context.Context, req *Request) (*Page, error) {
 
 // pageMeta is the part of a result's Meta that page and its obstacle give.
 func pageMeta(page *Page, obstacle *Obstacle) Meta {
-	m := Meta{Status: page.Status, URL: page.URL, Title: page.Title, Engine: page.Engine, Obstacle: obstacle}
+	m := Meta{Status: page.Status, URL: page.URL, Redirects: page.Redirects, Title: page.Title, Engine: page.Engine, Obstacle: obstacle}
 	if page.ContentType != "" && page.ContentType != "text/html" {
 		m.ContentType = page.ContentType
 	}

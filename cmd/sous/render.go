@@ -19,7 +19,8 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := newFlagSet("render", "render URL [flags]\n\nRenders one page in a local Chromium and prints it.", stdout)
 	format := fs.String("f", "markdown", "output: markdown, text, html, rawHtml, links, metadata, json (everything, as the API returns it), screenshot or pdf")
 	out := fs.String("o", "", "write to this file instead of standard output (needed for screenshot and pdf on a terminal)")
-	waitUntil := fs.String("wait-until", "load", "when the page counts as loaded: load, domcontentloaded, networkidle0 or networkidle2")
+	waitUntil := fs.String("wait-until", "", "when the page counts as loaded: load, domcontentloaded, networkidle0 or networkidle2 (default: after load, until the page is quiet; see --settle)")
+	settle := fs.Int("settle", -1, "settle budget in milliseconds: how long after load to wait for the page to go quiet (default 3000, unless --wait-until is given; 0 turns it off)")
 	fullPage := fs.Bool("full-page", false, "screenshot the whole page, not just the viewport")
 	server := fs.String("server", "", "render on this Sous service (e.g. http://127.0.0.1:8080) instead of a local Chromium")
 	token := fs.String("token", os.Getenv("SOUS_TOKEN"), "bearer token for --server (default $SOUS_TOKEN)")
@@ -34,7 +35,13 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(urls) != 1 {
 		return fs.usageError("render takes one URL, got %d: %q", len(urls), urls)
 	}
-	req := &render.Request{URL: urls[0], GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{*waitUntil}}}
+	req := &render.Request{URL: urls[0]}
+	if *waitUntil != "" {
+		req.GotoOptions = &render.GotoOptions{WaitUntil: render.WaitUntil{*waitUntil}}
+	}
+	if *settle >= 0 {
+		req.SettleTimeout = settle
+	}
 	switch *format {
 	case "json":
 		req.Formats = []render.Format{render.FormatMarkdown, render.FormatText, render.FormatLinks, render.FormatMetadata}

@@ -1,0 +1,46 @@
+package browserpool
+
+import (
+	"context"
+
+	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+
+	"github.com/sous-dev/sous/render"
+)
+
+// Scripts names the page scripts of js/, for the tests of each.
+var Scripts = map[string]string{
+	"settle": settleScript, "settle_state": settleStateScript, "scroll": scrollScript,
+	"overlay": overlayScript, "snapshot": snapshotScript, "scrollintoview": scrollIntoViewScript,
+	"addtag": addTagScript, "waitselector": waitForSelectorScript, "ready": readyScript,
+}
+
+// CallScript loads url in a tab of p and calls the script named name
+// (see Scripts) with args, returning its JSON value.
+func CallScript(ctx context.Context, p *Pool, url, name string, args ...any) (jsonv2.Value, error) {
+	t, err := p.lease(ctx)
+	if err != nil {
+		return nil, err
+	}
+	failed := true
+	defer func() { p.release(t, failed) }()
+	net := newNetworkWatch(t.s)
+	defer net.stop()
+	nav := newNavigationWatch(t.s, "")
+	defer nav.stop()
+	if _, err := t.navigate(ctx, &render.Request{URL: url}, net, nav, p.guard, false); err != nil {
+		return nil, err
+	}
+	fn, ok := Scripts[name]
+	if !ok {
+		fn = name // an expression of the test's own
+	}
+	var v jsonv2.Value
+	if name == "settle" {
+		v, err = t.eval(ctx, fn) // a statement, not a function
+	} else {
+		v, err = t.call(ctx, fn, args...)
+	}
+	failed = err != nil
+	return v, err
+}

@@ -1,0 +1,37 @@
+// scroll.js scrolls through the page a viewport at a time, so that what
+// loads on view (loading=lazy images, IntersectionObserver sections,
+// infinite lists) is requested before text, a full-page screenshot or a
+// PDF is captured. It stops after maxPages viewport heights or maxMs, waits
+// two frames at each step (intersection observers run with rendering),
+// then looks at the very bottom once, where comments and "load more"
+// sections sit however long the page, and goes back to where the page
+// was. It returns how many steps it made.
+async (maxPages, maxMs) => {
+  const start = performance.now();
+  const root = document.scrollingElement || document.documentElement;
+  if (!root) return 0;
+  const x0 = window.scrollX, y0 = window.scrollY;
+  const step = Math.max(1, window.innerHeight);
+  const frame = () => new Promise((resolve) => {
+    // rAF does not run in a page that is not drawn; the timer bounds it.
+    const timer = setTimeout(resolve, 50);
+    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); resolve(); }));
+  });
+  let steps = 0;
+  for (let y = step; steps < maxPages && performance.now() - start < maxMs; y += step) {
+    const bottom = root.scrollHeight - window.innerHeight;
+    if (y - step >= bottom) break;
+    window.scrollTo(x0, Math.min(y, bottom));
+    steps++;
+    await frame();
+  }
+  const bottom = root.scrollHeight - window.innerHeight;
+  if (steps > 0 && window.scrollY < bottom && performance.now() - start < maxMs) {
+    window.scrollTo(x0, bottom);
+    steps++;
+    await frame();
+  }
+  window.scrollTo(x0, y0);
+  if (steps > 0) await frame();
+  return steps;
+}

@@ -1,0 +1,72 @@
+// settle.js is installed in every document before the page's own scripts
+// (Page.addScriptToEvaluateOnNewDocument), and evaluated again before a
+// settle in case it was not (a document written by setDocumentContent).
+// It keeps what the settle step asks about the page that the network
+// events do not show: when the DOM last changed, and which short timers
+// are pending. A page's content often arrives by a timer ("fetch after a
+// second", "redirect after 300 ms"), so a pending timer that will fire
+// within the settle budget counts as activity. Timers that timers schedule
+// are followed three levels deep only, so that a polling loop does not
+// hold every render for its whole budget.
+//
+// It wraps setTimeout in a Proxy, which leaves the function looking
+// native to the page, and reads the DOM with a MutationObserver. The
+// state lives under a symbol in a non-enumerable property, out of the
+// page's way.
+(() => {
+  const key = Symbol.for("sous.settle");
+  if (window[key]) return true;
+  const now = () => performance.now();
+  const horizon = 60000; // the largest settle budget: later timers are never awaited
+  const maxDepth = 3;
+  let lastMutation = now(), marked = lastMutation;
+  let depth = 0; // nesting of the timer callback running now
+  const pending = new Map(); // timer id -> time it is due
+  const nativeSet = window.setTimeout, nativeClear = window.clearTimeout;
+  window.setTimeout = new Proxy(nativeSet, {
+    apply(target, self, args) {
+      const [callback, delay] = args;
+      const wait = Math.max(0, Number(delay) || 0);
+      if (typeof callback !== "function" || wait > horizon || depth >= maxDepth) {
+        return Reflect.apply(target, self, args);
+      }
+      const level = depth + 1;
+      let id;
+      args[0] = function () {
+        pending.delete(id);
+        const outer = depth;
+        depth = level;
+        try { return callback.apply(this, arguments); } finally { depth = outer; }
+      };
+      id = Reflect.apply(target, self, args);
+      pending.set(id, now() + wait);
+      return id;
+    },
+  });
+  window.clearTimeout = new Proxy(nativeClear, {
+    apply(target, self, args) {
+      pending.delete(args[0]);
+      return Reflect.apply(target, self, args);
+    },
+  });
+  new MutationObserver(() => { lastMutation = now(); })
+    .observe(document, {childList: true, subtree: true, characterData: true});
+  Object.defineProperty(window, key, {
+    enumerable: false,
+    value: {
+      // state says whether the DOM changed since the last mark (and sets
+      // a new one when mark is true), how long it has been still, in
+      // milliseconds, and how many timers will fire within the next within
+      // milliseconds.
+      state(within, mark) {
+        const t = now();
+        let timers = 0;
+        for (const due of pending.values()) if (due - t <= within) timers++;
+        const changed = lastMutation > marked;
+        if (mark) marked = t;
+        return {changed, quietMs: t - lastMutation, timers};
+      },
+    },
+  });
+  return true;
+})()

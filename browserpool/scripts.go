@@ -1,0 +1,107 @@
+package browserpool
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/chromedp/cdproto/cdp"
+	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/runtime"
+)
+
+// The JavaScript a render runs in pages lives in js/, one file per script,
+// so that it is read, linted and tested as JavaScript rather than as Go
+// strings. Each file but settle.js is one function expression, called with
+// JSON arguments by tab.call; settle.js is a statement run as it is, in
+// every new document.
+//
+//go:embed js/*.js
+var scriptFiles embed.FS
+
+// The scripts, read once at start.
+var (
+	settleScript          = mustScript("settle.js")
+	settleStateScript     = mustScript("settle_state.js")
+	scrollScript          = mustScript("scroll.js")
+	overlayScript         = mustScript("overlay.js")
+	snapshotScript        = mustScript("snapshot.js")
+	scrollIntoViewScript  = mustScript("scrollintoview.js")
+	addTagScript          = mustScript("addtag.js")
+	waitForSelectorScript = mustScript("waitselector.js")
+	readyScript           = mustScript("ready.js")
+)
+
+func mustScript(name string) string {
+	b, err := scriptFiles.ReadFile("js/" + name)
+	if err != nil {
+		panic(fmt.Sprintf("browserpool: embedded script %s: %v", name, err))
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// callExpression is the expression that calls the function expression fn
+// with args, each encoded as JSON.
+func callExpression(fn string, args ...any) (string, error) {
+	var b strings.Builder
+	b.WriteString("(")
+	b.WriteString(fn)
+	b.WriteString(")(")
+	for i, a := range args {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		j, err := json.Marshal(a)
+		if err != nil {
+			return "", fmt.Errorf("encode script argument: %w", err)
+		}
+		b.Write(j)
+	}
+	b.WriteString(")")
+	return b.String(), nil
+}
+
+// call runs the function expression fn in the page's main world with args
+// and returns its JSON value, awaiting a promise.
+func (t *tab) call(ctx context.Context, fn string, args ...any) (jsonv2.Value, error) {
+	expr, err := callExpression(fn, args...)
+	if err != nil {
+		return nil, err
+	}
+	return t.eval(ctx, expr)
+}
+
+// scriptError is an exception a script threw in the page.
+type scriptError struct{ message string }
+
+func (e *scriptError) Error() string { return "page script: " + e.message }
+
+// eval runs expression in the page's main world and returns its JSON
+// value, awaiting a promise if it returns one.
+func (t *tab) eval(ctx context.Context, expression string) (jsonv2.Value, error) {
+	return evaluate(ctx, t.s, 0, expression)
+}
+
+// evaluate runs expression in session s, in the execution context
+// contextID (0: the main world of the session's main frame).
+func evaluate(ctx context.Context, s cdp.Session, contextID runtime.ExecutionContextID, expression string) (jsonv2.Value, error) {
+	res, err := cdp.Call(ctx, s, runtime.Evaluate, runtime.EvaluateParams{
+		Expression: expression, ReturnByValue: ptr(true), AwaitPromise: ptr(true), ContextID: contextID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ex := res.ExceptionDetails; ex != nil {
+		msg := ex.Text
+		if ex.Exception != nil && ex.Exception.Description != "" {
+			msg = ex.Exception.Description
+		}
+		return nil, &scriptError{message: msg}
+	}
+	if res.Result == nil {
+		return nil, nil
+	}
+	return res.Result.Value, nil
+}

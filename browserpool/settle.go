@@ -1,0 +1,130 @@
+package browserpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+)
+
+// What "quiet" means to the settle step.
+const (
+	// networkQuiet is how long no request may start or end.
+	networkQuiet = 500 * time.Millisecond
+	// domQuiet is how long the DOM may not change.
+	domQuiet = 300 * time.Millisecond
+	// staleRequest is the age past which a request in flight is taken for
+	// a long poll or a stream and no longer awaited.
+	staleRequest = 2 * time.Second
+	// settlePoll is how often the page is asked; a page idle at load
+	// settles after one poll.
+	settlePoll = 50 * time.Millisecond
+)
+
+// errUnsettled is returned by settle when the budget ran out first.
+var errUnsettled = errors.New("the page was still busy when its settle budget ran out")
+
+// settle waits until the page is quiet: no request in flight, and none
+// whose answer goes to script (fetch, XHR, script) started or
+// ended for networkQuiet, no DOM change for domQuiet, no timer due within the budget
+// pending (settle.js), and the main frame not loading a document. Activity
+// before since (the load event, or the start of a scroll) does not count,
+// so a page that was idle by then settles at the first poll. It returns
+// errUnsettled when budget runs out first, and the context's error when
+// ctx ends.
+func (r *renderRun) settle(ctx context.Context, budget time.Duration, since time.Time) error {
+	if budget <= 0 {
+		return nil
+	}
+	r.domChanged = false
+	deadline := since.Add(budget)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	// DOM changes count from here.
+	if r.scripts {
+		if _, err := r.pageState(ctx, 0, true); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case <-time.After(settlePoll):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		quiet, err := r.quiet(ctx, since, time.Until(deadline))
+		if err != nil {
+			return err
+		}
+		if quiet {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			return errUnsettled
+		}
+	}
+}
+
+// quiet reports whether the page is quiet now (see settle).
+func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Duration) (bool, error) {
+	if _, loading := r.nav.state(); loading {
+		return false, nil
+	}
+	inflight, changed := r.net.activity(staleRequest)
+	if inflight > 0 || (changed.After(since) && time.Since(changed) < networkQuiet) {
+		return false, nil
+	}
+	if !r.scripts {
+		return true, nil // nothing changes the DOM of a page without script
+	}
+	state, err := r.pageState(ctx, left, false)
+	if err != nil || state == nil {
+		return false, err
+	}
+	r.domChanged = r.domChanged || state.Changed
+	if r.domChanged && state.QuietMs < float64(domQuiet.Milliseconds()) {
+		return false, nil
+	}
+	return state.Timers == 0, nil
+}
+
+// settleState is what settle.js says of the page (settle_state.js).
+type settleState struct {
+	Changed bool    `json:"changed"` // the DOM changed since the last mark
+	QuietMs float64 `json:"quietMs"` // since the DOM last changed
+	Timers  int     `json:"timers"`  // pending, due within the budget left
+}
+
+// pageState asks settle.js for the page's state, setting a mark with mark.
+// It returns nil, and no error, when there is no answer yet: the document
+// went away under the call (a navigation), or settle.js was not in it
+// (a document written with setDocumentContent), and is installed now.
+func (r *renderRun) pageState(ctx context.Context, left time.Duration, mark bool) (*settleState, error) {
+	before, _ := r.nav.state()
+	raw, err := r.t.call(ctx, settleStateScript, max(left.Milliseconds(), 0), mark)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if after, loading := r.nav.state(); after != before || loading {
+			return nil, nil // the next poll asks the next document
+		}
+		return nil, fmt.Errorf("read the page's activity: %w", err)
+	}
+	var state *settleState
+	if err := jsonv2.Unmarshal(raw, &state); err != nil {
+		return nil, fmt.Errorf("read the page's activity: %w", err)
+	}
+	if state == nil {
+		if _, err := r.t.eval(ctx, settleScript); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("install settle.js: %w", err)
+		}
+	}
+	return state, nil
+}
