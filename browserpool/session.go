@@ -445,7 +445,7 @@ func (sc *sessionContext) Page(ctx context.Context, screenshot bool) (*render.Pa
 	if err != nil {
 		return nil, err
 	}
-	p, err := st.snapshot(ctx, nil)
+	p, err := st.snapshot(ctx, nil, true)
 	if err != nil {
 		return nil, err
 	}
