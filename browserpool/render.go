@@ -334,6 +334,13 @@ const maxSnapshots = 3
 // while it is read is not a failure of the browser: the render settles
 // again and reads the document it went to.
 func (r *renderRun) snapshot(ctx context.Context) error {
+	if r.req.URL != "" {
+		// The check after load may have run before the response's event
+		// came in; by now it has.
+		if doc := r.net.frameDocument(cdp.FrameID(r.t.targetID)); doc.mimeType != "" && !doc.shownAsPage() {
+			return fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, r.req.URL, doc.mimeType)
+		}
+	}
 	var boxesOf []string
 	if r.req.Wants(render.FormatScrape) {
 		for _, e := range r.req.Elements {

@@ -228,6 +228,18 @@ func TestNeedsBrowser(t *testing.T) {
 		{"meta refresh", `<head><meta http-equiv="refresh" content="0; url=/next"></head><body>` + article, true},
 		{"only json-ld", `<body><p>Short note.</p><script type="application/ld+json">{"@type":"Article"}</script>`, false},
 		{"tiny page without script", `<body><p>Hello.</p>`, false},
+		{"script redirect", "<body>" + article + `<script>setTimeout(() => location.replace("/next"), 300)</script>`, true},
+		{"script assigning location.href", "<body>" + article + `<script>if (old) location.href = "/new";</script>`, true},
+		{"script comparing location", "<body>" + article + `<script>if (location.href == "/x") track();</script>`, false},
+		{"declarative shadow root", "<body>" + article + `<my-card><template shadowrootmode="open"><p>Inside</p></template></my-card>`, true},
+		{"empty custom element", "<body>" + article + `<story-card></story-card><script src="/cards.js"></script>`, true},
+		{"custom element with its text", "<body><relative-time>" + article + `</relative-time><script src="/time.js"></script>`, false},
+		{"iframe as the content", `<body><h1>Report</h1><iframe src="/report.html" width="800" height="600"></iframe>`, true},
+		{"tracking iframe", "<body>" + strings.Repeat(article, 3) + `<iframe src="/t.html" width="1" height="1"></iframe>`, false},
+		{"section loaded on view", "<body>" + article + `<section id="more"></section><script>new IntersectionObserver(load).observe(more)</script>`, true},
+		{"images filled by script", "<body>" + article + `<img data-src="/a.jpg" alt="a">`, true},
+		{"consent banner in the markup", "<body>" + article + `<div id="onetrust-consent-sdk"><p>We use cookies</p><button>Accept</button></div>`, true},
+		{"lazy image with its address", "<body>" + article + `<img src="/a.jpg" loading="lazy" alt="a">`, false},
 	}
 	f := httpfetch.New(httpfetch.Options{})
 	for _, tc := range tests {

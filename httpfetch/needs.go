@@ -2,6 +2,8 @@ package httpfetch
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -20,7 +22,28 @@ const (
 	// A noscript warning ("please enable JavaScript") counts only on a page
 	// with less text than this: articles often carry one for their comments.
 	noscriptText = 1500
+	// A page with less text than this beside a large iframe is taken for
+	// a frame around its content.
+	frameText = 1000
 )
+
+// frameIsContent reports whether an iframe is large enough to hold a
+// page's content: not a beacon, an ad slot of a few lines or a hidden
+// helper. Without size attributes, it is given the benefit of the doubt.
+func frameIsContent(n *html.Node) bool {
+	if attr(n, "src") == "" && attr(n, "srcdoc") == "" {
+		return false
+	}
+	if hasAttr(n, "hidden") || strings.Contains(strings.ReplaceAll(strings.ToLower(attr(n, "style")), " ", ""), "display:none") {
+		return false
+	}
+	for _, dim := range []string{"width", "height"} {
+		if v, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(attr(n, dim)), "px")); err == nil && v < 150 {
+			return false
+		}
+	}
+	return true
+}
 
 // appRoots are the ids single-page-app frameworks mount into: React
 // (root, app), Next.js, Nuxt, Gatsby, Svelte, Quasar. Server-rendered pages
@@ -35,7 +58,30 @@ type document struct {
 	emptyRoot   string // the id (or tag) of an app root with no content
 	noscriptJS  bool   // a noscript element asks for JavaScript
 	metaRefresh bool
+	// What a browser shows and the markup does not: a script that
+	// redirects, a declarative shadow root (which the extractor, reading
+	// templates as inert, leaves out), an empty custom element that script
+	// fills, a frame that is the content, and content loaded on view.
+	scriptRedirect bool
+	shadowRoot     bool
+	emptyCustom    string // the tag of an empty custom element
+	frames         int    // iframes large enough to be content
+	lazyContent    string // what marks content loaded on view
+	consent        string // the id of a consent banner in the markup
 }
+
+// consentBanners are the ids of consent platforms' banners (OneTrust,
+// Cookiebot, Didomi, Quantcast, TrustArc, Usercentrics, Iubenda,
+// consentmanager). Written into the markup, a banner is text a plain fetch
+// would serve as content; the browser leaves it out.
+var consentBanners = map[string]bool{
+	"onetrust-consent-sdk": true, "onetrust-banner-sdk": true, "CybotCookiebotDialog": true, "didomi-host": true,
+	"qc-cmp2-container": true, "truste-consent-track": true, "consent_blackbar": true, "usercentrics-root": true,
+	"iubenda-cs-banner": true, "cmpbox": true,
+}
+
+// redirectCall matches a script that sends the page elsewhere.
+var redirectCall = regexp.MustCompile(`\blocation\s*\.\s*(replace|assign)\s*\(|\blocation(\s*\.\s*href)?\s*=[^=]`)
 
 // inspect parses src and notes what needsBrowser asks about.
 func inspect(src string) document {
@@ -62,6 +108,13 @@ func inspect(src string) document {
 			case atom.Script:
 				if runs(n) {
 					d.scripts++
+					if n.FirstChild != nil {
+						code := n.FirstChild.Data
+						d.scriptRedirect = d.scriptRedirect || redirectCall.MatchString(code)
+						if d.lazyContent == "" && strings.Contains(code, "IntersectionObserver") {
+							d.lazyContent = "a script that loads content when it comes into view (IntersectionObserver)"
+						}
+					}
 				}
 				return
 			case atom.Noscript:
@@ -69,14 +122,34 @@ func inspect(src string) document {
 					d.noscriptJS = true
 				}
 				return
-			case atom.Style, atom.Template:
+			case atom.Template:
+				if hasAttr(n, "shadowrootmode") || hasAttr(n, "shadowroot") {
+					d.shadowRoot = true
+				}
 				return
+			case atom.Style:
+				return
+			case atom.Iframe:
+				if inBody && frameIsContent(n) {
+					d.frames++
+				}
+			case atom.Img:
+				if d.lazyContent == "" && attr(n, "src") == "" && (hasAttr(n, "data-src") || hasAttr(n, "data-lazy-src")) {
+					d.lazyContent = "images whose address script fills in (data-src)"
+				}
 			case atom.Meta:
 				if strings.EqualFold(attr(n, "http-equiv"), "refresh") {
 					d.metaRefresh = true
 				}
 			case atom.Body:
 				inBody = true
+			}
+			if id := attr(n, "id"); d.consent == "" && (consentBanners[id] || strings.HasPrefix(id, "sp_message_container")) {
+				d.consent = id
+			}
+			if d.emptyCustom == "" && inBody && strings.Contains(n.Data, "-") && n.Namespace == "" &&
+				strings.TrimSpace(textOf(n)) == "" && !hasMedia(n) {
+				d.emptyCustom = n.Data
 			}
 			if d.emptyRoot == "" && isAppRoot(n) && strings.TrimSpace(textOf(n)) == "" && !hasMedia(n) {
 				d.emptyRoot = n.Data
@@ -102,6 +175,18 @@ func (d document) needsBrowser(req *render.Request) string {
 	switch {
 	case d.metaRefresh:
 		return "the document redirects with a meta refresh"
+	case d.scriptRedirect:
+		return "a script of the document redirects"
+	case d.shadowRoot:
+		return "the document declares a shadow root"
+	case d.emptyCustom != "" && d.scripts > 0:
+		return fmt.Sprintf("the custom element <%s> is empty until script runs", d.emptyCustom)
+	case d.frames > 0 && d.text < frameText:
+		return fmt.Sprintf("the content is in an iframe (the page has %d characters of text of its own)", d.text)
+	case d.lazyContent != "":
+		return "the document has " + d.lazyContent
+	case d.consent != "":
+		return fmt.Sprintf("the document carries a consent banner (#%s), which only the browser leaves out", d.consent)
 	case d.emptyRoot != "" && d.scripts > 0:
 		return fmt.Sprintf("the app root %s is empty until script runs", d.emptyRoot)
 	case d.scripts > 0 && d.text < minText:

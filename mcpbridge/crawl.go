@@ -66,9 +66,7 @@ func (b *bridge) crawl(ctx context.Context, call *mcp.CallToolRequest, in crawlI
 		Options: crawl.Scope{IncludePatterns: in.IncludePatterns, ExcludePatterns: in.ExcludePatterns},
 	}
 	req.Page.OnlyMainContent = in.OnlyMainContent == nil || *in.OnlyMainContent
-	if in.WaitUntil != "" && in.WaitUntil != render.WaitLoad {
-		req.Page.GotoOptions = &render.GotoOptions{WaitUntil: render.WaitUntil{in.WaitUntil}}
-	}
+	in.load.apply(&req.Page)
 	start := time.Now()
 	j, err := b.opts.Crawler.Start(ctx, req)
 	if err != nil {

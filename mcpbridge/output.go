@@ -17,7 +17,7 @@ import (
 // are render's; a code without advice here gets none.
 var advice = map[render.Code]string{
 	render.CodeInvalidRequest: "Fix the arguments and call again.",
-	render.CodeTimeout:        `The page did not finish loading in time. Try waitUntil "domcontentloaded", or try again later.`,
+	render.CodeTimeout:        `The page did not finish loading in time. Try waitUntil "domcontentloaded" (or a smaller settleTimeout), or try again later.`,
 	render.CodeBlocked:        "Sous does not load pages on loopback, private or link-local addresses unless its operator allows it (--allow-private). Use a public URL.",
 	render.CodeNavigation:     "The page could not be loaded (DNS, connection, TLS or HTTP failure). Check the URL; if it is right, the site may be down.",
 	render.CodeObstacle:       "The site answered with a bot challenge, a captcha, a login wall, a paywall or a request for payment instead of its content. Sous does not solve or get around these, and calling again will not help: use another source, or ask the user for access.",
@@ -138,7 +138,11 @@ func (b *bridge) pagedResult(tool string, res *render.Result, format, body strin
 	}
 	var text string
 	if strings.TrimSpace(body) == "" {
-		text = f.head(0, 0) + fmt.Sprintf("[The page has no %s. If its content is made by script, try waitUntil \"networkidle0\".]", emptyName(format))
+		why := "If its content is made by script, try a larger settleTimeout."
+		if w := res.Meta.Warnings; len(w) > 0 {
+			why = "Why: " + w[len(w)-1] + "."
+		}
+		text = f.head(0, 0) + fmt.Sprintf("[The page has no %s. %s]", emptyName(format), why)
 	} else {
 		text = f.head(part, p.count) + strings.TrimRightFunc(p.text, unicode.IsSpace) + "\n" + f.tail(part, p)
 	}

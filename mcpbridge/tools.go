@@ -22,7 +22,16 @@ type source struct {
 
 // load says when a page counts as loaded.
 type load struct {
-	WaitUntil string `json:"waitUntil,omitempty" jsonschema:"When the page counts as loaded: load (every resource has loaded), domcontentloaded (sooner; for pages that never finish loading), networkidle0 or networkidle2 (no more than 0 or 2 connections for 500 ms; for pages that fetch their content after loading)."`
+	WaitUntil     string `json:"waitUntil,omitempty" jsonschema:"Leave it out for the default, which suits most pages: after the load event, wait until the page is quiet (no network activity for 500 ms, no DOM change for 300 ms, up to settleTimeout), following script redirects and meta refreshes. Name an event only to wait for exactly that: load (every resource has loaded, nothing after), domcontentloaded (sooner; for pages that never finish loading), networkidle0 or networkidle2 (no more than 0 or 2 connections for 500 ms)."`
+	SettleTimeout *int   `json:"settleTimeout,omitempty" jsonschema:"The most milliseconds to wait after load for the page to go quiet (default 3000 when waitUntil is left out; 0 turns it off). Raise it for apps that fetch their content slowly."`
+}
+
+// apply sets what l says on req.
+func (l load) apply(req *render.Request) {
+	if l.WaitUntil != "" {
+		req.GotoOptions = &render.GotoOptions{WaitUntil: render.WaitUntil{l.WaitUntil}}
+	}
+	req.SettleTimeout = l.SettleTimeout
 }
 
 type renderInput struct {
@@ -75,11 +84,7 @@ type pdfInput struct {
 // request is the render request for s, asking for one format.
 func (s source) request(l load, f render.Format) *render.Request {
 	req := &render.Request{URL: s.URL, HTML: s.HTML, Formats: []render.Format{f}}
-	// load is the service's default; leaving it unset keeps equal requests
-	// from the API and from MCP equal (and so one cache entry).
-	if l.WaitUntil != "" && l.WaitUntil != render.WaitLoad {
-		req.GotoOptions = &render.GotoOptions{WaitUntil: render.WaitUntil{l.WaitUntil}}
-	}
+	l.apply(req)
 	return req
 }
 
@@ -236,7 +241,13 @@ func paging(s *jsonschema.Schema, maxChars int) {
 	s.Properties["page"].Minimum = ptr(1.0)
 }
 
-func waiting(s *jsonschema.Schema) { property(s, "waitUntil", waitEvents, render.WaitLoad) }
+// waiting bounds the load arguments. waitUntil has no default: left out,
+// the page is settled (see load).
+func waiting(s *jsonschema.Schema) {
+	s.Properties["waitUntil"].Enum = waitEvents
+	s.Properties["settleTimeout"].Minimum = ptr(0.0)
+	s.Properties["settleTimeout"].Maximum = ptr(float64(render.MaxSettleTimeout))
+}
 
 func titled(a *mcp.ToolAnnotations, title string) *mcp.ToolAnnotations {
 	c := *a

@@ -60,7 +60,8 @@
 
   // c is the walk's context: check (hidden elements are still listed
   // here), bg (the colour behind), win (the element's window), depth (of
-  // frames), shadow (inside a shadow tree, where slots are resolved).
+  // frames), shadow (inside a shadow tree, where slots are resolved),
+  // uncounted (inside a template, whose elements a parser does not count).
   const node = (n, c) => {
     if (bytes > maxBytes) return;
     switch (n.nodeType) {
@@ -91,8 +92,9 @@
       children(el.content.childNodes, {...c, shadow: true});
       return;
     }
-    if (html && a.frames && (tag === "iframe" || tag === "frame") && c.depth < maxDepth && frame(el, c)) return;
-    const i = index++;
+    if (html && a.frames && !c.uncounted && (tag === "iframe" || tag === "frame") && c.depth < maxDepth && frame(el, c)) return;
+    // A template's content is no part of the DOM: written out, not counted.
+    const i = c.uncounted ? -1 : index++;
     emit("<" + tag + attrs(el) + ">");
     if (html && voids.has(tag)) return;
     let inner = c;
@@ -111,7 +113,7 @@
       }
     }
     if (html && tag === "template") {
-      children(el.content.childNodes, inner);
+      children(el.content.childNodes, {...inner, check: false, uncounted: true});
     } else if (el.shadowRoot) {
       children(el.shadowRoot.childNodes, {...inner, shadow: true});
     } else {
