@@ -3,10 +3,13 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/sous-dev/sous/api"
+	"github.com/sous-dev/sous/crawl"
 	"github.com/sous-dev/sous/fixtures"
 	"github.com/sous-dev/sous/render"
 )
@@ -123,4 +126,37 @@ func TestFidelityOverHTTP(t *testing.T) {
 			t.Errorf("status %d: %s; want an empty success that says the document is empty", resp.StatusCode, raw)
 		}
 	})
+}
+
+// A crawl renders its pages on the same default path: an app's content
+// that arrives a second after load is in the page's record.
+func TestFidelityInCrawls(t *testing.T) {
+	base := crawlServer(t)
+	status, body := call(t, "POST", base+"/v1/crawl", fmt.Sprintf(`{"url": %q, "limit": 1, "formats": ["markdown"]}`, site.URL+"/fidelity/spa.html"))
+	var created struct {
+		Success bool   `json:"success"`
+		Result  string `json:"result"`
+	}
+	if err := json.Unmarshal(body, &created); err != nil || status != 200 || !created.Success {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	resp, err := http.Get(base + "/v1/crawl/" + created.Result + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(io.Discard, resp.Body) // the stream ends when the job does
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body = call(t, "GET", base+"/v1/crawl/"+created.Result, "")
+	var got struct {
+		Result crawl.Result `json:"result"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil || status != 200 || len(got.Result.Records) != 1 {
+		t.Fatalf("get: %d %.500s", status, body)
+	}
+	if r := got.Result.Records[0]; !strings.Contains(r.Markdown, "The harbour at dawn") {
+		t.Errorf("record %+v, want the app's content", r)
+	}
 }

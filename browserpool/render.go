@@ -284,10 +284,24 @@ func (r *renderRun) settleAfterLoad(ctx context.Context) error {
 // hideOverlays takes consent banners and overlays like them out of the
 // page (overlay.js); nothing on them is clicked.
 func (r *renderRun) hideOverlays(ctx context.Context) error {
-	if _, err := r.t.call(ctx, overlayScript); err != nil {
+	if _, err := r.callUnlessNavigated(ctx, overlayScript); err != nil {
 		return fmt.Errorf("remove overlays: %w", err)
 	}
 	return nil
+}
+
+// callUnlessNavigated calls a page script (see tab.call) and returns a
+// nil value and no error when the page navigated under it: the document
+// it was for is gone, and the snapshot step settles and reads the next.
+func (r *renderRun) callUnlessNavigated(ctx context.Context, fn string, args ...any) (jsonv2.Value, error) {
+	before, _ := r.nav.state()
+	v, err := r.t.call(ctx, fn, args...)
+	if err != nil && ctx.Err() == nil {
+		if after, loading := r.nav.state(); after != before || loading {
+			return nil, nil
+		}
+	}
+	return v, err
 }
 
 // scrollTime bounds the scroll pass; scrollSettle the wait for what it
@@ -305,9 +319,12 @@ func (r *renderRun) scroll(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
-	raw, err := r.t.call(ctx, scrollScript, pages, scrollTime.Milliseconds())
+	raw, err := r.callUnlessNavigated(ctx, scrollScript, pages, scrollTime.Milliseconds())
 	if err != nil {
 		return fmt.Errorf("scroll pass: %w", err)
+	}
+	if raw == nil {
+		return nil // the page navigated
 	}
 	var steps int
 	if err := jsonv2.Unmarshal(raw, &steps); err != nil {

@@ -64,6 +64,15 @@ func TestRunCode(t *testing.T) {
 				}
 			}
 
+			// Code mode goes through the same default path: the page a
+			// script redirect leads to, and the chain that led there.
+			res = call(t, cs, "run_code", map[string]any{"code": fmt.Sprintf(`
+				const page = await sous.render(%q);
+				return {url: page.meta.url, title: page.meta.title}`, site.URL+"/fidelity/script-redirect.html")})
+			if res.IsError || !strings.Contains(text(res), `"url": "`+site.URL+`/fidelity/target.html"`) || !strings.Contains(text(res), `"title": "You have arrived"`) {
+				t.Errorf("run_code over a script redirect: %s", text(res))
+			}
+
 			res = call(t, cs, "run_code", map[string]any{"code": "console.log('start')\nreturn nosuch.thing"})
 			if !res.IsError {
 				t.Fatalf("a failing program is not an error: %s", text(res))

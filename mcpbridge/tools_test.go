@@ -98,6 +98,11 @@ func TestToolCalls(t *testing.T) {
 		{"second page", "render", map[string]any{"url": article, "maxChars": 300, "page": 2}, succeeds(func(t *testing.T, res *mcp.CallToolResult) {
 			wantText(t, res, "Page 2/")
 		})},
+		// With default arguments the tools settle: an app's content that
+		// arrives a second after load is there, its "Loading" shell is not.
+		{"app content after a second", "render", map[string]any{"url": site.URL + "/fidelity/spa.html"}, succeeds(func(t *testing.T, res *mcp.CallToolResult) {
+			wantText(t, res, "The harbour at dawn", "Fishing boats come in")
+		})},
 		{"links", "links", map[string]any{"url": site.URL + "/links.html"}, succeeds(func(t *testing.T, res *mcp.CallToolResult) {
 			wantText(t, res, " links.\n", "- [", "](<"+site.URL)
 		})},

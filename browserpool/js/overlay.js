@@ -50,7 +50,9 @@
     }
     return null;
   };
-  const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
+  const root = document.body || document.documentElement;
+  if (!root) return removed;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const seen = new Set();
   for (let n = walker.nextNode(), count = 0; n && count < 20000; n = walker.nextNode(), count++) {
     if (!topic.test(n.data)) continue;

@@ -24,6 +24,9 @@ import (
 //	isolated  the pool as served: a tab per render, wiped between renders
 //	reused    the pool without isolation: tabs reused as they are
 //	naive     a new Chromium for every request
+//
+// then, unless --fidelity=false, a second table of what the default path's
+// settling, scroll pass and frames cost (benchfidelity.go).
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", "bench [flags]\n\nMeasures pages/s and latency of isolated pool renders against a reused tab\nand a browser launched per request, on a local fixture page.", stdout)
 	levels := fs.String("concurrency", "1,4,8", "comma-separated concurrency levels")
@@ -31,6 +34,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	modes := fs.String("modes", "isolated,reused,naive", "modes to run, comma-separated")
 	page := fs.String("url", "", "page to render (default: the fixture article, served locally)")
 	chrome := fs.String("chrome", "", "Chromium executable")
+	fidelity := fs.Bool("fidelity", true, "also measure what settling, the scroll pass and frames cost (one render at a time)")
+	fidelityRenders := fs.Int("fidelity-renders", 15, "renders per row of the fidelity table")
+	corpusPages := fs.Int("corpus-pages", 10, "article-corpus pages in the fidelity table (0: none)")
 	if rest, err := fs.parse(args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -109,6 +115,13 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "; reused is %.2f× isolated", reused/iso)
 		}
 		fmt.Fprintln(stdout)
+	}
+	if *fidelity {
+		dir := ""
+		if *corpusPages > 0 {
+			dir = articleCorpusDir()
+		}
+		return benchFidelity(ctx, stdout, *chrome, *fidelityRenders, dir, *corpusPages)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/sous-dev/sous/browserpool"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/render"
 )
@@ -53,6 +54,8 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	format := fs.String("f", "text", "the format that is scored: text or markdown")
 	worst := fs.Int("worst", 10, "list this many pages with the lowest F1")
 	every := fs.Int("every", 1, "score only every n-th page in ID order, for a quick look")
+	browser := fs.Bool("browser", false, "render each page in Chromium first, as html input with default options (settle, scroll pass, frames, overlays), and extract from what the browser read")
+	chrome := fs.String("chrome", "", "Chromium executable, with --browser")
 	dirs, err := fs.parse(args[1:])
 	if err != nil {
 		return err
@@ -69,12 +72,25 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *out != "" && len(dirs) != 1 {
 		return fs.usageError("-o takes the predictions of one corpus, got %d", len(dirs))
 	}
+	extractPage := extractOnly(extract.New())
+	if *browser {
+		pool, err := browserpool.New(ctx, browserpool.Options{ExecPath: *chrome, Tabs: 2})
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		svc, err := render.NewService(render.Options{Fetcher: pool, Extractor: extract.New(), Concurrency: 2})
+		if err != nil {
+			return err
+		}
+		extractPage = renderFirst(svc)
+	}
 	for i, dir := range dirs {
 		corpus, err := loadCorpus(dir, *every)
 		if err != nil {
 			return err
 		}
-		run, err := evalExtraction(ctx, corpus, render.Format(*format))
+		run, err := evalExtraction(ctx, corpus, render.Format(*format), extractPage)
 		if err != nil {
 			return err
 		}
@@ -282,6 +298,7 @@ type evalRun struct {
 	durations   []time.Duration // per page, sorted
 	total       time.Duration
 	allocated   uint64 // bytes allocated by all extractions
+	warned      int    // warnings the results carried (a browser's)
 	precision   float64
 	recall      float64
 	f1          float64
@@ -300,8 +317,28 @@ type pageScore struct {
 // that the timings are those of one core, and scores the result. Each
 // page's allocations are counted; reading them stops the world, but
 // outside the timed call.
-func evalExtraction(ctx context.Context, c *corpus, format render.Format) (*evalRun, error) {
-	x := extract.New()
+// pageExtractor makes the result of req for one corpus page.
+type pageExtractor func(ctx context.Context, url, html string, req *render.Request) (*render.Result, error)
+
+// extractOnly extracts from the page's HTML as it is, with no browser.
+func extractOnly(x *extract.Extractor) pageExtractor {
+	return func(_ context.Context, url, html string, req *render.Request) (*render.Result, error) {
+		return x.Extract(&render.Page{URL: url, HTML: html}, req)
+	}
+}
+
+// renderFirst renders the page's HTML in the browser with default options
+// (html input, no cache) and extracts from what the browser read.
+func renderFirst(svc *render.Service) pageExtractor {
+	return func(ctx context.Context, _, html string, req *render.Request) (*render.Result, error) {
+		r := *req
+		zero := 0
+		r.HTML, r.Engine, r.CacheTTL = html, render.EngineBrowser, &zero
+		return svc.Render(ctx, &r)
+	}
+}
+
+func evalExtraction(ctx context.Context, c *corpus, format render.Format, extractPage pageExtractor) (*evalRun, error) {
 	run := &evalRun{kind: c.kind, predictions: make(map[string]string, len(c.pages))}
 	req := &render.Request{Formats: []render.Format{format, render.FormatMetadata}, OnlyMainContent: true}
 	predicted := make(map[string]string, len(c.pages))
@@ -312,12 +349,13 @@ func evalExtraction(ctx context.Context, c *corpus, format render.Format) (*eval
 		}
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		res, err := x.Extract(&render.Page{URL: p.url, HTML: p.html}, req)
+		res, err := extractPage(ctx, p.url, p.html, req)
 		d := time.Since(start)
 		runtime.ReadMemStats(&after)
 		if err != nil {
 			return nil, fmt.Errorf("page %s: %w", p.id, err)
 		}
+		run.warned += len(res.Meta.Warnings)
 		run.durations = append(run.durations, d)
 		run.total += d
 		run.allocated += after.TotalAlloc - before.TotalAlloc
@@ -541,7 +579,7 @@ func (run *evalRun) report(w io.Writer, worst int) {
 		}
 		fmt.Fprintf(w, "worst f1=%.3f p=%.3f r=%.3f %s%s %s\n", p.f1, p.precision, p.recall, p.id, kind, p.url)
 	}
-	fmt.Fprintf(w, "pages=%d precision=%.4f recall=%.4f\n", len(run.pages), run.precision, run.recall)
+	fmt.Fprintf(w, "pages=%d precision=%.4f recall=%.4f warnings=%d\n", len(run.pages), run.precision, run.recall, run.warned)
 	fmt.Fprintf(w, "f1=%.4f\n", run.f1)
 }
 

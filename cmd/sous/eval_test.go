@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -53,7 +54,7 @@ func TestEvalExtraction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := evalExtraction(context.Background(), corpus, render.FormatText)
+	run, err := evalExtraction(context.Background(), corpus, render.FormatText, extractOnly(extract.New()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestEvalWCXBSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := evalExtraction(context.Background(), corpus, render.FormatText)
+	run, err := evalExtraction(context.Background(), corpus, render.FormatText, extractOnly(extract.New()))
 	if err != nil {
 		t.Fatal(err)
 	}
