@@ -143,11 +143,13 @@ func nameKind(n *html.Node) (boilerplate, content bool) {
 }
 
 // describingStems begin the boilerplate words that name the parts of a
-// block which describe it: around an article they are furniture (its
-// byline, its caption), but on the cards of a listing and the posts of a
-// thread they are part of each card or post.
+// block which describe it, and the blocks of a page built of blocks:
+// around an article they are furniture (its byline, its caption, an ad
+// banner, a sidebar widget), but on the cards of a listing and the posts
+// of a thread they are part of each card or post, and a service page's
+// "hero-banner" and "promo" sections are what it has to say.
 var describingStems = []string{
-	"author", "byline", "caption", "categor", "credit", "dateline", "meta", "timestamp",
+	"author", "banner", "byline", "caption", "categor", "credit", "dateline", "meta", "promo", "timestamp", "widget",
 }
 
 // cardNameKind is nameKind for the blocks of a region of many blocks:

@@ -413,3 +413,39 @@ func TestUtilityClassesAreNotFurniture(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceSections checks that the sections of a page built of blocks
+// stay, whatever their builder calls them ("hero-banner", "promo-block",
+// "elementor-widget-heading"), while the page's furniture goes.
+func TestServiceSections(t *testing.T) {
+	page := `<html><head><title>Pest control – Acme</title></head><body>
+		<header><nav><a href="/">Home</a> <a href="/services">Services</a> <a href="/contact">Contact</a></nav></header>
+		<main>
+		<section class="hero-banner"><h2>Pest control you can count on</h2><p>Local technicians, same-day visits and a guarantee on every treatment.</p></section>
+		<section class="features"><div class="elementor-widget-heading"><h2>Why homeowners choose us</h2></div>
+		<div class="elementor-widget-text-editor"><p>We treat the cause, not the symptom, so the ants do not come back next month.</p></div></section>
+		<section class="promo-block"><h2>Spring offer</h2><p>Book a first inspection before May and it is free of charge.</p></section>
+		<section class="services"><h2>What we treat</h2><ul><li>Ants and cockroaches</li><li>Mice and rats</li><li>Wasps and bees</li><li>Bed bugs</li></ul></section>
+		</main>
+		<div class="newsletter-signup"><p>Sign up for seasonal pest alerts.</p></div>
+		<footer><p>© Acme Pest Control</p></footer></body></html>`
+	got, err := extract.New().Extract(&render.Page{URL: "https://acme.example/", HTML: page}, &render.Request{
+		Formats: []render.Format{render.FormatText, render.FormatMetadata}, OnlyMainContent: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metadata.PageType != extract.PageService {
+		t.Errorf("page type %q, want %q", got.Metadata.PageType, extract.PageService)
+	}
+	for _, want := range []string{"Local technicians", "Why homeowners choose us", "not the symptom", "Spring offer", "free of charge", "Bed bugs"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("lost %q: %q", want, got.Text)
+		}
+	}
+	for _, unwanted := range []string{"Contact", "seasonal pest alerts", "Acme Pest Control"} {
+		if strings.Contains(got.Text, unwanted) {
+			t.Errorf("kept %q: %q", unwanted, got.Text)
+		}
+	}
+}
