@@ -146,6 +146,11 @@ type Job struct {
 	browserMs int64
 	ended     time.Time
 	changed   chan struct{} // closed and replaced on every change
+
+	// budget counts the content of the records (nil: not counted), and
+	// counted is how much of it is this job's, under budget's lock.
+	budget  *byteBudget
+	counted int64
 }
 
 func newJob(id string, req *Request, cancel context.CancelCauseFunc) *Job {
@@ -300,15 +305,33 @@ func (j *Job) add(r Record) int {
 	return i
 }
 
-// settle gives record i its final state.
+// settle gives record i its final state, and charges its content to the
+// byte budget.
 func (j *Job) settle(i int, r Record, browserMs int64) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	j.counts[j.records[i].Status]--
 	j.records[i] = r
 	j.counts[r.Status]++
 	j.order = append(j.order, i)
 	j.browserMs += browserMs
+	j.notifyLocked()
+	j.mu.Unlock()
+	j.budget.charge(j, contentBytes(r))
+}
+
+// dropContent empties the records' markdown, html and json, keeping their
+// URLs and statuses, and says why in the job's error.
+func (j *Job) dropContent(why string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i := range j.records {
+		r := &j.records[i]
+		r.Markdown, r.HTML, r.JSON = "", "", nil
+	}
+	if j.err != "" {
+		j.err += "; "
+	}
+	j.err += why
 	j.notifyLocked()
 }
 

@@ -67,6 +67,12 @@ type Options struct {
 	Retention time.Duration
 	// MaxJobs bounds the jobs kept, running and ended; default 100.
 	MaxJobs int
+	// MaxTotalBytes bounds the content (markdown, html, json) of every
+	// job's records together, default 1 GiB; MaxJobBytes one job's,
+	// default a quarter of MaxTotalBytes. See budget.go for what happens
+	// past them.
+	MaxTotalBytes int64
+	MaxJobBytes   int64
 	// Agent is the product token robots.txt groups are matched against;
 	// default "Sous". UserAgent is sent for robots.txt and sitemaps.
 	Agent     string
@@ -90,6 +96,8 @@ type Manager struct {
 
 	robotsMu sync.Mutex
 	robots   map[string]*robotsEntry // by origin, for Visit
+
+	budget *byteBudget // the records' bytes of every job
 
 	ctx    context.Context // parent of every job; cancelled by Close
 	cancel context.CancelCauseFunc
@@ -141,6 +149,16 @@ func New(r Renderer, opts Options) (*Manager, error) {
 	if opts.Retention <= 0 {
 		opts.Retention = time.Hour
 	}
+	if opts.MaxTotalBytes < 0 || opts.MaxJobBytes < 0 {
+		return nil, errors.New("crawl: Options.MaxTotalBytes and MaxJobBytes may not be negative")
+	}
+	if opts.MaxTotalBytes == 0 {
+		opts.MaxTotalBytes = DefaultMaxTotalBytes
+	}
+	if opts.MaxJobBytes == 0 {
+		opts.MaxJobBytes = opts.MaxTotalBytes / 4
+	}
+	opts.MaxJobBytes = min(opts.MaxJobBytes, opts.MaxTotalBytes)
 	if opts.Agent == "" {
 		opts.Agent = "Sous"
 	}
@@ -163,6 +181,7 @@ func New(r Renderer, opts Options) (*Manager, error) {
 		running:  make(chan struct{}, opts.MaxRunning),
 		waiting:  make(chan struct{}, opts.MaxRunning+opts.MaxWaiting),
 		robots:   map[string]*robotsEntry{},
+		budget:   &byteBudget{perJob: opts.MaxJobBytes, total: opts.MaxTotalBytes},
 		ctx:      ctx,
 		cancel:   cancel,
 	}, nil
@@ -192,6 +211,7 @@ func (m *Manager) Start(ctx context.Context, req *Request) (*Job, error) {
 	}
 	jobCtx, cancel := context.WithCancelCause(m.ctx)
 	j := newJob(rand.Text(), req, cancel)
+	j.budget = m.budget
 	if err := m.opts.Store.Add(j); err != nil {
 		<-m.waiting
 		cancel(nil)

@@ -108,7 +108,11 @@ func (c *crawler) crawl(ctx context.Context) (JobStatus, error) {
 	case fatal != nil:
 		return JobErrored, fatal
 	case ctx.Err() != nil:
-		return statusOf(context.Cause(ctx)), nil
+		cause := context.Cause(ctx)
+		if errors.Is(cause, errJobBytes) || errors.Is(cause, errTotalBytes) {
+			return statusOf(cause), cause // the job's error says which budget
+		}
+		return statusOf(cause), nil
 	}
 	return JobCompleted, nil
 }

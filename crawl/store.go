@@ -60,6 +60,7 @@ func (s *MemoryStore) Add(j *Job) error {
 			return fmt.Errorf("%w: %d crawl jobs are running or waiting", render.ErrOverloaded, len(s.jobs))
 		}
 		delete(s.jobs, oldest.id)
+		oldest.budget.release(oldest)
 	}
 	s.jobs[j.id] = j
 	return nil
@@ -96,6 +97,7 @@ func (s *MemoryStore) expireLocked(now time.Time) {
 	for id, j := range s.jobs {
 		if e := j.endedAt(); !e.IsZero() && now.Sub(e) > s.retention {
 			delete(s.jobs, id)
+			j.budget.release(j)
 		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/sous-dev/sous/client"
 	"github.com/sous-dev/sous/crawl"
 	"github.com/sous-dev/sous/llm"
@@ -29,6 +31,7 @@ type crawlFlags struct {
 	maxPages   int
 	retention  time.Duration
 	hostDelay  time.Duration
+	maxBytes   uint64
 	// hosts, when set, spaces out fetches from each host over a cluster
 	// instead of this process alone.
 	hosts crawl.HostGate
@@ -43,6 +46,15 @@ func (f *crawlFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxPages, "crawl-max-pages", 1000, "the largest limit a crawl job may ask for")
 	fs.DurationVar(&f.retention, "crawl-retention", time.Hour, "how long an ended crawl job's records can be read")
 	fs.DurationVar(&f.hostDelay, "crawl-host-delay", 500*time.Millisecond, "least time between two fetches from one host (a longer robots.txt Crawl-delay wins)")
+	f.maxBytes = crawl.DefaultMaxTotalBytes
+	fs.Func("crawl-max-bytes", "memory for all crawl jobs' records, such as 1GiB; one job may use a quarter; past it the oldest ended jobs' content is dropped (default 1GiB)", func(s string) error {
+		n, err := humanize.ParseBytes(s)
+		if err != nil || n < 1<<20 {
+			return fmt.Errorf("want a size of at least 1MiB, such as 512MiB or 2GiB")
+		}
+		f.maxBytes = n
+		return nil
+	})
 }
 
 // manager returns the crawl jobs' manager over r. robots.txt and sitemaps
@@ -65,7 +77,9 @@ func (f *crawlFlags) manager(r crawl.Renderer, eng *engineFlags, model crawl.JSO
 		Retention:  f.retention,
 		HostDelay:  delay,
 		Hosts:      f.hosts,
-		Logger:     logger,
+
+		MaxTotalBytes: int64(min(f.maxBytes, 1<<62)),
+		Logger:        logger,
 	})
 }
 

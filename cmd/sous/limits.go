@@ -10,6 +10,7 @@ import (
 
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/cache"
+	"github.com/sous-dev/sous/crawl"
 	"github.com/sous-dev/sous/httpfetch"
 	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/mcpbridge"
@@ -59,6 +60,7 @@ func limits(fs *flag.FlagSet) []limit {
 		{"A script's time, memory and output", fmt.Sprintf("%s, %s, %s", dur("script-timeout"), byteSize(uint64(isolate.DefaultScriptLimits.Memory)), byteSize(uint64(isolate.DefaultScriptLimits.Output))), "`--script-timeout`, `--script-memory`, `--script-max-output`", "`script_timeout`, `script_memory`, `script_output_too_large` (422)"},
 		{"A code-mode program's time and calls", fmt.Sprintf("%s, %d `sous.*` calls", dur("code-timeout"), isolate.DefaultMaxRenders), "`--code-timeout`, `--code-max-renders`", "`script_timeout` (422); the next call rejects"},
 		{"Crawl jobs", fmt.Sprintf("%s running, 8 more waiting; %s pages each; kept %s after they end", def("crawl-max-running"), def("crawl-max-pages"), dur("crawl-retention")), "`--crawl-max-running`, `--crawl-max-pages`, `--crawl-retention`", "429; a larger `limit` is a 400"},
+		{"Crawl records in memory", byteSize(crawl.DefaultMaxTotalBytes) + " for all jobs, a quarter of it for one", "`--crawl-max-bytes`", "a job past its part ends `cancelled_due_to_limits`; past the whole, the oldest ended jobs lose their content (URLs and statuses stay), said in their `error`"},
 		{"Sessions", fmt.Sprintf("from memory (256 MiB each); idle %s by default, at most 1 h", dur("session-ttl")), "`--max-sessions`, `--session-ttl`", "429 with `Retry-After`"},
 		{"MCP `maxChars`", fmt.Sprintf("%s to %s, %s by default", humanize.Comma(mcpbridge.MinMaxChars), humanize.Comma(mcpbridge.MaxMaxChars), humanize.Comma(mcpbridge.DefaultMaxChars)), "", "an error naming the bounds"},
 		{"Renderer memory", "1 GiB each; the browser's process tree in a memory cgroup where there is one", "", "the renderer is killed: its render fails as a crashed page and the tab is replaced"},
