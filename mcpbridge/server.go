@@ -131,7 +131,7 @@ func NewServer(r Renderer, opts *Options) (*mcp.Server, error) {
 		mcp.AddTool(s, crawlTool(o.MaxChars), b.crawl)
 	}
 	if o.Sessions != nil {
-		b.browsers = &browsers{sessions: o.Sessions, secrets: o.Secrets, byMC: map[*mcp.ServerSession]string{}}
+		b.browsers = &browsers{sessions: o.Sessions, secrets: o.Secrets, byMC: map[*mcp.ServerSession]*opening{}}
 		b.addSessionTools(s)
 	}
 	return s, nil

@@ -32,32 +32,45 @@ type browsers struct {
 	secrets  map[string]string
 
 	mu   sync.Mutex
-	byMC map[*mcp.ServerSession]string
+	byMC map[*mcp.ServerSession]*opening
 	wg   sync.WaitGroup
 }
 
 // browserFor returns the browser session of the MCP session of call,
-// opening it if there is none. note tells the model when a browser session
-// it had ended and this is a new one.
-func (b *bridge) browserFor(ctx context.Context, call *mcp.CallToolRequest) (id string, err error) {
+// opening it if there is none. Calls of one MCP session that arrive at once
+// wait for the same opening.
+func (b *bridge) browserFor(ctx context.Context, call *mcp.CallToolRequest) (string, error) {
 	br := b.browsers
-	var ss *mcp.ServerSession
-	if call != nil {
-		ss = call.Session
-	}
+	ss := sessionOf(call)
 	br.mu.Lock()
-	id, ok := br.byMC[ss]
+	o, ok := br.byMC[ss]
+	if !ok {
+		o = &opening{done: make(chan struct{})}
+		br.byMC[ss] = o
+	}
 	br.mu.Unlock()
 	if ok {
-		return id, nil
+		select {
+		case <-o.done:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		if o.err != nil {
+			return "", o.err
+		}
+		return o.id, nil
 	}
 	info, err := br.sessions.Create(ctx, &session.CreateRequest{Secrets: br.secrets})
 	if err != nil {
+		o.err = err
+		br.mu.Lock()
+		delete(br.byMC, ss) // the next call tries again
+		br.mu.Unlock()
+		close(o.done)
 		return "", err
 	}
-	br.mu.Lock()
-	br.byMC[ss] = info.ID
-	br.mu.Unlock()
+	o.id = info.ID
+	close(o.done)
 	if ss != nil {
 		br.wg.Go(func() {
 			ss.Wait()
@@ -67,10 +80,35 @@ func (b *bridge) browserFor(ctx context.Context, call *mcp.CallToolRequest) (id 
 	return info.ID, nil
 }
 
+// opening is the browser session of an MCP session, once done is closed:
+// its id, or why it could not be opened.
+type opening struct {
+	done chan struct{}
+	id   string
+	err  error
+}
+
+// current returns the id of ss's browser session, if it has one open.
+func (br *browsers) current(ss *mcp.ServerSession) (string, bool) {
+	br.mu.Lock()
+	o, ok := br.byMC[ss]
+	br.mu.Unlock()
+	if !ok {
+		return "", false
+	}
+	select {
+	case <-o.done:
+		return o.id, o.err == nil
+	default:
+		return "", false
+	}
+}
+
 // forget closes the browser session of ss if it is still id.
 func (br *browsers) forget(ss *mcp.ServerSession, id string) {
 	br.mu.Lock()
-	mine := br.byMC[ss] == id
+	o := br.byMC[ss]
+	mine := o != nil && o.id == id
 	if mine {
 		delete(br.byMC, ss)
 	}

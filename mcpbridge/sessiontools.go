@@ -224,10 +224,7 @@ func (b *bridge) addSessionTools(s *mcp.Server) {
 	mcp.AddTool(s, tool("browser_close", "Close the browser", "Close the browser of this MCP session: its pages, cookies and logins end. The next browser_* call opens a new one.", interacts),
 		func(ctx context.Context, call *mcp.CallToolRequest, _ emptyInput) (*mcp.CallToolResult, any, error) {
 			ss := sessionOf(call)
-			b.browsers.mu.Lock()
-			id, ok := b.browsers.byMC[ss]
-			b.browsers.mu.Unlock()
-			if ok {
+			if id, ok := b.browsers.current(ss); ok {
 				b.browsers.forget(ss, id)
 			}
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "The browser is closed."}}}, nil, nil

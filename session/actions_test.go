@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -279,5 +282,45 @@ func TestGuard(t *testing.T) {
 	res, err := m.Act(testContext(t), id, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/login")}})
 	if err != nil || res.Failed() == nil || res.Steps[0].Error.Code != render.CodeBlocked {
 		t.Errorf("navigating to loopback: %v %+v", err, res)
+	}
+}
+
+// TestMemoryCapEndsSession: a page past the per-renderer memory cap is
+// killed, which ends its session with a reason that says so; other
+// sessions go on.
+func TestMemoryCapEndsSession(t *testing.T) {
+	capped, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true, RendererMemory: 256 << 20, BrowserMemory: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capped.Close()
+	bomb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<button onclick="const held = []; for (let i = 0; i < 16; i++) held.push(new Uint8Array(64 << 20).fill(1)); window.held = held;">Allocate</button>`)
+	}))
+	defer bomb.Close()
+	m, err := session.NewManager(session.Options{Browser: capped, ActionTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	id := newSession(t, m, nil)
+	other := newSession(t, m, nil)
+	act(t, m, id, &session.ActRequest{Actions: []session.Action{navigate(bomb.URL)}})
+	m.Act(testContext(t), id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoClick, Target: "button"}}})
+	deadline := time.Now().Add(60 * time.Second)
+	var got error
+	for time.Now().Before(deadline) {
+		if _, got = m.Get(id); got != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !errors.Is(got, render.ErrNotFound) || !strings.Contains(got.Error(), "memory") {
+		t.Fatalf("the session of a page past the memory cap: %v", got)
+	}
+	res := act(t, m, other, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/login")}})
+	if !strings.Contains(res.Snapshot, "Sign in") {
+		t.Errorf("the other session after the crash:\n%s", res.Snapshot)
 	}
 }

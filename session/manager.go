@@ -241,8 +241,10 @@ func (r *CreateRequest) check(maxTTL time.Duration) error {
 		if !profileName.MatchString(name) {
 			return fmt.Errorf("%w: secret name %q: a name is 1 to 64 letters, digits, '.', '_' or '-'", render.ErrInvalidRequest, name)
 		}
-		if v == "" || len(v) > MaxSecretLength {
-			return fmt.Errorf("%w: secret %s must be 1 to %d bytes", render.ErrInvalidRequest, name, MaxSecretLength)
+		// A shorter value would be hidden wherever those characters
+		// happen to appear, and show nothing useful.
+		if len(v) < MinSecretLength || len(v) > MaxSecretLength {
+			return fmt.Errorf("%w: secret %s must be %d to %d bytes", render.ErrInvalidRequest, name, MinSecretLength, MaxSecretLength)
 		}
 	}
 	return r.StorageState.check()

@@ -13,10 +13,11 @@ type redactor struct {
 	replacer *strings.Replacer // nil without secrets
 }
 
-// MaxSecrets bounds how many secrets a session holds; MaxSecretLength the
-// length of one.
+// MaxSecrets bounds how many secrets a session holds; MinSecretLength and
+// MaxSecretLength the length of one.
 const (
 	MaxSecrets      = 32
+	MinSecretLength = 4
 	MaxSecretLength = 4096
 )
 
