@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func sessionCall(t *testing.T, method, url string, body any) (int, http.Header, 
 // signing in; a third sees the login page. No reply and no log line holds
 // the password.
 func TestSessionsOverHTTP(t *testing.T) {
-	var log bytes.Buffer
+	var log syncBuffer
 	base := sessionServer(t, 4, &log)
 	var replies [][]byte
 	check := func(status int, body []byte, want int) {
@@ -186,4 +187,23 @@ func TestSessionsOverHTTP(t *testing.T) {
 			}
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer that log lines from other goroutines may
+// write to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
