@@ -60,6 +60,11 @@ func newNetworkWatch(s session) *networkWatch {
 	finished, stopFinished := s.Subscribe(network.LoadingFinished.Method)
 	failed, stopFailed := s.Subscribe(network.LoadingFailed.Method)
 	received, stopReceived := s.Subscribe(network.ResponseReceived.Method)
+	// The ExtraInfo events report every response and request on the wire,
+	// a 401 that the browser answers itself with an XHR's user and
+	// password included, which responseReceived never sees.
+	rawResponses, stopRawResponses := s.Subscribe(network.ResponseReceivedExtraInfo.Method)
+	rawRequests, stopRawRequests := s.Subscribe(network.RequestWillBeSentExtraInfo.Method)
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = func() {
 		cancel()
@@ -67,6 +72,8 @@ func newNetworkWatch(s session) *networkWatch {
 		stopFinished()
 		stopFailed()
 		stopReceived()
+		stopRawResponses()
+		stopRawRequests()
 	}
 	go func() {
 		defer close(w.done)
@@ -96,6 +103,22 @@ func newNetworkWatch(s session) *networkWatch {
 				if jsonv2.Unmarshal(raw, &ev) == nil {
 					w.ended(ev.RequestID)
 				}
+			case raw, ok := <-rawResponses:
+				if !ok {
+					return
+				}
+				var ev network.EventResponseReceivedExtraInfo
+				if jsonv2.Unmarshal(raw, &ev) == nil && (ev.StatusCode == 401 || ev.StatusCode == 407) {
+					w.challenge()
+				}
+			case raw, ok := <-rawRequests:
+				if !ok {
+					return
+				}
+				var ev network.EventRequestWillBeSentExtraInfo
+				if jsonv2.Unmarshal(raw, &ev) == nil && (headerValue(ev.Headers, "Authorization") != "" || headerValue(ev.Headers, "Proxy-Authorization") != "") {
+					w.challenge() // credentials sent: they may be cached
+				}
 			case raw, ok := <-received:
 				if !ok {
 					return
@@ -105,9 +128,7 @@ func newNetworkWatch(s session) *networkWatch {
 					continue
 				}
 				if ev.Response.Status == 401 || ev.Response.Status == 407 {
-					w.mu.Lock()
-					w.challenged = true
-					w.mu.Unlock()
+					w.challenge()
 				}
 				if ev.Type == network.ResourceTypeDocument {
 					w.mu.Lock()
@@ -285,6 +306,13 @@ func (w *networkWatch) originsSeen() iter.Seq[string] {
 			}
 		}
 	}
+}
+
+// challenge records that the page met HTTP authentication.
+func (w *networkWatch) challenge() {
+	w.mu.Lock()
+	w.challenged = true
+	w.mu.Unlock()
 }
 
 // authChallenged reports whether any response of the page asked for HTTP

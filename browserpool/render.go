@@ -101,7 +101,7 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		}
 		// A page can fill the HTTP auth cache itself (an XHR with a user
 		// and password answers a challenge), and no command clears it.
-		dirty = dirty || r.net.authChallenged()
+		dirty = dirty || r.net.authChallenged() || (r.scripts && t.hadServiceWorker())
 	}()
 	r.helpers.Go(func() { t.dismissDialogs(helperCtx, dialogs, log) })
 
@@ -436,4 +436,19 @@ func (r *renderRun) accessibilityTree(ctx context.Context) error {
 	}
 	r.page.AccessibilityTree = tree
 	return nil
+}
+
+// hadServiceWorker reports whether the page registered a service worker (or
+// whether that cannot be told). A worker's requests are not the page's: an
+// XHR whose user and password answer a challenge from inside one fills the
+// HTTP auth cache unseen by the page's network events, and no command
+// clears that cache, so such a tab is replaced rather than wiped.
+func (t *tab) hadServiceWorker() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	v, err := t.eval(ctx, `navigator.serviceWorker ? navigator.serviceWorker.getRegistrations().then(r => r.length > 0) : false`)
+	if err != nil {
+		return true
+	}
+	return string(v) != "false"
 }

@@ -279,9 +279,10 @@ document.body.dataset.held = held.length;
 
 // Nothing of one render reaches the next in the same tab: not the window's
 // name, the session history, Cache Storage nor service workers. One render
-// sets them all (and fills the HTTP auth cache, which no command clears and
-// this test does not yet read back); the two after it read them, so that one of them runs in the same
-// tab (a pool of one tab keeps one spare, and the two take turns).
+// sets them all, and fills the HTTP auth cache with an XHR's user and
+// password (no command clears that cache); the two after it read them
+// back, so that one of them runs in the same tab (a pool of one tab keeps
+// one spare, and the two take turns).
 func TestNothingSurvivesToTheNextRender(t *testing.T) {
 	const user, password = "sous", "secret"
 	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
@@ -323,6 +324,7 @@ func TestNothingSurvivesToTheNextRender(t *testing.T) {
   const got = {name: window.name, history: history.length};
   got.caches = await within(caches.keys().then(k => k.join(",")));
   got.workers = await within(navigator.serviceWorker.getRegistrations().then(r => r.length));
+  got.auth = await within(fetch("/auth?probe").then(r => r.status));
   document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + JSON.stringify(got) + "</pre>");
 })();
 </script>`)
@@ -337,13 +339,18 @@ func TestNothingSurvivesToTheNextRender(t *testing.T) {
 	if !strings.Contains(set.HTML, `<p id="set">200</p>`) {
 		t.Fatalf("the setter did not get through its authentication:\n%s", set.HTML)
 	}
-	want := `{"name":"","history":HISTORY,"caches":"","workers":0}`
+	want := `{"name":"","history":HISTORY,"caches":"","workers":0,"auth":401}`
 	for i := range 2 {
 		got := fetch(t, p, &render.Request{URL: rec.URL + "/get", WaitForSelector: &render.WaitForSelector{Selector: "#got"}})
 		text := textBetween(got.HTML, `<pre id="got">`, "</pre>")
 		// A reused tab has about:blank behind the page; a new one has not.
 		if text != strings.Replace(want, "HISTORY", "1", 1) && text != strings.Replace(want, "HISTORY", "2", 1) {
 			t.Errorf("reader %d saw %s, want %s", i, text, want)
+		}
+	}
+	for _, req := range rec.got() {
+		if req.URL.RawQuery == "probe" && req.Header.Get("Authorization") != "" {
+			t.Error("a reader's request carried the setter's credentials from the HTTP auth cache")
 		}
 	}
 }
