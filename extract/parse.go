@@ -28,7 +28,7 @@ import (
 func parseDocument(s string) (*html.Node, error) {
 	depth := nestingModel{wrapperLimit: 100, limit: 200}
 	asWritten := true
-	if len(s) > minCheckedLength && parseWork(s) > maxParseWork {
+	if len(s) > minCheckedLength && mayOverwork(s) && parseWork(s) > maxParseWork {
 		depth = nestingModel{wrapperLimit: 24, limit: 48}
 		asWritten = false
 	}
@@ -91,6 +91,14 @@ func flatten(s string, m nestingModel) string {
 			out.Write(z.Raw())
 		}
 	}
+}
+
+// mayOverwork reports whether s has tags enough to reach maxParseWork:
+// parseWork counts at most 512 per tag, and every tag starts with a '<',
+// so a page with fewer than maxParseWork/512 of them (nearly every page)
+// needs no estimate, which costs a pass of the tokenizer.
+func mayOverwork(s string) bool {
+	return strings.Count(s, "<") > maxParseWork/512
 }
 
 // parseWork estimates the parser's work on s: the depth of the nesting

@@ -96,6 +96,22 @@ func TestParseWork(t *testing.T) {
 	}
 }
 
+// TestMayOverworkBound checks the bound that lets most pages skip the
+// estimate: parseWork never counts more than 512 per '<'.
+func TestMayOverworkBound(t *testing.T) {
+	for _, s := range []string{
+		"", "<p>a", strings.Repeat("<div>", 600) + strings.Repeat("<b>x</b>", 300),
+		strings.Repeat("<div>", 1000), "a < b and <<<<", strings.Repeat("<i>", 70_000),
+	} {
+		if work, bound := parseWork(s), strings.Count(s, "<")*512; work > bound {
+			t.Errorf("parseWork = %d over the bound %d for a document of %d bytes", work, bound, len(s))
+		}
+	}
+	if mayOverwork(strings.Repeat("<p>text</p>", 20_000)) {
+		t.Error("a page of 40,000 tags may not reach maxParseWork, yet is estimated")
+	}
+}
+
 // TestParseDocumentBoundsWork: a document whose tags would each make the
 // parser search hundreds of open elements is flattened first, keeping its
 // text.
@@ -103,6 +119,9 @@ func TestParseDocumentBoundsWork(t *testing.T) {
 	s := strings.Repeat("<div>", 400) + "<p>kept</p>" + strings.Repeat("</p>", 100_000)
 	if work := parseWork(s); work <= maxParseWork {
 		t.Fatalf("test document has work %d, not over maxParseWork", work)
+	}
+	if !mayOverwork(s) {
+		t.Fatal("mayOverwork skips the estimate of a document over maxParseWork")
 	}
 	doc, err := parseDocument(s)
 	if err != nil {
