@@ -314,10 +314,12 @@ func isBoilerplatePhrase(text string) bool {
 }
 
 // kindFurnitureStems begin the words that name furniture on one kind of
-// page only: on a product page, its customers' reviews and questions and
-// the other products it shows (on an article, a "review" is the text).
+// page only: on a product page, its customers' reviews and the other
+// products it shows (on an article, a "review" is the text); on a forum,
+// the signature under each post and the board's notices to guests.
 var kindFurnitureStems = map[string][]string{
 	PageProduct: {"review", "rating", "upsell", "crosssell", "recent", "similar", "feedback", "bought"},
+	PageForum:   {"signature", "notice"},
 }
 
 // namesKindFurniture reports whether n's class or id names furniture of
