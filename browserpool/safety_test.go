@@ -360,3 +360,28 @@ func textBetween(s, from, to string) string {
 	s, _, _ = strings.Cut(s, to)
 	return strings.ReplaceAll(s, "&#34;", `"`)
 }
+
+// A new pool says it is ready only once every tab has rendered its warm-up
+// page and waits, clean, for a caller: the first callers do not pay for it.
+func TestReadyAfterWarmUp(t *testing.T) {
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, SpareTabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !p.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("the pool never became ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st := p.Stats(); st.Idle != 3 {
+		t.Errorf("ready with %d of 3 tabs waiting", st.Idle)
+	}
+	// The warm-up left nothing behind: a render sees a fresh page.
+	page := fetch(t, p, &render.Request{HTML: `<p id=h>x</p><script>document.getElementById("h").textContent = history.length + " " + (window.name || "-")</script>`})
+	if !strings.Contains(page.HTML, `>2 -<`) && !strings.Contains(page.HTML, `>1 -<`) {
+		t.Errorf("after the warm-up, a page sees %s", textBetween(page.HTML, `<p id="h">`, "</p>"))
+	}
+}
