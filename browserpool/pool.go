@@ -102,10 +102,10 @@ type Pool struct {
 
 	ready chan *tab // clean tabs waiting for a request
 
-	restarts  atomic.Int64
+	restarts atomic.Int64
 	// warmed counts the first tabs that have rendered their warm-up page;
 	// Ready waits for all of them.
-	warmed atomic.Int64
+	warmed    atomic.Int64
 	closeOnce sync.Once
 }
 
