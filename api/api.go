@@ -25,6 +25,9 @@
 //	GET  /readyz      200 while a browser is ready (Options.Ready), else 503
 //	GET  /metrics     Prometheus metrics (Options.Metrics)
 //	GET  /pressure    load and limits as Browserless reports them (Options.Pressure)
+//	GET  /.well-known/http-message-signatures-directory
+//	                  the Web Bot Auth key directory sites read to check Sous's
+//	                  signed requests (Options.KeyDirectory); no token needed
 package api
 
 import (
@@ -73,7 +76,7 @@ type Options struct {
 	// crawl.go); nil means those routes say crawling is not enabled.
 	Crawler Crawler
 	// Tokens, when any are set, are the bearer tokens that every route but
-	// /healthz requires (Authorization: Bearer TOKEN, Cloudflare's form).
+	// /healthz and the key directory requires (Authorization: Bearer TOKEN, Cloudflare's form).
 	Tokens []string
 	// Sessions runs interactive sessions (/v1/sessions, see session.go);
 	// nil means those routes say sessions are not enabled.
@@ -86,7 +89,15 @@ type Options struct {
 	// other browser request from another origin is refused (see
 	// checkOrigin). Clients that are not browsers are not affected.
 	AllowOrigins []string
+	// KeyDirectory serves the Web Bot Auth key directory, the public keys
+	// that sign Sous's outgoing requests, at KeyDirectoryPath; nil means no
+	// such route. Sites fetch it, so it needs no token.
+	KeyDirectory http.Handler
 }
+
+// KeyDirectoryPath is where Options.KeyDirectory is served: the well-known
+// path of an HTTP message signatures directory.
+const KeyDirectoryPath = "/.well-known/http-message-signatures-directory"
 
 // Pressure is the body of /pressure, under "pressure", in Browserless's shape
 // so that its load balancer health checks work unchanged.
@@ -171,6 +182,9 @@ func New(r Renderer, opts Options) *Server {
 		s.mux.HandleFunc("GET /pressure", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]Pressure{"pressure": opts.Pressure()})
 		})
+	}
+	if opts.KeyDirectory != nil {
+		s.mux.Handle("GET "+KeyDirectoryPath, opts.KeyDirectory)
 	}
 	s.handle("POST /v1/render", s.render)
 	if opts.Programs != nil {
@@ -374,7 +388,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 // attacker nothing about how close a guess was.
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
+		if r.URL.Path == "/healthz" || (r.URL.Path == KeyDirectoryPath && s.opts.KeyDirectory != nil) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -16,7 +16,8 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(svc, api.Options{Tokens: []string{"first-secret", "second-secret"}})
+	directory := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"keys":[]}`)) })
+	srv := api.New(svc, api.Options{Tokens: []string{"first-secret", "second-secret"}, KeyDirectory: directory})
 	// A route that answers CORS preflights, as /mcp does for the origins an
 	// operator allows.
 	srv.Handle("OPTIONS /cors", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
@@ -28,6 +29,8 @@ func TestTokens(t *testing.T) {
 		want                     int
 	}{
 		{"health needs no token", "GET", "/healthz", "", 200},
+		{"nor does the key directory, which sites read", "GET", api.KeyDirectoryPath, "", 200},
+		{"but only it", "GET", api.KeyDirectoryPath + "x", "", 401},
 		{"render without a token", "POST", "/v1/render", "", 401},
 		{"wrong token", "POST", "/v1/render", "Bearer first-secreT", 401},
 		{"token without Bearer", "POST", "/v1/render", "first-secret", 401},

@@ -110,6 +110,7 @@ Usage:
                                 drive an interactive session on a service
   sous mcp [flags]              serve the MCP tools over stdin/stdout (for agents)
   sous bench [flags]            measure pool throughput and print a table
+  sous keygen --out FILE        make a key that signs Sous's requests (Web Bot Auth)
   sous eval extraction [DIR...] score main-content extraction on corpora
   sous help                     show this text
   sous version                  print the version (also --version)
@@ -135,6 +136,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return mcpCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "keygen":
+		return keygen(ctx, args[1:], stdout)
 	case "eval":
 		return evalCommand(ctx, args[1:], stdout, stderr)
 	case "isolate-worker": // hidden: started by the script isolates

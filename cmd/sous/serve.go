@@ -22,6 +22,7 @@ import (
 	"github.com/sous-dev/sous/browserpool"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/httpfetch"
+	"github.com/sous-dev/sous/identity"
 	"github.com/sous-dev/sous/netguard"
 	"github.com/sous-dev/sous/render"
 )
@@ -45,6 +46,9 @@ type engineFlags struct {
 	observer render.Observer
 	// Set by serve and mcp: what runs Request.Script (nil: scripts refused).
 	processor render.Processor
+	// Set by serve: what signs every outgoing request (nil: nothing is
+	// signed).
+	signer *identity.Signer
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
@@ -146,6 +150,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clusterOpts.register(fs.FlagSet)
 	var sessionOpts sessionFlags
 	sessionOpts.register(fs.FlagSet)
+	var identityOpts identityFlags
+	identityOpts.register(fs.FlagSet)
 	fs.epilogue = func(w io.Writer) {
 		fmt.Fprint(w, "\nLimits (the README's table):\n\n")
 		writeLimits(w, limits(fs.FlagSet))
@@ -191,6 +197,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close()
 	eng.deny = append(eng.deny, ln.Addr().(*net.TCPAddr).AddrPort()) // pages may not call this API
+	if eng.signer, err = identityOpts.signer(ln.Addr(), logger); err != nil {
+		return err
+	}
 	svc, pool, err := eng.start(ctx, logger)
 	if err != nil {
 		return err
@@ -223,7 +232,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	code := programs(isolates, svc, sessions)
-	srv := api.New(svc, ops.apiOptions(api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawler, Sessions: sessionAPI, AllowOrigins: mcpOpts.allowedOrigins}))
+	apiOpts := api.Options{Logger: logger, RetryAfter: svc.RetryAfter, Tokens: tokens, JSON: model.extractor(), Programs: code, Crawler: crawler, Sessions: sessionAPI, AllowOrigins: mcpOpts.allowedOrigins}
+	if eng.signer != nil {
+		apiOpts.KeyDirectory = eng.signer.DirectoryHandler()
+	}
+	srv := api.New(svc, ops.apiOptions(apiOpts))
 	if err := mcpOpts.mount(srv, svc, code, logger); err != nil {
 		return err
 	}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"github.com/sous-dev/sous/identity"
+)
+
+// identityFlags are the flags of Sous's Web Bot Auth identity: the keys
+// that sign every outgoing request, and where sites find their public
+// halves.
+type identityFlags struct {
+	keyFiles stringList
+	url      string
+}
+
+func (f *identityFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.keyFiles, "identity-key", "sign every outgoing request with this Ed25519 key (from sous keygen) under Web Bot Auth; repeat to publish several, oldest first: the last signs")
+	fs.StringVar(&f.url, "identity-url", "", "where sites find the public keys, sent as Signature-Agent: an https origin serving this service's "+identity.DirectoryPath+" (default: this service's own address)")
+}
+
+// signer returns the signer the flags describe, or nil without a key. The
+// directory's default home is the service's own listener.
+func (f *identityFlags) signer(listener net.Addr, logger *slog.Logger) (*identity.Signer, error) {
+	if len(f.keyFiles) == 0 {
+		if f.url != "" {
+			return nil, &usageError{command: "serve", problem: "--identity-url needs --identity-key"}
+		}
+		return nil, nil
+	}
+	var keys []ed25519.PrivateKey
+	for _, path := range f.keyFiles {
+		k, err := identity.ReadKeyFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--identity-key: %w", err)
+		}
+		keys = append(keys, k...)
+	}
+	home := f.url
+	if home == "" {
+		home = "http://" + listener.String()
+		if tcp, ok := listener.(*net.TCPAddr); ok && (tcp.IP.IsLoopback() || tcp.IP.IsUnspecified()) {
+			logger.Warn("the key directory is named by this service's listening address, which sites cannot reach; set --identity-url to its public https origin", "agent", home)
+		}
+	}
+	s, err := identity.New(identity.Options{Keys: keys, AgentURL: home})
+	if err != nil {
+		return nil, fmt.Errorf("--identity-url: %w", err)
+	}
+	logger.Info("signing outgoing requests (Web Bot Auth)", "keyid", s.KeyID(), "keys", len(keys), "directory", s.AgentURL())
+	return s, nil
+}
+
+// keygen writes a new Ed25519 key for --identity-key and prints its public
+// half as a JWK.
+func keygen(_ context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("keygen", "keygen --out FILE", stdout)
+	out := fs.String("out", "", "the new key's file (PKCS#8 PEM, mode 0600); never overwritten")
+	if rest, err := fs.parse(args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return fs.usageError("keygen takes no arguments, got %q", rest)
+	}
+	if *out == "" {
+		return fs.usageError("--out FILE is required")
+	}
+	key, err := identity.GenerateKey()
+	if err != nil {
+		return err
+	}
+	if err := identity.WriteKeyFile(*out, key); err != nil {
+		return err
+	}
+	jwk, err := json.Marshal(identity.PublicJWK(key.Public().(ed25519.PublicKey)))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\nkeyid %s\npublic key %s\n", *out, identity.Thumbprint(key.Public().(ed25519.PublicKey)), jwk)
+	return nil
+}
