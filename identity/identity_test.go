@@ -116,9 +116,9 @@ func TestSignatureHeaders(t *testing.T) {
 		wantAuthority, wantAgentsURL string
 	}{
 		{
-			name:     "origin, default port",
-			agentURL: "https://Sous.Example.com:443/.well-known/http-message-signatures-directory",
-			rawURL:   "https://Example.COM:443/a%20b/c?q=1",
+			name:      "origin, default port",
+			agentURL:  "https://Sous.Example.com:443/.well-known/http-message-signatures-directory",
+			rawURL:    "https://Example.COM:443/a%20b/c?q=1",
 			wantAgent: `sig1="https://sous.example.com"`,
 			wantBase: `"@method": GET
 "@authority": example.com
@@ -128,9 +128,9 @@ func TestSignatureHeaders(t *testing.T) {
 			wantAgentsURL: "https://sous.example.com/.well-known/http-message-signatures-directory",
 		},
 		{
-			name:     "jwks url, other port, empty path",
-			agentURL: "http://10.0.0.5:8080/keys.json",
-			rawURL:   "http://site.test:8081",
+			name:      "jwks url, other port, empty path",
+			agentURL:  "http://10.0.0.5:8080/keys.json",
+			rawURL:    "http://site.test:8081",
 			wantAgent: `sig1="http://10.0.0.5:8080/keys.json";type=jwks_uri`,
 			wantBase: `"@method": GET
 "@authority": site.test:8081
