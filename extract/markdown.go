@@ -86,9 +86,14 @@ func (e *Extractor) convertMarkdown(doc *html.Node, resolve resolver) (md string
 //     aria-label or title as text;
 //   - the converter merges a bold element with an italic one right after
 //     it (<b>a</b><i>b</i> would become **ab**); an empty text node
-//     between them keeps them apart.
+//     between them keeps them apart;
+//   - the converter reads a code block's language only from a
+//     "language-x" or "lang-x" class on <pre> or <code>; highlighters
+//     put it elsewhere (see codeLanguage), from where it is copied;
+//   - a definition list would come out as paragraphs, its terms no
+//     different from their definitions; see definitionList.
 func prepareMarkdown(doc *html.Node, resolve resolver) {
-	var images, captions, cellBlocks, emptyLinks, emphasis []*html.Node
+	var images, captions, cellBlocks, emptyLinks, emphasis, pres, lists []*html.Node
 	var walk func(n *html.Node, inCell bool)
 	walk = func(n *html.Node, inCell bool) {
 		switch {
@@ -107,6 +112,10 @@ func prepareMarkdown(doc *html.Node, resolve resolver) {
 		case inCell && isElement(n, "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
 			"blockquote", "pre", "hr"):
 			cellBlocks = append(cellBlocks, n)
+		case isElement(n, "pre"):
+			pres = append(pres, n)
+		case isElement(n, "dl") && !inCell:
+			lists = append(lists, n)
 		}
 		inCell = (inCell || isElement(n, "td", "th")) && !isElement(n, "table")
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -135,6 +144,13 @@ func prepareMarkdown(doc *html.Node, resolve resolver) {
 	for _, n := range emphasis {
 		n.Parent.InsertBefore(&html.Node{Type: html.TextNode}, n.NextSibling)
 	}
+	for _, pre := range pres {
+		labelCodeLanguage(pre)
+	}
+	// Innermost first, as for cells.
+	for _, dl := range slices.Backward(lists) {
+		definitionList(dl)
+	}
 	for _, a := range emptyLinks {
 		label, _ := attr(a, "aria-label")
 		if collapseSpace(label) == "" {
@@ -148,6 +164,167 @@ func prepareMarkdown(doc *html.Node, resolve resolver) {
 }
 
 func isBold(n *html.Node) bool { return n.Data == "b" || n.Data == "strong" }
+
+// labelCodeLanguage gives a code block whose language the converter would
+// not see a "language-x" class on its <code> (or its <pre>, when it has
+// none), so that the fence says the language.
+func labelCodeLanguage(pre *html.Node) {
+	code := pre
+	if c := onlyChildElement(pre); c != nil && isElement(c, "code") {
+		code = c
+	}
+	if hasLanguageClass(pre) || hasLanguageClass(code) {
+		return
+	}
+	if lang := codeLanguage(pre, code); lang != "" {
+		setAttr(code, "class", strings.TrimSpace(attrOr(code, "class")+" language-"+lang))
+	}
+}
+
+// hasLanguageClass reports whether n has a class the converter reads a
+// language from.
+func hasLanguageClass(n *html.Node) bool {
+	for _, c := range strings.Fields(attrOr(n, "class")) {
+		if strings.HasPrefix(c, "language-") || strings.HasPrefix(c, "lang-") {
+			return true
+		}
+	}
+	return false
+}
+
+// codeLanguage finds the language of a code block where highlighters and
+// documentation generators put it: a data-lang or data-language attribute
+// (on <code>, <pre> or a wrapper), GitHub's "highlight-source-x" and
+// Sphinx's "highlight-x" on a wrapper, SyntaxHighlighter's "brush: x", and
+// "language-x" or "lang-x" on a wrapper. "default", "text" and the like
+// name no language.
+func codeLanguage(pre, code *html.Node) string {
+	nodes := []*html.Node{code, pre}
+	for a, i := pre.Parent, 0; a != nil && i < 3 && a.Type == html.ElementNode; a, i = a.Parent, i+1 {
+		nodes = append(nodes, a)
+	}
+	for _, n := range nodes {
+		for _, key := range []string{"data-lang", "data-language", "data-code-language"} {
+			if lang := languageName(attrOr(n, key)); lang != "" {
+				return lang
+			}
+		}
+		classes := strings.Fields(strings.ToLower(attrOr(n, "class")))
+		for i, c := range classes {
+			var lang string
+			switch {
+			case strings.HasPrefix(c, "highlight-source-"):
+				lang = strings.TrimPrefix(c, "highlight-source-")
+			case strings.HasPrefix(c, "highlight-"):
+				lang = strings.TrimPrefix(c, "highlight-")
+			case strings.HasPrefix(c, "language-"), strings.HasPrefix(c, "lang-"):
+				lang = c[strings.IndexByte(c, '-')+1:]
+			case c == "brush:" && i+1 < len(classes):
+				lang = classes[i+1]
+			case strings.HasPrefix(c, "brush:"):
+				lang = strings.TrimPrefix(c, "brush:")
+			}
+			if lang = languageName(lang); lang != "" {
+				return lang
+			}
+		}
+	}
+	return ""
+}
+
+// languageName is a language name fit for a fence: lower case, letters,
+// digits and a few signs (c++, objective-c, f#), and not a placeholder.
+func languageName(s string) string {
+	s = strings.ToLower(strings.TrimRight(strings.TrimSpace(s), ";"))
+	switch s {
+	case "", "default", "text", "none", "plain", "plaintext", "nohighlight", "no-highlight", "auto":
+		return ""
+	}
+	if len(s) > 20 {
+		return ""
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+-#._", r)) {
+			return ""
+		}
+	}
+	return s
+}
+
+func onlyChildElement(n *html.Node) *html.Node {
+	var only *html.Node
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.ElementNode && only == nil:
+			only = c
+		case c.Type == html.ElementNode, c.Type == html.TextNode && strings.TrimFunc(c.Data, isSpace) != "":
+			return nil
+		}
+	}
+	return only
+}
+
+// definitionList writes a <dl> the way Markdown extensions (PHP Markdown
+// Extra, Pandoc) write one: each term on a line of its own in bold, each
+// of its definitions on the next line after ": ".
+//
+//	**Capacity**
+//	: 350 ml
+//
+// A definition holding blocks of its own (paragraphs, lists) keeps them,
+// after its ": ".
+func definitionList(dl *html.Node) {
+	var group *html.Node // the paragraph of the current term
+	for c := dl.FirstChild; c != nil; {
+		next := c.NextSibling
+		switch {
+		case isElement(c, "div") && find(c, func(n *html.Node) bool { return isElement(n, "dt", "dd") && n != c }) != nil:
+			// Groups of a term and its definitions, as HTML allows.
+			unwrap(c)
+			next = dl.FirstChild
+			group = nil
+		case isElement(c, "dt"):
+			c.Data, c.DataAtom, c.Attr = "strong", atom.Strong, nil
+			group = &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+			dl.InsertBefore(group, c)
+			dl.RemoveChild(c)
+			group.AppendChild(c)
+		case isElement(c, "dd"):
+			if group == nil {
+				group = &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+				dl.InsertBefore(group, c)
+			} else {
+				group.AppendChild(&html.Node{Type: html.ElementNode, Data: "br", DataAtom: atom.Br})
+			}
+			dl.RemoveChild(c)
+			group.AppendChild(&html.Node{Type: html.TextNode, Data: ": "})
+			if holdsBlocks(c) {
+				// Blocks cannot sit in a paragraph: the definition
+				// follows it, and the next one starts a new paragraph.
+				c.Data, c.DataAtom, c.Attr = "div", atom.Div, nil
+				dl.InsertBefore(c, group.NextSibling)
+				group = nil
+				break
+			}
+			for gc := c.FirstChild; gc != nil; gc = c.FirstChild {
+				c.RemoveChild(gc)
+				group.AppendChild(gc)
+			}
+		}
+		c = next
+	}
+	dl.Data, dl.DataAtom, dl.Attr = "div", atom.Div, nil
+}
+
+// holdsBlocks reports whether n has block elements among its children.
+func holdsBlocks(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if isBlock(c) && !isElement(c, "br", "img", "picture") {
+			return true
+		}
+	}
+	return false
+}
 
 // linkIsEmpty reports whether a shows nothing: no text and no image.
 func linkIsEmpty(a *html.Node) bool {

@@ -39,6 +39,23 @@ func TestMarkdown(t *testing.T) {
 			want: "```python\ndef f():\n\n\n    return 1\n```\n\n```sh\nls -l\n```",
 		},
 		{
+			name: "the language where highlighters put it",
+			html: `<div class="highlight highlight-source-python"><pre>print("hi")</pre></div>` +
+				`<div class="highlight-shell-session notranslate"><div class="highlight"><pre><span></span>$ make</pre></div></div>` +
+				`<pre data-lang="rust"><code>fn main() {}</code></pre>` +
+				`<pre class="brush: js;">let a = 1</pre>` +
+				`<div class="code-block" data-language="YAML"><pre><code>a: 1</code></pre></div>` +
+				`<div class="highlight-default"><pre>no language</pre></div>`,
+			want: "```python\nprint(\"hi\")\n```\n\n```shell-session\n$ make\n```\n\n```rust\nfn main() {}\n```\n\n" +
+				"```js\nlet a = 1\n```\n\n```yaml\na: 1\n```\n\n```\nno language\n```",
+		},
+		{
+			name: "a definition list: terms in bold, each definition after a colon",
+			html: "<dl><dt>Capacity</dt><dd>350 ml</dd><dt>Colours</dt><dd>Blue</dd><dd>Sand</dd>" +
+				"<div><dt>Care</dt><dd><p>Dishwasher safe.</p><p>Not for the microwave.</p></dd></div></dl>",
+			want: "**Capacity**  \n: 350 ml\n\n**Colours**  \n: Blue  \n: Sand\n\n**Care**  \n:\n\nDishwasher safe.\n\nNot for the microwave.",
+		},
+		{
 			name: "code containing fences gets a longer fence",
 			html: "<pre><code>```\nnested\n```</code></pre>",
 			want: "````\n```\nnested\n```\n````",
