@@ -21,6 +21,8 @@ import (
 type networkGuard struct {
 	guard *netguard.Guard
 	proxy *netguard.Proxy
+	// signer signs each request that goes out (nil: none is signed).
+	signer RequestSigner
 }
 
 func newNetworkGuard(allowPrivate bool, allow []netip.Prefix, deny []netip.AddrPort) (*networkGuard, error) {

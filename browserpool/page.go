@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -183,15 +184,30 @@ func withHeaders(have network.Headers, extra map[string]string) []*fetch.HeaderE
 	return out
 }
 
+// signed returns extra with the headers that sign req added. A request
+// that cannot be signed (not http or https) goes unsigned.
+func signed(signer RequestSigner, req *network.Request, extra map[string]string, log *slog.Logger) map[string]string {
+	sig, err := signer.RequestHeaders(req.Method, req.URL)
+	if err != nil {
+		log.Debug("request left unsigned", "err", err)
+		return extra
+	}
+	out := make(map[string]string, len(extra)+len(sig))
+	maps.Copy(out, extra)
+	maps.Copy(out, sig)
+	return out
+}
+
 // navigationGate decides, for a request of the main frame's document after
 // the first, whether the page may navigate there (see renderRun.gate).
 type navigationGate func(url string) bool
 
 // intercept pauses the page's requests to apply the request's resource
 // filters, its extra headers (for the requested origin only) and
-// credentials, and gate, which every navigation of the main frame passes.
-// Without filters, headers or credentials only documents are paused.
-func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigationGate, helpers *sync.WaitGroup, helperCtx context.Context, log *slog.Logger) error {
+// credentials, and gate, which every navigation of the main frame passes;
+// signer, when set, signs every request for its own URL. Without filters,
+// headers, credentials or signer only documents are paused.
+func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigationGate, signer RequestSigner, helpers *sync.WaitGroup, helperCtx context.Context, log *slog.Logger) error {
 	rejectRE, allowRE := req.RequestPatterns()
 	lower := func(list []string) []string {
 		out := make([]string, len(list))
@@ -225,7 +241,7 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 	forHome := func(u string) bool { return home != "" && originOf(u) == home }
 
 	pattern := &fetch.RequestPattern{URLPattern: "*"}
-	if !needsInterception(req) {
+	if !needsInterception(req) && signer == nil {
 		pattern.ResourceType = network.ResourceTypeDocument
 	}
 	paused, stopPaused := t.s.Subscribe(fetch.RequestPaused.Method)
@@ -262,8 +278,15 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 				}
 				if allowed(&ev) {
 					cont := fetch.ContinueRequestParams{RequestID: ev.RequestID}
+					var extra map[string]string
 					if len(req.ExtraHTTPHeaders) > 0 && forHome(ev.Request.URL) {
-						cont.Headers = withHeaders(ev.Request.Headers, req.ExtraHTTPHeaders)
+						extra = req.ExtraHTTPHeaders
+					}
+					if signer != nil {
+						extra = signed(signer, ev.Request, extra, log)
+					}
+					if len(extra) > 0 {
+						cont.Headers = withHeaders(ev.Request.Headers, extra)
 					}
 					answer(fetch.CommandContinueRequest, cont)
 				} else {

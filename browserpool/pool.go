@@ -71,6 +71,15 @@ type Options struct {
 	// Stderr receives Chromium's own output; default: discarded.
 	Stderr io.Writer
 	Logger *slog.Logger
+	// Signer, when set, signs every request a page makes, each for its own
+	// URL (Web Bot Auth: identity.Signer). It costs every render the
+	// interception of all its requests, not only its documents.
+	Signer RequestSigner
+}
+
+// RequestSigner gives the headers that sign one request of a page.
+type RequestSigner interface {
+	RequestHeaders(method, rawURL string) (map[string]string, error)
 }
 
 // Pool keeps warm Chromium tabs and renders requests in them.
@@ -166,6 +175,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	guard.signer = opts.Signer
 	opts.Flags = append(slices.Clone(opts.Flags), guard.flags()...)
 	pctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{

@@ -154,7 +154,7 @@ func (r *renderRun) apply(ctx context.Context) error {
 // credentials apply.
 func (r *renderRun) intercept(ctx context.Context) error {
 	r.dirty = r.dirty || r.req.Authenticate != nil // the HTTP auth cache has no clear command
-	return r.t.intercept(ctx, r.req, r.gate, &r.helpers, r.helperCtx, r.log)
+	return r.t.intercept(ctx, r.req, r.gate, r.guard.signer, &r.helpers, r.helperCtx, r.log)
 }
 
 // gate decides whether the main frame may load a document at url. With

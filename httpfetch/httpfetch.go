@@ -56,6 +56,14 @@ type Options struct {
 	MaxDocumentBytes int64
 	// PDF bounds the reading of each PDF (see PDFLimits).
 	PDF PDFLimits
+	// Signer, when set, signs every request, redirects included (Web Bot
+	// Auth: identity.Signer).
+	Signer TransportSigner
+}
+
+// TransportSigner wraps a RoundTripper in one that signs each request.
+type TransportSigner interface {
+	Transport(base http.RoundTripper) http.RoundTripper
 }
 
 // DefaultUserAgent is sent when neither the request nor Options name one.
@@ -66,7 +74,9 @@ const DefaultUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KH
 type Fetcher struct {
 	opts      Options
 	transport *http.Transport
-	pdf       *pdfReader
+	// roundTripper sends requests: transport, signed when a signer is set.
+	roundTripper http.RoundTripper
+	pdf          *pdfReader
 }
 
 // New returns a Fetcher.
@@ -87,7 +97,7 @@ func New(opts Options) *Fetcher {
 	if opts.Guard != nil {
 		dial = opts.Guard.DialContext
 	}
-	return &Fetcher{opts: opts, pdf: newPDFReader(opts.PDF), transport: &http.Transport{
+	f := &Fetcher{opts: opts, pdf: newPDFReader(opts.PDF), transport: &http.Transport{
 		Proxy:                 nil, // never an environment proxy: the guard must see the real address
 		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
@@ -97,6 +107,11 @@ func New(opts Options) *Fetcher {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 0, // the request's deadline bounds it
 	}}
+	f.roundTripper = f.transport
+	if opts.Signer != nil {
+		f.roundTripper = opts.Signer.Transport(f.transport)
+	}
+	return f
 }
 
 // Close drops idle connections.
@@ -160,7 +175,7 @@ func (f *Fetcher) get(ctx context.Context, req *render.Request) (*render.Page, e
 	}
 	home := origin(hr.URL)
 	client := &http.Client{
-		Transport: f.transport,
+		Transport: f.roundTripper,
 		Jar:       jar,
 		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			if err := f.checkRedirect(next, via); err != nil {

@@ -175,6 +175,21 @@ func (s *Signer) SignatureHeaders(method string, u *url.URL) (Headers, error) {
 	return s.sign(method, scheme, u.Host, u.EscapedPath())
 }
 
+// RequestHeaders signs a request of method to rawURL and returns the
+// headers by name, for clients that take headers as a map (a browser's
+// request interception).
+func (s *Signer) RequestHeaders(method, rawURL string) (map[string]string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("identity: sign: %w", err)
+	}
+	hs, err := s.SignatureHeaders(method, u)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{HeaderSignature: hs.Signature, HeaderSignatureInput: hs.SignatureInput, HeaderSignatureAgent: hs.SignatureAgent}, nil
+}
+
 // sign signs a request of method to host and path (as sent on the wire).
 func (s *Signer) sign(method, scheme, host, path string) (Headers, error) {
 	if path == "" {

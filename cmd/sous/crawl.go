@@ -84,19 +84,24 @@ func (f *crawlFlags) manager(r crawl.Renderer, eng *engineFlags, model crawl.JSO
 }
 
 // guardedClient is an HTTP client whose every connection, redirects
-// included, goes through the network guard the engine's flags describe.
+// included, goes through the network guard the engine's flags describe,
+// and whose every request is signed when the service has an identity.
 func guardedClient(eng *engineFlags) (*http.Client, error) {
 	guard, err := eng.newGuard()
 	if err != nil {
 		return nil, err
 	}
+	var transport http.RoundTripper = &http.Transport{
+		DialContext:           guard.DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 15 * time.Second,
+		MaxIdleConnsPerHost:   2,
+	}
+	if eng.signer != nil {
+		transport = eng.signer.Transport(transport)
+	}
 	return &http.Client{
-		Transport: &http.Transport{
-			DialContext:           guard.DialContext,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 15 * time.Second,
-			MaxIdleConnsPerHost:   2,
-		},
+		Transport: transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return errors.New("more than 5 redirects")

@@ -83,7 +83,7 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 	if e.concurrency < 1 {
 		return nil, nil, fmt.Errorf("--concurrency must be at least 1")
 	}
-	pool, err := browserpool.New(ctx, browserpool.Options{
+	poolOpts := browserpool.Options{
 		ExecPath:     e.chrome,
 		Tabs:         e.concurrency,
 		TabReuse:     e.tabReuse,
@@ -91,7 +91,11 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		AllowCIDRs:   e.allowCIDRs,
 		DenyAddrs:    e.deny,
 		Logger:       logger,
-	})
+	}
+	if e.signer != nil { // a nil *Signer is not a nil interface
+		poolOpts.Signer = e.signer
+	}
+	pool, err := browserpool.New(ctx, poolOpts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,9 +111,13 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		pool.Close()
 		return nil, nil, err
 	}
+	fetchOpts := httpfetch.Options{Guard: guard, UserAgent: pool.UserAgent(), MaxBytes: int64(min(e.maxPageSize, 1<<40))}
+	if e.signer != nil {
+		fetchOpts.Signer = e.signer
+	}
 	svc, err := render.NewService(render.Options{
 		Fetcher:        pool,
-		HTTPFetcher:    httpfetch.New(httpfetch.Options{Guard: guard, UserAgent: pool.UserAgent(), MaxBytes: int64(min(e.maxPageSize, 1<<40))}),
+		HTTPFetcher:    httpfetch.New(fetchOpts),
 		Extractor:      extract.New(),
 		Concurrency:    e.concurrency,
 		Queue:          queue,
