@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/cluster"
 	"github.com/sous-dev/sous/crawl"
 	"github.com/sous-dev/sous/metrics"
+	"github.com/sous-dev/sous/session"
 )
 
 // clusterFlags join serve to a cluster of nodes on NATS JetStream.
@@ -84,6 +86,19 @@ func (m *member) crawler(ctx context.Context, local *crawl.Manager) (api.Crawler
 	}
 	m.crawls = c
 	return c, nil
+}
+
+// sessions shares this node's sessions with the cluster, so that any
+// node answers for them; nil for a lone node.
+func (m *member) sessions(ctx context.Context, local *session.Manager) (*cluster.Sessions, error) {
+	if m == nil {
+		return nil, nil
+	}
+	s, err := m.node.NewSessions(ctx, local, time.Hour)
+	if err != nil {
+		return nil, fmt.Errorf("cluster sessions: %w", err)
+	}
+	return s, nil
 }
 
 // ready reports whether the cluster answers; a lone node always is.

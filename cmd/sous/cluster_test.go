@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -61,7 +62,7 @@ func TestServeCluster(t *testing.T) {
 		waitReady(n)
 	}
 
-	body := fmt.Sprintf(`{"url": %q, "formats": ["markdown"]}`, site.URL+"/article.html")
+	body := fmt.Sprintf(`{"url": %q, "formats": ["markdown"], "cacheTTL": 600}`, site.URL+"/article.html")
 	status, reply := nodes[0].render(t, body)
 	if status != 200 {
 		t.Fatalf("render on node1: %d %v", status, reply)
@@ -76,7 +77,7 @@ func TestServeCluster(t *testing.T) {
 
 	// A crawl started on node1 is read, to its end, on node3.
 	resp, err := http.Post(nodes[0].url+"/v1/crawl", "application/json",
-		strings.NewReader(fmt.Sprintf(`{"url": %q, "limit": 5, "render": false}`, site.URL+"/site/")))
+		strings.NewReader(fmt.Sprintf(`{"url": %q, "limit": 50, "render": false}`, site.URL+"/site/")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,19 +113,20 @@ func TestServeCluster(t *testing.T) {
 			t.Fatalf("the crawl is still running after 90 s: %s", text)
 		}
 	}
-	completed := 0
-	seen := map[string]bool{}
+	// The whole fixture site, each page once; fetched without a browser,
+	// /never.html completes.
+	want := maps.Clone(fixtures.CrawlSite)
+	want["/never.html"] = "completed"
+	got := map[string]string{}
 	for _, r := range job.Result.Records {
-		if seen[r.URL] {
+		path := strings.TrimPrefix(r.URL, site.URL)
+		if _, dup := got[path]; dup {
 			t.Errorf("%s recorded twice", r.URL)
 		}
-		seen[r.URL] = true
-		if r.Status == "completed" {
-			completed++
-		}
+		got[path] = r.Status
 	}
-	if job.Result.Status != "completed" || completed != 5 {
-		t.Errorf("crawl read on node3: %s with %d completed pages, want completed with 5", job.Result.Status, completed)
+	if job.Result.Status != "completed" || !maps.Equal(got, want) {
+		t.Errorf("crawl read on node3: %s, records %v, want %v", job.Result.Status, got, want)
 	}
 
 	status, text := get(nodes[1], "/pressure")
@@ -145,6 +147,53 @@ func TestServeCluster(t *testing.T) {
 	}
 	if _, text := get(nodes[1], "/metrics"); !strings.Contains(text, "sous_cluster_connected 1") || !strings.Contains(text, `sous_cluster_cache_lookups_total{level="l2"} 1`) {
 		t.Errorf("/metrics on node2 lacks the cluster's figures")
+	}
+
+	// A session made on node1 is driven from node2, read on node3, ended
+	// from node2; one whose node dies says so on the others.
+	call := func(s *server, method, path, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var reply map[string]any
+		json.NewDecoder(resp.Body).Decode(&reply)
+		return resp.StatusCode, reply
+	}
+	sessionID := func(s *server) string {
+		t.Helper()
+		status, reply := call(s, "POST", "/v1/sessions", `{}`)
+		if status != 200 {
+			t.Fatalf("creating a session on %s: %d %v", s.url, status, reply)
+		}
+		return reply["result"].(map[string]any)["id"].(string)
+	}
+	id := sessionID(nodes[0])
+	status, reply = call(nodes[1], "POST", "/v1/sessions/"+id+"/actions",
+		fmt.Sprintf(`{"actions": [{"action": "navigate", "url": %q}]}`, site.URL+"/article.html"))
+	if status != 200 || reply["success"] != true {
+		t.Fatalf("acting on node1's session from node2: %d %v", status, reply)
+	}
+	status, reply = call(nodes[2], "GET", "/v1/sessions/"+id, "")
+	if status != 200 || !strings.HasSuffix(fmt.Sprint(reply["result"].(map[string]any)["url"]), "/article.html") {
+		t.Errorf("node1's session read on node3: %d %v", status, reply)
+	}
+	if status, reply = call(nodes[1], "DELETE", "/v1/sessions/"+id, ""); status != 200 {
+		t.Errorf("ending node1's session from node2: %d %v", status, reply)
+	}
+	if status, _ = call(nodes[2], "GET", "/v1/sessions/"+id, ""); status != 404 {
+		t.Errorf("an ended session read on node3: %d, want 404", status)
+	}
+	orphan := sessionID(nodes[2])
+	nodes[2].cmd.Process.Kill()
+	nodes[2].cmd.Wait()
+	status, reply = call(nodes[0], "GET", "/v1/sessions/"+orphan, "")
+	if status != 404 || !strings.Contains(fmt.Sprint(reply["errors"]), "gone") {
+		t.Errorf("a session whose node died, read on node1: %d %v", status, reply)
 	}
 
 	// Without NATS: not ready, yet a page a node has in memory is served.

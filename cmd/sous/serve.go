@@ -234,6 +234,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if sessions != nil {
 		defer sessions.Close() // before the pool: profiles are saved from the browser
 		sessionAPI, mcpOpts.sessions = sessions, sessions
+		if shared, err := joined.sessions(ctx, sessions); err != nil {
+			return err
+		} else if shared != nil {
+			defer shared.Close()
+			sessionAPI = shared // MCP sessions hold a connection: they stay local
+		}
 	}
 	if mcpOpts.secrets, err = sessionOpts.secrets(); err != nil {
 		return err
