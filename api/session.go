@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/sous-dev/sous/render"
 	"github.com/sous-dev/sous/session"
@@ -17,6 +19,7 @@ import (
 //	POST   /v1/sessions/{id}/actions    a session.ActRequest → {success, result: session.ActResult, errors}
 //	GET    /v1/sessions/{id}/storage    → {success, result: session.StorageState} (Playwright's shape)
 //	DELETE /v1/sessions/{id}            ends it (saving its profile) → {success}
+//	GET    /v1/sessions/{id}/downloads/{index}  a file the session downloaded
 //
 // An actions request whose step fails still answers 200 with the page as
 // it is, so that the agent can choose what to do next: success is false,
@@ -54,6 +57,36 @@ func (s *Server) registerSessions() {
 	s.handle("DELETE /v1/sessions/{id}", s.sessionClose)
 	s.handle("POST /v1/sessions/{id}/actions", s.sessionAct)
 	s.handle("GET /v1/sessions/{id}/storage", s.sessionStorage)
+	s.handle("GET /v1/sessions/{id}/downloads/{index}", s.sessionDownload)
+}
+
+// Downloads serves a session's downloaded files: session.Manager.
+type Downloads interface {
+	Download(ctx context.Context, id string, index int) (session.Download, []byte, error)
+}
+
+var _ Downloads = (*session.Manager)(nil)
+
+// sessionDownload sends a file the session downloaded, as an attachment.
+func (s *Server) sessionDownload(w http.ResponseWriter, r *http.Request) error {
+	d, ok := s.opts.Sessions.(Downloads)
+	if !ok || s.opts.Sessions == nil {
+		return errNoSessions
+	}
+	index, err := strconv.Atoi(r.PathValue("index"))
+	if err != nil {
+		return fmt.Errorf("%w: a download's index is a number, as in the reply's downloads", render.ErrInvalidRequest)
+	}
+	info, content, err := d.Download(r.Context(), r.PathValue("id"), index)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": info.Name}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+	w.Write(content)
+	return nil
 }
 
 func (s *Server) sessionCreate(w http.ResponseWriter, r *http.Request) error {

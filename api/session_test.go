@@ -139,6 +139,14 @@ func TestSessionsOverHTTP(t *testing.T) {
 	if err != nil || !strings.HasSuffix(res.URL, "/app/login") {
 		t.Errorf("the third session: %v %+v", err, res)
 	}
+	res, err = c.Act(ctx, second.ID, &session.ActRequest{Actions: []session.Action{
+		{Kind: session.DoNavigate, URL: site.URL + "/app/"}, {Kind: session.DoClick, Target: "#export"}, {Kind: session.DoWait, TimeMs: 500},
+	}})
+	if err != nil || len(res.Downloads) != 1 {
+		t.Errorf("a download: %v %+v", err, res)
+	} else if content, err := c.SessionDownload(ctx, second.ID, 0); err != nil || !strings.HasPrefix(string(content), "name,loaves") {
+		t.Errorf("reading the download: %q %v", content, err)
+	}
 	list, err := c.Sessions(ctx)
 	if err != nil || len(list) != 3 {
 		t.Errorf("list: %v %d", err, len(list))

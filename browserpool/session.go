@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/emulation"
@@ -65,10 +64,8 @@ func (p *Pool) OpenContext(ctx context.Context, opts sessions.ContextOptions) (s
 			sc.Close()
 		}
 	}()
-	if _, err := cdp.Call(ctx, bs, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorDeny, BrowserContextID: sc.id,
-	}); err != nil {
-		return nil, classify(ctx, fmt.Errorf("deny downloads: %w", err))
+	if err := sc.keepDownloads(ctx); err != nil {
+		return nil, classify(ctx, err)
 	}
 	if err := sc.watchTargets(ctx); err != nil {
 		return nil, classify(ctx, err)
@@ -102,6 +99,7 @@ type sessionContext struct {
 	// storage StorageState reads.
 	origins   map[string]bool
 	uploadDir string
+	downloads *sessionDownloads // set once at the start
 
 	done    chan struct{}
 	endOnce sync.Once
@@ -475,6 +473,9 @@ func (sc *sessionContext) Close() error {
 		sc.pool.closeIfDrained(sc.browser)
 		if sc.uploadDir != "" {
 			os.RemoveAll(sc.uploadDir)
+		}
+		if sc.downloads != nil {
+			os.RemoveAll(sc.downloads.dir)
 		}
 		sc.end(errors.New("closed"))
 	})

@@ -153,6 +153,8 @@ func (st *sessionTab) settle(ctx context.Context, act func(context.Context) erro
 	defer stopStarted()
 	lifecycle, stopLifecycle := st.s.Subscribe(page.LifecycleEvent.Method)
 	defer stopLifecycle()
+	stopped, stopStopped := st.s.Subscribe(page.FrameStoppedLoading.Method)
+	defer stopStopped()
 	if err := act(ctx); err != nil {
 		return err
 	}
@@ -178,24 +180,33 @@ func (st *sessionTab) settle(ctx context.Context, act func(context.Context) erro
 	if !loading {
 		return nil
 	}
-	if err := waitLifecycleOrDialog(ctx, st, lifecycle); err != nil {
+	if err := waitLoaded(ctx, st, lifecycle, stopped); err != nil {
 		return fmt.Errorf("waiting for the next page to load: %w", err)
 	}
 	quiet(ctx, net)
 	return nil
 }
 
-// waitLifecycleOrDialog waits for the main frame's load event, or for a
+// waitLoaded waits for the main frame's load event; for its loading to
+// stop without one (a link that turned out to be a download); or for a
 // dialog (a page may ask before it unloads).
-func waitLifecycleOrDialog(ctx context.Context, st *sessionTab, events <-chan jsonv2.Value) error {
+func waitLoaded(ctx context.Context, st *sessionTab, lifecycle, stopped <-chan jsonv2.Value) error {
 	for {
 		select {
-		case raw, ok := <-events:
+		case raw, ok := <-lifecycle:
 			if !ok {
 				return errConnClosed
 			}
 			var ev page.EventLifecycleEvent
 			if jsonv2.Unmarshal(raw, &ev) == nil && ev.Name == "load" && string(ev.FrameID) == string(st.targetID) {
+				return nil
+			}
+		case raw, ok := <-stopped:
+			if !ok {
+				return errConnClosed
+			}
+			var ev page.EventFrameStoppedLoading
+			if jsonv2.Unmarshal(raw, &ev) == nil && string(ev.FrameID) == string(st.targetID) {
 				return nil
 			}
 		case <-st.dialogOpened:

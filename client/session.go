@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/sous-dev/sous/session"
 )
@@ -77,4 +79,34 @@ func (c *Client) SessionStorage(ctx context.Context, id string) (*session.Storag
 // CloseSession ends a session, saving its profile if it has one.
 func (c *Client) CloseSession(ctx context.Context, id string) error {
 	return c.callInto(ctx, http.MethodDelete, "/v1/sessions/"+url.PathEscape(id), nil, nil)
+}
+
+// SessionDownload returns a file the session downloaded, by its index in
+// the actions reply's downloads.
+func (c *Client) SessionDownload(ctx context.Context, id string, index int) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.String()+"/v1/sessions/"+url.PathEscape(id)+"/downloads/"+strconv.Itoa(index), nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.opts.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+	}
+	resp, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("client: read download: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var env envelope
+		e := &Error{Status: resp.StatusCode, Code: "unknown", Message: http.StatusText(resp.StatusCode)}
+		if json.Unmarshal(body, &env) == nil && len(env.Errors) > 0 {
+			e.Code, e.Message, e.Err = env.Errors[0].Code, env.Errors[0].Message, serviceError(env.Errors[0])
+		}
+		return nil, e
+	}
+	return body, nil
 }

@@ -40,6 +40,8 @@ type ActResult struct {
 	URL   string `json:"url"`
 	Title string `json:"title"`
 	Tabs  []Tab  `json:"tabs"`
+	// Downloads are the files the session's pages downloaded.
+	Downloads []Download `json:"downloads,omitempty"`
 	// Dialog is a JavaScript dialog waiting for an answer; while one is
 	// open the page cannot be read, so there is no snapshot.
 	Dialog *Dialog `json:"dialog,omitempty"`
@@ -183,6 +185,7 @@ func (m *Manager) describe(ctx context.Context, s *Session, req *ActRequest, res
 		}
 	}
 	res.Tabs = tabs
+	res.Downloads = s.downloads()
 	s.mu.Lock()
 	s.url, s.title, s.tabs = res.URL, res.Title, tabs
 	res.ExpiresAt = time.Now().Add(s.ttl)

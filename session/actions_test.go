@@ -324,3 +324,22 @@ func TestMemoryCapEndsSession(t *testing.T) {
 		t.Errorf("the other session after the crash:\n%s", res.Snapshot)
 	}
 }
+
+func TestDownloads(t *testing.T) {
+	m := newManager(t, session.Options{})
+	id := newSession(t, m, nil)
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{navigate(site.URL + "/app/"), {Kind: session.DoClick, Target: "#export"}}})
+	for i := 0; i < 100 && (len(res.Downloads) == 0 || res.Downloads[0].State == "inProgress"); i++ {
+		res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoWait, TimeMs: 100}}})
+	}
+	if len(res.Downloads) != 1 || res.Downloads[0].State != "completed" || res.Downloads[0].Name != "loaves.csv" {
+		t.Fatalf("downloads: %+v", res.Downloads)
+	}
+	info, content, err := m.Download(testContext(t), id, 0)
+	if err != nil || info.Name != "loaves.csv" || string(content) != "name,loaves\nada,42\ngrace,7\n" {
+		t.Errorf("download 0: %+v %q %v", info, content, err)
+	}
+	if _, _, err := m.Download(testContext(t), id, 1); !errors.Is(err, render.ErrNotFound) {
+		t.Errorf("a download that is not there: %v", err)
+	}
+}
