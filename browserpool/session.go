@@ -56,7 +56,7 @@ func (p *Pool) OpenContext(ctx context.Context, opts sessions.ContextOptions) (s
 	life, stop := context.WithCancel(p.ctx)
 	sc := &sessionContext{
 		pool: p, browser: b, id: bc.BrowserContextID, opts: opts, life: life, stop: stop,
-		refs: map[string]refTarget{}, origins: map[string]bool{}, done: make(chan struct{}),
+		refs: map[string]refTarget{}, origins: map[string]bool{}, attaching: map[target.ID]chan struct{}{}, done: make(chan struct{}),
 	}
 	ok := false
 	defer func() {
@@ -97,7 +97,9 @@ type sessionContext struct {
 	nextRef int
 	// origins are those whose documents the context loaded, whose local
 	// storage StorageState reads.
-	origins   map[string]bool
+	origins map[string]bool
+	// attaching holds the targets being attached to, closed when done.
+	attaching map[target.ID]chan struct{}
 	uploadDir string
 	downloads *sessionDownloads // set once at the start
 
@@ -222,14 +224,36 @@ func (sc *sessionContext) newTab(ctx context.Context) (*sessionTab, error) {
 // page and network events, the session's viewport, user agent, locale and
 // time zone. The first tab becomes the active one.
 func (sc *sessionContext) attach(ctx context.Context, id target.ID) (*sessionTab, error) {
-	sc.mu.Lock()
-	for _, st := range sc.tabs {
-		if st.targetID == id {
+	for {
+		sc.mu.Lock()
+		for _, st := range sc.tabs {
+			if st.targetID == id {
+				sc.mu.Unlock()
+				return st, nil
+			}
+		}
+		busy, ok := sc.attaching[id]
+		if !ok {
+			busy = make(chan struct{})
+			sc.attaching[id] = busy
 			sc.mu.Unlock()
-			return st, nil
+			break
+		}
+		sc.mu.Unlock()
+		// Another goroutine attaches to it (a popup is seen both as a
+		// new target and in Tabs): wait, then take its tab.
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
-	sc.mu.Unlock()
+	defer func() {
+		sc.mu.Lock()
+		close(sc.attaching[id])
+		delete(sc.attaching, id)
+		sc.mu.Unlock()
+	}()
 	conn := sc.browser.proc.conn
 	at, err := cdp.Call(ctx, session{conn: conn}, target.AttachToTarget, target.AttachToTargetParams{TargetID: id, Flatten: ptr(true)})
 	if err != nil {
@@ -421,6 +445,7 @@ func (sc *sessionContext) Tabs(ctx context.Context) ([]sessions.Tab, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list targets: %w", err)
 	}
+	sc.adoptPopups(ctx, infos.TargetInfos)
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	out := make([]sessions.Tab, 0, len(sc.tabs))
@@ -434,6 +459,26 @@ func (sc *sessionContext) Tabs(ctx context.Context) ([]sessions.Tab, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// adoptPopups attaches to the windows the context's pages opened that are
+// not tabs yet: one opened a moment ago may not have reached watchTargets.
+// infos are the browser's targets, or nil to ask for them.
+func (sc *sessionContext) adoptPopups(ctx context.Context, infos []*target.Info) {
+	if infos == nil {
+		got, err := cdp.Call(ctx, session{conn: sc.browser.proc.conn}, target.GetTargets, target.GetTargetsParams{})
+		if err != nil {
+			return
+		}
+		infos = got.TargetInfos
+	}
+	for _, ti := range infos {
+		if ti.Type == "page" && ti.BrowserContextID == sc.id && ti.OpenerID != "" {
+			if _, err := sc.attach(ctx, ti.TargetID); err != nil && sc.life.Err() == nil {
+				sc.pool.opts.Logger.Debug("attaching to a session's popup", "err", err)
+			}
+		}
+	}
 }
 
 // Page reads the active tab's document, and a screenshot of its viewport

@@ -83,6 +83,7 @@ func (sc *sessionContext) Do(ctx context.Context, a *sessions.Action) error {
 	case sessions.DoForward:
 		return st.history(ctx, +1)
 	case sessions.DoTab:
+		sc.adoptPopups(ctx, nil)
 		return sc.selectTab(*a.Index)
 	case sessions.DoNewTab:
 		nt, err := sc.newTab(ctx)
@@ -94,6 +95,7 @@ func (sc *sessionContext) Do(ctx context.Context, a *sessions.Action) error {
 		}
 		return nil
 	case sessions.DoCloseTab:
+		sc.adoptPopups(ctx, nil)
 		return sc.closeTab(ctx, a.Index)
 	case sessions.DoUpload:
 		return sc.upload(ctx, st, a)

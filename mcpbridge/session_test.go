@@ -168,8 +168,11 @@ func TestBrowserToolsPage(t *testing.T) {
 	}
 
 	callOK("browser_navigate", map[string]any{"url": site.URL + "/app/popup"})
-	callOK("browser_click", map[string]any{"element": "link", "ref": "a[target=_blank]"})
-	callOK("browser_wait_for", map[string]any{"time": 0.3})
+	out = callOK("browser_click", map[string]any{"element": "link", "ref": "a[target=_blank]"})
+	// The window opens a moment after the click.
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(out, "### Open tabs") && time.Now().Before(deadline); {
+		out = callOK("browser_tabs", map[string]any{"action": "list"})
+	}
 	callOK("browser_tabs", map[string]any{"action": "select", "index": 1})
 	callOK("browser_wait_for", map[string]any{"text": "Opened by"})
 	out = callOK("browser_snapshot", nil)

@@ -29,14 +29,24 @@ func newSession(t *testing.T, m *session.Manager, req *session.CreateRequest) st
 
 func index(i int) *int { return &i }
 
+// untilTabs asks for the page until it has n tabs, within a minute: a
+// window opens a moment after the click that opens it.
+func untilTabs(t *testing.T, m *session.Manager, id string, res *session.ActResult, n int) *session.ActResult {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); len(res.Tabs) < n && time.Now().Before(deadline); {
+		res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoWait, TimeMs: 100}}})
+	}
+	return res
+}
+
 func TestPopupsAreTabs(t *testing.T) {
 	m := newManager(t, session.Options{})
 	id := newSession(t, m, nil)
 	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{
 		navigate(site.URL + "/app/popup"),
 		{Kind: session.DoClick, Target: "a[target=_blank]"},
-		{Kind: session.DoWait, TimeMs: 300},
 	}})
+	res = untilTabs(t, m, id, res, 2)
 	if len(res.Tabs) != 2 || !res.Tabs[0].Active {
 		t.Fatalf("after a target=_blank link, tabs %+v", res.Tabs)
 	}
@@ -44,13 +54,9 @@ func TestPopupsAreTabs(t *testing.T) {
 	if !strings.Contains(res.Snapshot, "Opened by the link.") || !strings.Contains(res.URL, "/app/popup-child") || res.SnapshotMode != session.SnapshotFull {
 		t.Errorf("the new tab reads %s (%s):\n%s", res.URL, res.SnapshotMode, res.Snapshot)
 	}
-	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{
-		{Kind: session.DoCloseTab},
-		{Kind: session.DoClick, Target: "button"},
-		{Kind: session.DoWait, TimeMs: 300},
-		{Kind: session.DoTab, Index: index(1)},
-		{Kind: session.DoWait, Text: "Opened by"},
-	}})
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoCloseTab}, {Kind: session.DoClick, Target: "button"}}})
+	untilTabs(t, m, id, res, 2)
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(1)}, {Kind: session.DoWait, Text: "Opened by"}}})
 	if len(res.Tabs) != 2 || !strings.Contains(res.Snapshot, "Opened by the button.") {
 		t.Errorf("window.open: tabs %+v\n%s", res.Tabs, res.Snapshot)
 	}
