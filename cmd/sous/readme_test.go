@@ -31,7 +31,9 @@ func TestREADMECommands(t *testing.T) {
 	}
 	site := fixtures.Start()
 	defer site.Close()
-	s := startServer(t, "--allow-private", "--crawl-host-delay", "1ms")
+	// --timeout bounds the fixture page that never loads, which the README's
+	// crawl example meets.
+	s := startServer(t, "--allow-private", "--crawl-host-delay", "1ms", "--timeout", "8s")
 	bin := t.TempDir() // sous and nats-server, first on PATH
 	if err := os.Symlink(binary, filepath.Join(bin, "sous")); err != nil {
 		t.Fatal(err)
