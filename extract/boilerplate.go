@@ -130,6 +130,9 @@ func nameKind(n *html.Node) (boilerplate, content bool) {
 		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
 			continue
 		}
+		if a.Key == "class" && hasHidingClass(a.Val) {
+			boilerplate = true
+		}
 		nameWords(a.Val, func(word string) bool {
 			if contentWords[word] {
 				content = true
@@ -159,6 +162,9 @@ func cardNameKind(n *html.Node) (boilerplate, content bool) {
 		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
 			continue
 		}
+		if a.Key == "class" && hasHidingClass(a.Val) {
+			boilerplate = true
+		}
 		nameWords(a.Val, func(word string) bool {
 			switch {
 			case contentWords[word]:
@@ -176,6 +182,23 @@ func cardNameKind(n *html.Node) (boilerplate, content bool) {
 func hasStem(word string, stems []string) bool {
 	for _, stem := range stems {
 		if strings.HasPrefix(word, stem) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasHidingClass reports whether a class list holds a class that hides
+// its element in the common frameworks: "hidden", "hide", "d-none", or
+// "hidden" after a short prefix ("is-hidden", "u-hidden", "a-hidden").
+// "hidden" inside a longer name ("overflow-hidden") clips, it does not
+// hide.
+func hasHidingClass(value string) bool {
+	for _, c := range strings.Fields(strings.ToLower(value)) {
+		switch {
+		case c == "hidden" || c == "hide" || c == "d-none" || c == "invisible":
+			return true
+		case strings.HasSuffix(c, "-hidden") && len(c) <= len("aok-hidden"):
 			return true
 		}
 	}
@@ -318,7 +341,7 @@ func isBoilerplatePhrase(text string) bool {
 // products it shows (on an article, a "review" is the text); on a forum,
 // the signature under each post and the board's notices to guests.
 var kindFurnitureStems = map[string][]string{
-	PageProduct: {"review", "rating", "upsell", "crosssell", "recent", "similar", "feedback", "bought"},
+	PageProduct: {"review", "rating", "upsell", "crosssell", "recent", "similar", "feedback", "bought", "banner"},
 	PageForum:   {"signature", "notice"},
 }
 

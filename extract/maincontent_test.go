@@ -392,7 +392,7 @@ echo four</code></pre><p>Last paragraph, which is long enough to push the whole 
 
 // TestUtilityClassesAreNotFurniture checks that a block is not left out
 // for a utility class that merely holds a furniture word: "overflow-hidden"
-// clips a card, it does not hide it.
+// clips a card, it does not hide it, where "is-hidden" does.
 func TestUtilityClassesAreNotFurniture(t *testing.T) {
 	card := func(title, text string) string {
 		return `<article class="overflow-hidden p24 rounded"><h2><a href="/p/` + title + `">` + title + `</a></h2><p>` + text + `</p></article>`
@@ -401,7 +401,7 @@ func TestUtilityClassesAreNotFurniture(t *testing.T) {
 		<nav><a href="/">Home</a> <a href="/blog">Blog</a></nav><main><h1>Latest articles</h1>` +
 		card("Making AI tools people use", "A recap of what we learned at the conference, from interoperability to knowledge architecture.") +
 		card("Commit messages that age well", "Even commit messages must heed the sands of time, and a few habits help them do so.") +
-		`</main><footer>© Example</footer></body></html>`
+		`<div class="is-hidden"><p>Brief content visible, double tap to read the full content.</p></div></main><footer>© Example</footer></body></html>`
 	got, err := extract.New().Extract(&render.Page{URL: "https://blog.example/", HTML: page}, &render.Request{
 		Formats: []render.Format{render.FormatText}, OnlyMainContent: true,
 	})
@@ -412,6 +412,9 @@ func TestUtilityClassesAreNotFurniture(t *testing.T) {
 		if !strings.Contains(got.Text, want) {
 			t.Errorf("lost %q: %q", want, got.Text)
 		}
+	}
+	if strings.Contains(got.Text, "double tap") {
+		t.Errorf("kept the block its class hides: %q", got.Text)
 	}
 }
 
