@@ -70,7 +70,7 @@ func (b *byteBudget) charge(j *Job, n int64) {
 	}
 	switch {
 	case overJob:
-		j.cancel(fmt.Errorf("%w of %s", errJobBytes, mib(b.perJob)))
+		j.cancel(fmt.Errorf("%w of %s (each job may use a quarter of --crawl-max-bytes)", errJobBytes, mib(b.perJob)))
 	case overTotal:
 		j.cancel(fmt.Errorf("%w of %s, and no ended job was left to drop", errTotalBytes, mib(b.total)))
 	}

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,7 +40,7 @@ func TestSoak(t *testing.T) {
 	const clients = 8
 	site := fixtures.Start()
 	defer site.Close()
-	s := startServer(t, "--concurrency", "4", "--allow-cidr", "127.0.0.1/32")
+	s := startServer(t, "--concurrency", "4", "--allow-cidr", "127.0.0.1/32", "--crawl-max-bytes", "64MiB", "--crawl-host-delay", "1ms")
 	pid := s.cmd.Process.Pid
 
 	ordinary := []string{"/article.html", "/about.html", "/spa.html", "/table.html", "/big.html", "/resources.html", "/cookies/js.html", "/redirect/3"}
@@ -189,8 +191,75 @@ func TestSoak(t *testing.T) {
 	if n := ordinaryFailed.Load(); n > int64(renders)/100 {
 		t.Errorf("%d ordinary renders failed", n)
 	}
+	soakLargeCrawls(t, s, pid)
 	if t.Failed() {
 		t.Logf("sous serve's log:\n%s", s.stderr)
+	}
+}
+
+// soakLargeCrawls crawls a site of 3 MB pages three times over, with a
+// crawl budget of 64 MiB, and checks that the service's memory stays flat:
+// jobs past their part end, older jobs lose their content.
+func soakLargeCrawls(t *testing.T, s *server, pid int) {
+	const pages, pageBytes = 60, 3 << 20
+	paragraph := strings.Repeat("Large pages test the crawl's memory budget, not the reader's patience. ", 20)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/large/"))
+		if err != nil || n < 0 || n >= pages {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!DOCTYPE html><title>Large %d</title><main><h1>Large page %d</h1>", n, n)
+		for m := range 2 {
+			fmt.Fprintf(w, `<a href="/large/%d">next</a> `, (2*n+1+m)%pages)
+		}
+		for written := 0; written < pageBytes; written += len(paragraph) + 7 {
+			fmt.Fprintf(w, "<p>%s</p>", paragraph)
+		}
+		fmt.Fprint(w, "</main>")
+	}))
+	defer site.Close()
+	rss := func() int64 { return measure(t, s, pid).rss }
+	before, peak := rss(), int64(0)
+	var statuses []string
+	for range 3 {
+		resp, err := http.Post(s.url+"/v1/crawl", "application/json", strings.NewReader(fmt.Sprintf(
+			`{"url": %q, "limit": %d, "render": false, "formats": ["markdown", "html"], "source": "links"}`, site.URL+"/large/0", pages)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var started struct{ Result string }
+		json.NewDecoder(resp.Body).Decode(&started)
+		resp.Body.Close()
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+			peak = max(peak, rss())
+			resp, err := http.Get(s.url + "/v1/crawl/" + started.Result + "?limit=1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var job struct {
+				Result struct{ Status, Error string }
+			}
+			json.NewDecoder(resp.Body).Decode(&job)
+			resp.Body.Close()
+			if job.Result.Status != "running" {
+				statuses = append(statuses, job.Result.Status+": "+job.Result.Error)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a large crawl still running after 5 minutes")
+			}
+		}
+	}
+	msg := fmt.Sprintf("large crawls (%d pages of %d MiB, budget 64 MiB): service RSS %d MiB before, peak %d MiB; jobs %q\n",
+		pages, pageBytes>>20, before>>20, peak>>20, statuses)
+	t.Log(msg)
+	fmt.Fprint(os.Stderr, msg)
+	// Records hold markdown and html: 64 MiB of them, plus a few pages in
+	// flight and the garbage collector's slack.
+	if peak > before+512<<20 {
+		t.Errorf("the service's RSS rose from %d MiB to %d MiB over the large crawls", before>>20, peak>>20)
 	}
 }
 
