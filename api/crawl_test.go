@@ -121,7 +121,8 @@ func TestCrawlRoutes(t *testing.T) {
 		{"unknown job", "GET", "/v1/crawl/nope", "", 404},
 		{"unknown job events", "GET", "/v1/crawl/nope/events", "", 404},
 		{"cancel unknown job", "DELETE", "/v1/crawl/nope", "", 404},
-		{"unknown field", "POST", "/v1/crawl", `{"url": "https://example.com/", "crawlPurposes": ["search"]}`, 400},
+		{"unknown field", "POST", "/v1/crawl", `{"url": "https://example.com/", "modifiedSince": 1704067200}`, 400},
+		{"unknown purpose", "POST", "/v1/crawl", `{"url": "https://example.com/", "crawlPurposes": ["resale"]}`, 400},
 		{"no url", "POST", "/v1/crawl", `{"limit": 3}`, 400},
 		{"bad cursor", "GET", "/v1/crawl/" + created.Result + "?cursor=x", "", 400},
 		{"bad status", "GET", "/v1/crawl/" + created.Result + "?status=done", "", 400},
@@ -137,13 +138,13 @@ func TestCrawlRoutes(t *testing.T) {
 	}
 
 	// Cancel one that is running; Cloudflare's route ignores what it does not know.
-	status, body = call(t, "POST", base+"/browser-rendering/crawl", fmt.Sprintf(`{"url": %q, "limit": 50, "render": false, "crawlPurposes": ["search"]}`, site.URL+"/site/"))
+	status, body = call(t, "POST", base+"/browser-rendering/crawl", fmt.Sprintf(`{"url": %q, "limit": 50, "render": false, "modifiedSince": 1704067200}`, site.URL+"/site/"))
 	var cf struct {
 		Success  bool     `json:"success"`
 		Result   string   `json:"result"`
 		Messages []string `json:"messages"`
 	}
-	if err := json.Unmarshal(body, &cf); err != nil || status != 200 || len(cf.Messages) != 1 || !strings.Contains(cf.Messages[0], "crawlPurposes") {
+	if err := json.Unmarshal(body, &cf); err != nil || status != 200 || len(cf.Messages) != 1 || !strings.Contains(cf.Messages[0], "modifiedSince") {
 		t.Fatalf("cloudflare create: %d %s", status, body)
 	}
 	if status, body := call(t, "DELETE", base+"/v1/crawl/"+cf.Result, ""); status != 200 || !bytes.Contains(body, []byte(cf.Result)) {

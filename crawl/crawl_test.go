@@ -430,3 +430,37 @@ func TestInvalidRequests(t *testing.T) {
 		})
 	}
 }
+
+// A crawl that declares a purpose the site's Content-Signal refuses records
+// its pages as disallowed, with the reason, and fetches none; one whose
+// purposes the signals grant crawls as usual.
+func TestCrawlPurposes(t *testing.T) {
+	m := newManager(t, crawl.Options{})
+	for _, tc := range []struct {
+		name     string
+		purposes []string
+		want     crawl.RecordStatus
+	}{
+		{"granted", []string{"search", "ai-input"}, crawl.RecordCompleted},
+		{"refused", []string{"search", "ai-train"}, crawl.RecordDisallowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := site.Hits("/site/")
+			_, res := run(t, m, &crawl.Request{URL: site.URL + "/site/", Limit: 3, Render: ptr(false), CrawlPurposes: tc.purposes})
+			if len(res.Records) == 0 {
+				t.Fatal("no records")
+			}
+			for _, r := range res.Records {
+				if r.Status != tc.want {
+					t.Errorf("%s: %s (%s), want %s", r.URL, r.Status, r.Error, tc.want)
+				}
+				if tc.want == crawl.RecordDisallowed && !strings.Contains(r.Error, "Content-Signal refuses ai-train") {
+					t.Errorf("%s: reason %q", r.URL, r.Error)
+				}
+			}
+			if fetched := site.Hits("/site/") - before; (tc.want == crawl.RecordDisallowed) != (fetched == 0) {
+				t.Errorf("the start page was fetched %d times", fetched)
+			}
+		})
+	}
+}

@@ -72,6 +72,11 @@ type Request struct {
 	JSONOptions *JSONOptions `json:"jsonOptions,omitempty"`
 	// Options choose which discovered URLs are visited.
 	Options Scope `json:"options,omitzero"`
+	// CrawlPurposes are what the crawl's content is for: search, ai-input,
+	// ai-train (Cloudflare's field). A page whose site's robots.txt
+	// Content-Signal refuses one of them is recorded as disallowed, with
+	// the reason, and never fetched. None declared: signals are not read.
+	CrawlPurposes []string `json:"crawlPurposes,omitempty"`
 
 	// Page holds how each page is loaded and extracted: every field of
 	// render.Request but URL, HTML, Formats, Engine and CacheTTL, which
@@ -246,6 +251,11 @@ func (r *Request) Validate(maxLimit int, haveModel bool) error {
 		r.Depth = &d
 	} else if *r.Depth < 0 || *r.Depth > MaxDepth {
 		return invalid("depth must be between 0 and %d", MaxDepth)
+	}
+	for _, p := range r.CrawlPurposes {
+		if p != PurposeSearch && p != PurposeAIInput && p != PurposeAITrain {
+			return invalid("crawlPurposes: want search, ai-input or ai-train, not %q", p)
+		}
 	}
 	switch r.Source {
 	case "":

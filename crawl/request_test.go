@@ -26,10 +26,10 @@ func TestRequestJSON(t *testing.T) {
 	no := false
 	want := Request{
 		URL: "https://example.com/", Limit: 5, Render: &no, Formats: []Format{FormatMarkdown},
-		Options: Scope{IncludeSubdomains: true},
+		Options: Scope{IncludeSubdomains: true}, CrawlPurposes: []string{"search"},
 		Page: render.Request{GotoOptions: &render.GotoOptions{Timeout: 3000}, OnlyMainContent: true,
 			ExtraHTTPHeaders: map[string]string{"X-Test": "1"}},
-		Unknown: []string{"crawlPurposes", "modifiedSince"},
+		Unknown: []string{"modifiedSince"},
 	}
 	if diff := cmp.Diff(want, r, ignoreNorm); diff != "" {
 		t.Errorf("decoded (-want +got):\n%s", diff)

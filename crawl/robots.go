@@ -29,6 +29,48 @@ type robots struct {
 	// network failure): RFC 9309 then asks for no crawling at all.
 	denyAll bool
 	reason  string // why denyAll
+	// signals are the Content Signals of the group that applies
+	// (contentsignals.org): "search", "ai-input", "ai-train" → "yes"/"no".
+	signals ContentSignals
+}
+
+// ContentSignals are what a site's robots.txt says its content may be
+// used for (contentsignals.org): each of "search", "ai-input" and
+// "ai-train" (and any other signal it names) mapped to "yes" or "no". A
+// signal it does not name is neither granted nor refused.
+type ContentSignals map[string]string
+
+// The purposes Content Signals name, which a crawl declares in
+// Request.CrawlPurposes and a render in its purpose.
+const (
+	PurposeSearch  = "search"
+	PurposeAIInput = "ai-input"
+	PurposeAITrain = "ai-train"
+)
+
+// Forbids returns the first of purposes the signals refuse, or "".
+func (cs ContentSignals) Forbids(purposes []string) string {
+	for _, p := range purposes {
+		if cs[p] == "no" {
+			return p
+		}
+	}
+	return ""
+}
+
+// parseSignals adds the signals of one Content-Signal line's value
+// ("search=yes, ai-train=no") to cs. A signal given twice keeps "no".
+func (cs ContentSignals) parse(value string) {
+	for part := range strings.SplitSeq(value, ",") {
+		k, v, ok := strings.Cut(part, "=")
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.ToLower(strings.TrimSpace(v))
+		if !ok || k == "" || (v != "yes" && v != "no") {
+			continue
+		}
+		if cs[k] != "no" {
+			cs[k] = v
+		}
+	}
 }
 
 type robotsRule struct {
@@ -38,13 +80,15 @@ type robotsRule struct {
 }
 
 // parseRobots reads a robots.txt for the product token agent (matched case
-// insensitively; the * group applies when no group names it).
+// insensitively, without any /version; the * group applies when no group
+// names it), Content-Signal lines included.
 func parseRobots(body []byte, agent string) *robots {
-	agent = strings.ToLower(agent)
+	agent, _, _ = strings.Cut(strings.ToLower(agent), "/")
 	type group struct {
-		agents []string
-		rules  []robotsRule
-		delay  time.Duration
+		agents  []string
+		rules   []robotsRule
+		delay   time.Duration
+		signals []string // Content-Signal values
 	}
 	var groups []*group
 	var current *group
@@ -71,6 +115,10 @@ func parseRobots(body []byte, agent string) *robots {
 		case "allow", "disallow":
 			if current != nil && value != "" {
 				current.rules = append(current.rules, robotsRule{allow: key == "allow", length: len(value), re: robotsPattern(value)})
+			}
+		case "content-signal":
+			if current != nil {
+				current.signals = append(current.signals, value)
 			}
 		case "crawl-delay":
 			if secs, err := strconv.ParseFloat(value, 64); err == nil && current != nil && secs >= 0 {
@@ -100,6 +148,12 @@ func parseRobots(body []byte, agent string) *robots {
 	for _, g := range chosen {
 		r.rules = append(r.rules, g.rules...)
 		r.delay = max(r.delay, g.delay)
+		for _, v := range g.signals {
+			if r.signals == nil {
+				r.signals = ContentSignals{}
+			}
+			r.signals.parse(v)
+		}
 	}
 	return r
 }

@@ -232,6 +232,11 @@ func (m *Manager) visit(ctx context.Context, req *Request, raw string, depth int
 		}
 		return f
 	}
+	if p := robots.signals.Forbids(req.CrawlPurposes); p != "" {
+		f.record.Status = RecordDisallowed
+		f.record.Error = fmt.Sprintf("robots.txt's Content-Signal refuses %s (%s=no), a purpose this crawl declared", p, p)
+		return f
+	}
 	release, err := m.opts.Hosts.Acquire(ctx, u.Host, max(m.opts.HostDelay, robots.delay))
 	if err != nil {
 		return cancelled()

@@ -154,6 +154,50 @@ Sitemap: https://example.com/more.xml.gz
 	}
 }
 
+func TestContentSignals(t *testing.T) {
+	const file = `User-agent: *
+Content-Signal: search=yes, ai-input=yes, ai-train=no
+Allow: /
+
+User-agent: Sous
+Content-Signal: ai-train=yes,AI-Input = no , resale=maybe
+Content-Signal: ai-train=no
+Disallow: /private/
+`
+	for _, tc := range []struct {
+		agent string
+		want  ContentSignals
+	}{
+		{"OtherBot", ContentSignals{"search": "yes", "ai-input": "yes", "ai-train": "no"}},
+		// Its own group, and a signal given twice keeps its no; a value
+		// other than yes or no says nothing.
+		{"Sous/1.4.2", ContentSignals{"ai-input": "no", "ai-train": "no"}},
+	} {
+		t.Run(tc.agent, func(t *testing.T) {
+			r := parseRobots([]byte(file), tc.agent)
+			if diff := cmp.Diff(tc.want, r.signals); diff != "" {
+				t.Errorf("signals (-want +got):\n%s", diff)
+			}
+		})
+	}
+	cs := parseRobots([]byte(file), "OtherBot").signals
+	for _, tc := range []struct {
+		purposes []string
+		want     string
+	}{
+		{nil, ""},
+		{[]string{"search", "ai-input"}, ""},
+		{[]string{"search", "ai-train"}, "ai-train"},
+	} {
+		if got := cs.Forbids(tc.purposes); got != tc.want {
+			t.Errorf("Forbids(%v) = %q, want %q", tc.purposes, got, tc.want)
+		}
+	}
+	if parseRobots([]byte("User-agent: *\nDisallow: /x\n"), "sous").signals != nil {
+		t.Error("signals from a file that gives none")
+	}
+}
+
 func TestParseSitemap(t *testing.T) {
 	const doc = `<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">

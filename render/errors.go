@@ -36,6 +36,9 @@ var (
 	ErrTooLarge = errors.New("too large")
 	// ErrUnauthorized is a request without a token the service accepts.
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrDisallowed is a page its site asks not to be used for the
+	// request's purpose (robots.txt's Content-Signal).
+	ErrDisallowed = errors.New("disallowed")
 )
 
 // Blocked is the error for a page the network guard refused: host resolved
@@ -72,6 +75,7 @@ const (
 	CodeNotEnabled     Code = "not_enabled"
 	CodeTimeout        Code = "timeout"
 	CodeBlocked        Code = "blocked"
+	CodeDisallowed     Code = "disallowed"
 	CodeOverloaded     Code = "overloaded"
 	CodeObstacle       Code = "obstacle"
 	CodeNavigation     Code = "navigation_failed"
@@ -108,6 +112,8 @@ var codes = []codeInfo{
 	// The page took its whole deadline: asking again at once would too.
 	{CodeTimeout, ErrTimeout, http.StatusGatewayTimeout, false},
 	{CodeBlocked, ErrBlocked, http.StatusForbidden, false},
+	// The site refuses the declared purpose; it will until it says otherwise.
+	{CodeDisallowed, ErrDisallowed, http.StatusForbidden, false},
 	{CodeOverloaded, ErrOverloaded, http.StatusTooManyRequests, true},
 	// The page was rendered and is a challenge, a login, a paywall or a
 	// 402: not content, and trying again will not make it content.

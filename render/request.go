@@ -113,6 +113,11 @@ type Request struct {
 	// in the browser when the document needs script to show its content,
 	// or when the request asks for something only a browser makes.
 	Engine string `json:"engine,omitempty"`
+	// Purpose is what the content is for, as sites' Content Signals name
+	// it: search, ai-input or ai-train. When the service respects signals
+	// (--respect-signals), a page whose site refuses the purpose is not
+	// rendered (CodeDisallowed).
+	Purpose string `json:"purpose,omitempty"`
 
 	// SettleTimeout is the settle budget in milliseconds: after the load
 	// event, the page is given until it is quiet (no network activity for
@@ -372,6 +377,9 @@ func (r *Request) check() error {
 		return invalid("maxChars must not be negative")
 	}
 	if err := r.checkScript(); err != nil {
+		return err
+	}
+	if err := r.checkPurpose(); err != nil {
 		return err
 	}
 	if err := r.checkEngine(); err != nil {

@@ -179,6 +179,10 @@ type Meta struct {
 	// Warnings explain a result that may surprise: above all, why a
 	// success has no text.
 	Warnings []string `json:"warnings,omitempty"`
+	// ContentSignals are what the site's robots.txt says its content may
+	// be used for ({"search": "yes", "ai-train": "no"}), when the service
+	// reads them and the site gives any.
+	ContentSignals map[string]string `json:"contentSignals,omitempty"`
 }
 
 // Timings are in milliseconds.

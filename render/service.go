@@ -39,6 +39,12 @@ type Options struct {
 	// Processor runs Request.Script over a result, after the cache; nil
 	// means requests with a script are refused.
 	Processor Processor
+	// Signals reads sites' Content Signals, reported as
+	// Meta.ContentSignals; nil means they are not read. With
+	// RespectSignals, a request whose Purpose its site refuses fails with
+	// ErrDisallowed before anything is fetched.
+	Signals        SignalReader
+	RespectSignals bool
 
 	Logger *slog.Logger
 }
@@ -206,6 +212,9 @@ func (s *Service) Render(ctx context.Context, in *Request) (*Result, error) {
 		rendered, added = withScriptFormats(req)
 	}
 	if err == nil {
+		err = s.checkSignals(ctx, req)
+	}
+	if err == nil {
 		res, state, err = s.renderCached(ctx, rendered, start)
 	}
 	if err == nil && req.Script != "" {
@@ -243,6 +252,7 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 	}
 	defer release()
 	queued := time.Since(start)
+	signals := s.readSignals(ctx, req) // beside the fetch, not after it
 
 	page, err := s.fetch(ctx, req)
 	if err != nil {
@@ -284,6 +294,7 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 	}
 	describeDocument(page, res)
 	explainEmpty(page, req, res)
+	res.Meta.ContentSignals = <-signals
 	s.observe(total - queued)
 	return res, nil
 }

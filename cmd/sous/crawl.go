@@ -79,6 +79,8 @@ func (f *crawlFlags) manager(r crawl.Renderer, eng *engineFlags, model crawl.JSO
 		Hosts:      f.hosts,
 
 		MaxTotalBytes: int64(min(f.maxBytes, 1<<62)),
+		Agent:         productToken(eng.agentToken),
+		UserAgent:     eng.agentToken,
 		Logger:        logger,
 	})
 }

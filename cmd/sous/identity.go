@@ -9,6 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
+
+	"github.com/sous-dev/sous/crawl"
 
 	"github.com/sous-dev/sous/identity"
 )
@@ -19,9 +22,16 @@ import (
 type identityFlags struct {
 	keyFiles stringList
 	url      string
+	// token is the User-Agent product token robots.txt groups are matched
+	// against; respectSignals refuses renders whose purpose a site's
+	// Content-Signal refuses.
+	token          string
+	respectSignals bool
 }
 
 func (f *identityFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.token, "user-agent-token", "Sous/"+buildVersion(), "the product token robots.txt groups are matched against (without its /version), sent as the User-Agent of robots.txt and sitemap fetches")
+	fs.BoolVar(&f.respectSignals, "respect-signals", false, "refuse a render whose purpose (search, ai-input, ai-train) its site's robots.txt Content-Signal refuses: code disallowed")
 	fs.Var(&f.keyFiles, "identity-key", "sign every outgoing request with this Ed25519 key (from sous keygen) under Web Bot Auth; repeat to publish several, oldest first: the last signs")
 	fs.StringVar(&f.url, "identity-url", "", "where sites find the public keys, sent as Signature-Agent: an https origin serving this service's "+identity.DirectoryPath+" (default: this service's own address)")
 }
@@ -56,6 +66,28 @@ func (f *identityFlags) signer(listener net.Addr, logger *slog.Logger) (*identit
 	}
 	logger.Info("signing outgoing requests (Web Bot Auth)", "keyid", s.KeyID(), "keys", len(keys), "directory", s.AgentURL())
 	return s, nil
+}
+
+// rules wires what sites say into the engine: every render reads its
+// site's Content Signals (robots.txt, once per site a while, fetched
+// through the guard and signed like every other request), and crawls
+// match robots.txt groups against the product token.
+func (f *identityFlags) rules(eng *engineFlags) error {
+	client, err := guardedClient(eng)
+	if err != nil {
+		return err
+	}
+	eng.agentToken = f.token
+	eng.signals = crawl.NewSignalReader(client, productToken(f.token), f.token)
+	eng.respectSignals = f.respectSignals
+	return nil
+}
+
+// productToken is the name of a User-Agent product token, without its
+// version: "Sous" of "Sous/1.2".
+func productToken(token string) string {
+	name, _, _ := strings.Cut(token, "/")
+	return name
 }
 
 // keygen writes a new Ed25519 key for --identity-key and prints its public

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,37 @@ func TestServeSignsEveryRequest(t *testing.T) {
 		if !r.OK || r.KeyID != want {
 			t.Errorf("%s %s: %+v", reqs[i].Method, reqs[i].URL, r)
 		}
+	}
+}
+
+// A render reports its site's Content Signals, read from robots.txt once
+// for many renders; with --respect-signals, a purpose the site refuses is
+// code disallowed, and the page is not fetched.
+func TestServeContentSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sous serve")
+	}
+	site := fixtures.Start()
+	defer site.Close()
+	s := startServer(t, "--allow-private", "--respect-signals")
+	want := map[string]any{"search": "yes", "ai-input": "yes", "ai-train": "no"}
+	for _, purpose := range []string{"", "search", "ai-input"} {
+		status, reply := s.render(t, `{"url": "`+site.URL+`/article.html", "engine": "http", "formats": ["text"], "purpose": "`+purpose+`"}`)
+		meta, _ := reply["meta"].(map[string]any)
+		if status != 200 || !reflect.DeepEqual(meta["contentSignals"], want) {
+			t.Errorf("purpose %q: %d, contentSignals %v; want 200, %v", purpose, status, meta["contentSignals"], want)
+		}
+	}
+	before := site.Hits("/about.html")
+	status, reply := s.render(t, `{"url": "`+site.URL+`/about.html", "engine": "http", "purpose": "ai-train"}`)
+	errs, _ := reply["errors"].([]any)
+	if status != 403 || len(errs) != 1 || errs[0].(map[string]any)["code"] != "disallowed" || !strings.Contains(errs[0].(map[string]any)["message"].(string), "ai-train=no") {
+		t.Errorf("ai-train: %d %v; want 403 disallowed", status, reply)
+	}
+	if site.Hits("/about.html") != before {
+		t.Error("a refused page was fetched")
+	}
+	if n := site.Hits("/robots.txt"); n != 1 {
+		t.Errorf("robots.txt fetched %d times for 4 renders of one site, want 1", n)
 	}
 }

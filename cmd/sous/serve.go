@@ -47,8 +47,13 @@ type engineFlags struct {
 	// Set by serve and mcp: what runs Request.Script (nil: scripts refused).
 	processor render.Processor
 	// Set by serve: what signs every outgoing request (nil: nothing is
-	// signed).
-	signer *identity.Signer
+	// signed); what reads sites' Content Signals (nil: nothing), whether a
+	// render's purpose must respect them, and the User-Agent product token
+	// of robots.txt ("": crawl's default).
+	signer         *identity.Signer
+	signals        render.SignalReader
+	respectSignals bool
+	agentToken     string
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
@@ -126,6 +131,8 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		Cache:          e.cache,
 		Observer:       e.observer,
 		Processor:      e.processor,
+		Signals:        e.signals,
+		RespectSignals: e.respectSignals,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -206,6 +213,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer ln.Close()
 	eng.deny = append(eng.deny, ln.Addr().(*net.TCPAddr).AddrPort()) // pages may not call this API
 	if eng.signer, err = identityOpts.signer(ln.Addr(), logger); err != nil {
+		return err
+	}
+	if err := identityOpts.rules(&eng); err != nil {
 		return err
 	}
 	svc, pool, err := eng.start(ctx, logger)
