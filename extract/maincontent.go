@@ -122,8 +122,10 @@ type finder struct {
 	headlines []string
 	// furniture holds the elements left out by every attempt.
 	furniture map[*html.Node]bool
-	// page are the stats of the body without furniture.
-	page *blockStats
+	// stats are those of every element with the furniture left out,
+	// which every attempt starts from; page is the body's.
+	stats map[*html.Node]*blockStats
+	page  *blockStats
 }
 
 // blockStats are the measures of an element's text, furniture left out.
@@ -179,7 +181,8 @@ func newFinder(body *html.Node, headlines []string) *finder {
 		}
 		return true
 	})
-	f.page = measure(body, f.furniture, nil)[body]
+	f.stats = measure(body, f.furniture, nil)
+	f.page = f.stats[body]
 	return f
 }
 
@@ -348,8 +351,8 @@ func (f *finder) find(mode finderMode) *mainBlock {
 	for n := range f.furniture {
 		skip[n] = true
 	}
+	stats := f.stats
 	if mode.stripNames {
-		stats := measure(f.body, skip, nil)
 		walkElements(f.body, func(n *html.Node) bool {
 			if skip[n] {
 				return false
@@ -363,8 +366,8 @@ func (f *finder) find(mode finderMode) *mainBlock {
 			}
 			return true
 		})
+		stats = measure(f.body, skip, nil)
 	}
-	stats := measure(f.body, skip, nil)
 	top, scores := f.bestCandidate(stats, skip, mode)
 	if top == nil {
 		return nil
@@ -888,7 +891,7 @@ func (f *finder) region(kind string) *mainBlock {
 	for n := range f.furniture {
 		skip[n] = true
 	}
-	stats := measure(f.body, skip, nil)
+	stats := f.stats
 	root := f.body
 	walkElements(f.body, func(n *html.Node) bool {
 		if skip[n] || root != f.body {

@@ -17,7 +17,7 @@ import (
 )
 
 // minExtractionF1 is the floor for main-content extraction on the shared
-// article-extraction corpus. The extractor scores 0.985 there; the floor
+// article-extraction corpus. The extractor scores 0.984 there; the floor
 // sits just under that, so that a change that costs a page or two of
 // quality fails here rather than going unnoticed. (The published anchors
 // on the benchmark: go-trafilatura 0.960, trafilatura 0.958, Readability.js
@@ -184,10 +184,10 @@ func TestWCXBPageType(t *testing.T) {
 
 // minWCXBF1 is the floor for main content on a sample of the shared WCXB
 // development corpus (every eighth page, all seven kinds): the extractor
-// scores 0.817 on the whole corpus and 0.813 on the sample; the floor sits a
+// scores 0.840 on the whole corpus and 0.830 on the sample; the floor sits a
 // little under that, so that a change that loses forums, shops or
 // listings fails here.
-const minWCXBF1 = 0.80
+const minWCXBF1 = 0.82
 
 // wcxbSample is the share of the WCXB corpus the test reads: every eighth
 // page, about 190 of 1,497, so that the test takes seconds under -race
