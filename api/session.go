@@ -27,16 +27,10 @@ import (
 // ttl, closed or crashed is 404 with the reason. Past --max-sessions,
 // creating one is 429 with Retry-After.
 
-// Sessions runs sessions: session.Manager. One that is also a Watcher
-// serves the live view (live.go).
-type Sessions interface {
-	Create(ctx context.Context, req *session.CreateRequest) (*session.Info, error)
-	Act(ctx context.Context, id string, req *session.ActRequest) (*session.ActResult, error)
-	Get(id string) (*session.Info, error)
-	List() []*session.Info
-	Storage(ctx context.Context, id string) (*session.StorageState, error)
-	CloseSession(ctx context.Context, id string) error
-}
+// Sessions runs sessions: session.Manager, or a cluster's view of every
+// node's (cluster.Sessions). One that is also a Watcher serves the live
+// view (live.go).
+type Sessions = session.API
 
 var _ Sessions = (*session.Manager)(nil)
 

@@ -33,23 +33,11 @@ const (
 	sessionsSubject = "sous.sessions." // + node name: calls forwarded to it
 )
 
-// LocalSessions is what a node runs its own sessions with: session.Manager.
-type LocalSessions interface {
-	Create(ctx context.Context, req *session.CreateRequest) (*session.Info, error)
-	Act(ctx context.Context, id string, req *session.ActRequest) (*session.ActResult, error)
-	Get(id string) (*session.Info, error)
-	List() []*session.Info
-	Storage(ctx context.Context, id string) (*session.StorageState, error)
-	CloseSession(ctx context.Context, id string) error
-}
-
-var _ LocalSessions = (*session.Manager)(nil)
-
-// Sessions is LocalSessions over the cluster (see above). Close stops
+// Sessions is a node's session.API over the cluster (see above). Close stops
 // answering other nodes' calls.
 type Sessions struct {
 	node  *Node
-	local LocalSessions
+	local session.API
 	kv    jetstream.KeyValue
 	sub   *nats.Subscription
 	// timeout bounds a forwarded call beyond its own context: an action's
@@ -60,12 +48,12 @@ type Sessions struct {
 	owned map[string]bool // ids of this node's sessions recorded in kv
 }
 
-var _ LocalSessions = (*Sessions)(nil)
+var _ session.API = (*Sessions)(nil)
 
 // NewSessions shares local's sessions with the cluster and starts
 // answering calls forwarded to this node. maxTTL is the longest a session
 // may live idle, how long an owner's record is kept without a use.
-func (n *Node) NewSessions(ctx context.Context, local LocalSessions, maxTTL time.Duration) (*Sessions, error) {
+func (n *Node) NewSessions(ctx context.Context, local session.API, maxTTL time.Duration) (*Sessions, error) {
 	kv, err := ensure(ctx, n, "sessions bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
 		return n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: sessionsBucket, Description: "Sous sessions: which node holds each",
@@ -302,7 +290,7 @@ func (s *Sessions) serve(msg *nats.Msg) {
 	}
 }
 
-// watcher is the live view of LocalSessions that have one.
+// watcher is the live view of a session.API that has one.
 type watcher interface {
 	Watch(ctx context.Context, id string, frame func(jpeg []byte) error) error
 	Input(ctx context.Context, id string, in *session.LiveInput) error

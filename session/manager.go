@@ -93,6 +93,19 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
+// API is what transports call to run sessions: Manager, or a cluster's
+// view of every node's sessions (package cluster).
+type API interface {
+	Create(ctx context.Context, req *CreateRequest) (*Info, error)
+	Act(ctx context.Context, id string, req *ActRequest) (*ActResult, error)
+	Get(id string) (*Info, error)
+	List() []*Info
+	Storage(ctx context.Context, id string) (*StorageState, error)
+	CloseSession(ctx context.Context, id string) error
+}
+
+var _ API = (*Manager)(nil)
+
 // ErrEnded is the error of a session that no longer exists because it was
 // closed, expired or crashed; it wraps render.ErrNotFound.
 var ErrEnded = fmt.Errorf("%w: session ended", render.ErrNotFound)
