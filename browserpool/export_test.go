@@ -13,6 +13,7 @@ var Scripts = map[string]string{
 	"settle": settleScript, "settle_state": settleStateScript, "scroll": scrollScript,
 	"overlay": overlayScript, "snapshot": snapshotScript, "scrollintoview": scrollIntoViewScript,
 	"addtag": addTagScript, "waitselector": waitForSelectorScript, "ready": readyScript,
+	"keepdocument": keepDocumentScript,
 }
 
 // CallScript loads url in a tab of p and calls the script named name
@@ -36,7 +37,7 @@ func CallScript(ctx context.Context, p *Pool, url, name string, args ...any) (js
 		fn = name // an expression of the test's own
 	}
 	var v jsonv2.Value
-	if name == "settle" {
+	if name == "settle" || name == "keepdocument" {
 		v, err = t.eval(ctx, fn) // a statement, not a function
 	} else {
 		v, err = t.call(ctx, fn, args...)

@@ -166,6 +166,21 @@ func TestPageNavigations(t *testing.T) {
 			t.Errorf("warnings %q, want one naming the refused navigation", page.Warnings)
 		}
 	})
+	t.Run("html input moving itself while it is parsed", func(t *testing.T) {
+		t.Parallel()
+		// As saved news pages do: an "upgrade" to https in the head, and a
+		// navigation from an inline script before the content.
+		html := `<!doctype html><html><head><title>Saved</title>
+<script>if (document.location.protocol != "https:") { document.location = document.URL.replace(/^http:/i, "https:"); }</script></head>
+<body><script>location.href = "` + site.URL + `/fidelity/target.html";</script><h1>Saved article</h1><p>Every paragraph after the scripts is kept.</p></body></html>`
+		page := fetch(t, shared, normalized(t, &render.Request{HTML: html}))
+		if missing := inOrder(page.HTML, "Saved article", "Every paragraph after the scripts is kept."); missing != "" || page.URL != "about:blank" {
+			t.Errorf("url %s, %q missing:\n%s", page.URL, missing, page.HTML)
+		}
+		if len(page.Warnings) == 0 || !strings.Contains(page.Warnings[0], "the document given as html was kept") {
+			t.Errorf("warnings %q", page.Warnings)
+		}
+	})
 	t.Run("html input navigating all the time", func(t *testing.T) {
 		t.Parallel()
 		html := `<!doctype html><title>Restless</title><p>Still here.</p>

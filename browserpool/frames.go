@@ -47,9 +47,12 @@ type snapshotResult struct {
 		Width  float64 `json:"width"`
 		Height float64 `json:"height"`
 	} `json:"boxes"`
+	Status    int  `json:"status"` // of the document, 0 when unknown
 	Frames    int  `json:"frames"`
 	FramesCut int  `json:"framesCut"`
 	Truncated bool `json:"truncated"`
+	// Refused are the navigations keepdocument.js cancelled.
+	Refused []string `json:"refused"`
 }
 
 // snapshotArgs are snapshot.js's arguments.
@@ -100,6 +103,9 @@ func (t *tab) snapshot(ctx context.Context, selectors []string, frames bool) (*r
 	}
 	if doc.FramesCut > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d frames were left out or cut short: the page's size budget was spent", doc.FramesCut))
+	}
+	if len(doc.Refused) > 0 {
+		warnings = append(warnings, fmt.Sprintf("the page tried to navigate to %s; the document given as html was kept", doc.Refused[0]))
 	}
 	if doc.Truncated {
 		warnings = append(warnings, fmt.Sprintf("the page was cut at %d MiB of HTML", maxPageBytes>>20))
@@ -185,6 +191,7 @@ func (fr *frameReader) read(ctx context.Context, s session, frame cdp.FrameID, w
 
 // readFrame reads one frame of another origin: in an isolated world of the
 // frame when it lives in s's renderer, through its own target otherwise.
+// A frame whose document is an HTTP error gives nil and no error.
 func (fr *frameReader) readFrame(ctx context.Context, s session, f *cdp.Frame, depth int) (_ *frameDoc, err error) {
 	if _, remote := fr.targets[f.ID]; remote {
 		bs := session{conn: fr.t.browser.proc.conn}
@@ -228,6 +235,9 @@ func (fr *frameReader) readIn(ctx context.Context, s session, frame cdp.FrameID,
 	var doc snapshotResult
 	if err := jsonv2.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("read frame: %w", err)
+	}
+	if doc.Status >= 400 {
+		return nil, nil // an HTTP error (a missing page, or one the guard refused) is no content
 	}
 	return &frameDoc{URL: doc.URL, HTML: doc.HTML, Elements: doc.Elements, Hidden: doc.Hidden}, nil
 }

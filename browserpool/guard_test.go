@@ -78,6 +78,18 @@ func TestGuardKeepsPagesOffPrivateAddresses(t *testing.T) {
 	if _, err := p.Fetch(ctx, &render.Request{HTML: html, GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"networkidle0"}}}); err != nil {
 		t.Fatalf("render: %v", err)
 	}
+	// With default options the render settles, scrolls and reads frames:
+	// the frame of the victim's address is refused like the rest, and its
+	// refusal is not read as content.
+	settled, cancelSettled := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelSettled()
+	page, err := p.Fetch(settled, &render.Request{HTML: html})
+	if err != nil {
+		t.Fatalf("render with default options: %v", err)
+	}
+	if strings.Contains(page.HTML, "data-sous-frame") || strings.Contains(page.HTML, "secret") {
+		t.Errorf("a refused frame was read into the page:\n%s", page.HTML)
+	}
 	// A script navigation of the whole page, in a render of its own.
 	p.Fetch(ctx, &render.Request{HTML: `<script>location.href = "` + v.url + `/navigate"</script>`, WaitForTimeout: 500})
 

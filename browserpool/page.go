@@ -198,9 +198,10 @@ func signed(signer RequestSigner, req *network.Request, extra map[string]string,
 	return out
 }
 
-// navigationGate decides, for a request of the main frame's document after
-// the first, whether the page may navigate there (see renderRun.gate).
-type navigationGate func(url string) bool
+// navigationGate decides, for a request of the main frame's document,
+// whether the page may navigate there (see renderRun.gate). A non-nil body
+// answers the request with that HTML document instead of the network.
+type navigationGate func(url string) (allow bool, body []byte)
 
 // intercept pauses the page's requests to apply the request's resource
 // filters, its extra headers (for the requested origin only) and
@@ -222,7 +223,8 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 	}
 	allowed := func(ev *fetch.EventRequestPaused) bool {
 		if ev.ResourceType == network.ResourceTypeDocument && string(ev.FrameID) == string(t.targetID) {
-			return gate(ev.Request.URL) // the document itself is never dropped by the filters
+			allow, _ := gate(ev.Request.URL) // the document itself is never dropped by the filters
+			return allow
 		}
 		typ, u := strings.ToLower(string(ev.ResourceType)), ev.Request.URL
 		if slices.Contains(rejectTypes, typ) || matches(rejectRE, u) {
@@ -276,7 +278,12 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 				if jsonv2.Unmarshal(raw, &ev) != nil || ev.Request == nil {
 					continue
 				}
-				if allowed(&ev) {
+				if body := served(&ev, gate); body != nil {
+					answer(fetch.CommandFulfillRequest, fetch.FulfillRequestParams{
+						RequestID: ev.RequestID, ResponseCode: 200, Body: body,
+						ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"}},
+					})
+				} else if allowed(&ev) {
 					cont := fetch.ContinueRequestParams{RequestID: ev.RequestID}
 					var extra map[string]string
 					if len(req.ExtraHTTPHeaders) > 0 && forHome(ev.Request.URL) {
@@ -289,14 +296,13 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 						cont.Headers = withHeaders(ev.Request.Headers, extra)
 					}
 					answer(fetch.CommandContinueRequest, cont)
+				} else if ev.ResourceType == network.ResourceTypeDocument && string(ev.FrameID) == string(t.targetID) {
+					// A navigation answered 204 No Content does not happen:
+					// the document stays, with no error page in its place,
+					// and goes on loading.
+					answer(fetch.CommandFulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: 204})
 				} else {
-					// Aborted, unlike any other reason, leaves a refused
-					// navigation without an error page in the document's place.
-					reason := network.ErrorReasonBlockedByClient
-					if ev.ResourceType == network.ResourceTypeDocument {
-						reason = network.ErrorReasonAborted
-					}
-					answer(fetch.CommandFailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: reason})
+					answer(fetch.CommandFailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 				}
 			case raw, ok := <-auth:
 				if !ok {
@@ -370,18 +376,44 @@ func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWat
 	return net.documentStatus(loaded.LoaderID), nil
 }
 
-// setContent replaces the document with html, as Puppeteer's setContent
-// does, and waits for its load event (or DOMContentLoaded).
-func (t *tab) setContent(ctx context.Context, html string, waitDOM bool) error {
-	// A browser-initiated about:blank gets a fresh, opaque origin.
-	if err := t.navigateBlank(ctx); err != nil {
-		return err
+// htmlDocumentURL is where a document given as html is loaded from: the
+// navigation gate answers its request with the caller's HTML, and nothing
+// else can (.invalid names never resolve). Loaded from a URL, unlike a
+// document written into about:blank, the page's own navigations ask the
+// network for their documents, so that the gate can refuse them: a script
+// that "upgrades" the page to https, or reloads it, would otherwise
+// replace the caller's document with an empty one.
+const htmlDocumentURL = "http://html.sous.invalid/"
+
+// served returns the body the gate answers a paused request with, if any.
+func served(ev *fetch.EventRequestPaused, gate navigationGate) []byte {
+	if ev.ResourceType != network.ResourceTypeDocument || ev.Request.URL != htmlDocumentURL {
+		return nil
 	}
-	if _, err := cdp.Call(ctx, t.s, page.SetDocumentContent, page.SetDocumentContentParams{FrameID: cdp.FrameID(t.targetID), HTML: html}); err != nil {
+	_, body := gate(ev.Request.URL)
+	return body
+}
+
+// setContent loads html as the tab's document, as Puppeteer's setContent
+// does, from htmlDocumentURL, and waits for its load event (or
+// DOMContentLoaded). The navigation gate serves it.
+func (t *tab) setContent(ctx context.Context, pages *navigationWatch, waitDOM bool) error {
+	events, stop := t.s.Subscribe(page.LifecycleEvent.Method)
+	defer stop()
+	loaded, err := cdp.Call(ctx, t.s, page.Navigate, page.NavigateParams{URL: htmlDocumentURL})
+	if err != nil {
 		return fmt.Errorf("set content: %w", err)
 	}
-	if _, err := t.call(ctx, readyScript, waitDOM); err != nil {
-		return fmt.Errorf("set content: waiting for load: %w", err)
+	if loaded.ErrorText != "" {
+		return fmt.Errorf("%w: set content: %s", render.ErrNavigation, loaded.ErrorText)
+	}
+	event := "load"
+	if waitDOM {
+		event = "DOMContentLoaded"
+	}
+	movedOn := func() bool { commits, _ := pages.state(); return commits > 1 }
+	if err := waitLoad(ctx, events, t.targetID, loaded.LoaderID, event, movedOn); err != nil {
+		return fmt.Errorf("set content: waiting for %s: %w", event, err)
 	}
 	return nil
 }

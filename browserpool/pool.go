@@ -386,7 +386,9 @@ func (p *Pool) watchAge() {
 // or refill in progress, so the pool never holds more tabs than that.
 func (p *Pool) refill(old *tab) {
 	if old != nil {
-		old.close()
+		if err := old.close(); err != nil {
+			p.opts.Logger.Debug("closing a tab", "err", err)
+		}
 		old.browser.tabs.Add(-1)
 		p.closeIfDrained(old.browser)
 	}

@@ -42,10 +42,11 @@ type renderRun struct {
 	// domChanged is set once the DOM changed during the current settle.
 	domChanged bool
 
-	mu        sync.Mutex // guards warnings: the navigation gate writes from a helper
-	warnings  []string
-	refused   int // navigations refused
-	unsettled bool
+	mu         sync.Mutex // guards warnings: the navigation gate writes from a helper
+	warnings   []string
+	refused    int  // navigations refused
+	htmlServed bool // the document given as html was served
+	unsettled  bool
 
 	page *render.Page
 }
@@ -159,36 +160,52 @@ func (r *renderRun) intercept(ctx context.Context) error {
 
 // gate decides whether the main frame may load a document at url. With
 // url input the page may make maxHops navigations of its own after the
-// document asked for; with html input the caller's document stays, and
-// every navigation away is refused. Each refusal becomes a warning.
-func (r *renderRun) gate(url string) bool {
+// document asked for; with html input the caller's document is served
+// once, from htmlDocumentURL, and stays: every navigation away is refused.
+// Each refusal becomes a warning.
+func (r *renderRun) gate(url string) (allow bool, body []byte) {
 	commits, _ := r.nav.state()
 	if r.req.URL != "" && commits <= maxHops {
-		return true
+		return true, nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.req.URL == "" && url == htmlDocumentURL && !r.htmlServed {
+		r.htmlServed = true
+		return true, []byte(r.req.HTML)
+	}
 	r.refused++
 	if r.refused > 1 {
-		return false
+		return false, nil
 	}
 	if r.req.URL == "" {
 		r.warnings = append(r.warnings, fmt.Sprintf("the page tried to navigate to %s; the document given as html was kept", url))
 	} else {
 		r.warnings = append(r.warnings, fmt.Sprintf("the page navigated %d times on its own; the render stopped following it before %s", maxHops, url))
 	}
-	return false
+	return false, nil
 }
 
-// load navigates to the request's URL, or writes its HTML into the tab,
-// and waits for the load event (or DOMContentLoaded).
-func (r *renderRun) load(ctx context.Context) error {
+// load navigates to the request's URL, or loads its HTML into the tab
+// (keeping the page from navigating away from it: keepdocument.js), and
+// waits for the load event (or DOMContentLoaded).
+func (r *renderRun) load(ctx context.Context) (err error) {
 	waitDOM := r.req.Wait().DOMContentLoaded
-	var err error
 	if r.req.URL != "" {
 		r.status, err = r.t.navigate(ctx, r.req, r.net, r.nav, r.guard, waitDOM)
 	} else {
-		err = r.t.setContent(ctx, r.req.HTML, waitDOM)
+		keep, err := cdp.Call(ctx, r.t.s, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: keepDocumentScript})
+		if err != nil {
+			return fmt.Errorf("keep the document: %w", err)
+		}
+		err = r.t.setContent(ctx, r.nav, waitDOM)
+		// Installed in this document, it is no longer needed for new ones.
+		if _, rmErr := cdp.Call(context.WithoutCancel(ctx), r.t.s, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: keep.Identifier}); rmErr != nil {
+			err = errors.Join(err, fmt.Errorf("keep the document: %w", rmErr))
+		}
+		if err != nil {
+			return err
+		}
 	}
 	r.loaded = time.Now()
 	r.settleBy = r.settleDeadline(ctx)
@@ -393,6 +410,8 @@ func (r *renderRun) snapshot(ctx context.Context) error {
 			p.Status = doc.status // of the document the page ended on
 		}
 		p.Redirects = r.nav.redirects(r.req.URL)
+	} else {
+		p.URL = "about:blank" // the document has no address of its own
 	}
 	r.mu.Lock()
 	p.Warnings = append(p.Warnings, r.warnings...)

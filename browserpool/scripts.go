@@ -14,9 +14,9 @@ import (
 
 // The JavaScript a render runs in pages lives in js/, one file per script,
 // so that it is read, linted and tested as JavaScript rather than as Go
-// strings. Each file but settle.js is one function expression, called with
-// JSON arguments by tab.call; settle.js is a statement run as it is, in
-// every new document.
+// strings. Each file but settle.js and keepdocument.js is one function
+// expression, called with JSON arguments by tab.call; those two are
+// statements run as they are, in every new document.
 //
 //go:embed js/*.js
 var scriptFiles embed.FS
@@ -32,6 +32,7 @@ var (
 	addTagScript          = mustScript("addtag.js")
 	waitForSelectorScript = mustScript("waitselector.js")
 	readyScript           = mustScript("ready.js")
+	keepDocumentScript    = mustScript("keepdocument.js")
 )
 
 func mustScript(name string) string {

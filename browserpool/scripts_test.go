@@ -95,6 +95,11 @@ func TestPageScripts(t *testing.T) {
 				t.Errorf("got %s, want invalid", v)
 			}
 		}},
+		{"keepdocument", "/about.html", nil, func(t *testing.T, v json.RawMessage) {
+			if string(v) != "true" {
+				t.Errorf("got %s, want true (installed)", v)
+			}
+		}},
 		{"ready", "/about.html", []any{false}, func(t *testing.T, v json.RawMessage) {
 			if string(v) != "true" {
 				t.Errorf("got %s", v)

@@ -54,7 +54,7 @@ type overrides struct {
 func ptr[T any](v T) *T { return &v }
 
 // newTab creates a browser context with one tab in b, ready for a render.
-func newTab(ctx context.Context, b *browserProc, userAgent string) (*tab, error) {
+func newTab(ctx context.Context, b *browserProc, userAgent string) (_ *tab, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	bs := session{conn: b.proc.conn}
@@ -66,7 +66,7 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (*tab, error)
 	ok := false
 	defer func() {
 		if !ok {
-			t.close()
+			err = errors.Join(err, t.close())
 		}
 	}()
 	if _, err := cdp.Call(ctx, bs, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
@@ -118,8 +118,10 @@ func defaultMetrics() emulation.SetDeviceMetricsOverrideParams {
 	return emulation.SetDeviceMetricsOverrideParams{Width: defaultWidth, Height: defaultHeight, DeviceScaleFactor: 1}
 }
 
-// close disposes of the tab's browser context, which closes the tab.
-func (t *tab) close() {
+// close disposes of the tab's browser context, which closes the tab. An
+// error means the browser did not confirm it; a browser that no longer
+// answers is replaced with all its contexts.
+func (t *tab) close() error {
 	if t.stopPopups != nil {
 		t.stopPopups()
 	}
@@ -127,27 +129,15 @@ func (t *tab) close() {
 		t.stopCrashes()
 	}
 	if !t.browser.proc.alive() {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	bs := session{conn: t.browser.proc.conn}
-	cdp.Call(ctx, bs, target.DisposeBrowserContext, target.DisposeBrowserContextParams{BrowserContextID: t.contextID})
-}
-
-// navigateBlank navigates to about:blank and waits until the old document is
-// gone: its scripts, timers and connections end with it.
-func (t *tab) navigateBlank(ctx context.Context) error {
-	events, stop := t.s.Subscribe(page.LifecycleEvent.Method)
-	defer stop()
-	nav, err := cdp.Call(ctx, t.s, page.Navigate, page.NavigateParams{URL: "about:blank"})
-	if err != nil {
-		return fmt.Errorf("navigate to about:blank: %w", err)
+	if _, err := cdp.Call(ctx, bs, target.DisposeBrowserContext, target.DisposeBrowserContextParams{BrowserContextID: t.contextID}); err != nil {
+		return fmt.Errorf("dispose of the tab's browser context: %w", err)
 	}
-	if nav.ErrorText != "" {
-		return fmt.Errorf("navigate to about:blank: %s", nav.ErrorText)
-	}
-	return waitLifecycle(ctx, events, t.targetID, nav.LoaderID, "load")
+	return nil
 }
 
 // leavePage ends the current document, with its scripts, timers and
@@ -159,7 +149,8 @@ func (t *tab) navigateBlank(ctx context.Context) error {
 func (t *tab) leavePage(ctx context.Context) error {
 	navigated, stop := t.s.Subscribe(page.FrameNavigated.Method)
 	defer stop()
-	if _, err := t.eval(ctx, "location.replace('about:blank')"); err != nil {
+	// keepdocument.js would cancel the navigation: switch it off first.
+	if _, err := t.eval(ctx, `(() => { const k = window[Symbol.for("sous.keepdocument")]; if (k) k.off = true; location.replace("about:blank"); })()`); err != nil {
 		return fmt.Errorf("leave page: %w", err)
 	}
 	for {

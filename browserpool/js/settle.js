@@ -51,20 +51,32 @@
   });
   new MutationObserver(() => { lastMutation = now(); })
     .observe(document, {childList: true, subtree: true, characterData: true});
+  // A navigation to another document the page has just started (a script
+  // redirect) reaches the browser's events a moment later: until it is
+  // under way there, it is this document's activity.
+  let leaving = false;
+  if (window.navigation) {
+    navigation.addEventListener("navigate", (e) => {
+      if (e.destination.sameDocument) return;
+      leaving = true;
+      queueMicrotask(() => { if (e.defaultPrevented) leaving = false; });
+    });
+    navigation.addEventListener("navigateerror", () => { leaving = false; });
+  }
   Object.defineProperty(window, key, {
     enumerable: false,
     value: {
       // state says whether the DOM changed since the last mark (and sets
       // a new one when mark is true), how long it has been still, in
-      // milliseconds, and how many timers will fire within the next within
-      // milliseconds.
+      // milliseconds, how many timers will fire within the next within
+      // milliseconds, and whether the page is leaving for another document.
       state(within, mark) {
         const t = now();
         let timers = 0;
         for (const due of pending.values()) if (due - t <= within) timers++;
         const changed = lastMutation > marked;
         if (mark) marked = t;
-        return {changed, quietMs: t - lastMutation, timers};
+        return {changed, quietMs: t - lastMutation, timers, leaving};
       },
     },
   });

@@ -122,8 +122,19 @@
     emit("</" + tag + ">");
   };
 
+  // statusOf is the HTTP status of win's document, 0 when unknown (about:
+  // and srcdoc frames, documents written by script).
+  const statusOf = (win) => {
+    try {
+      const nav = win.performance.getEntriesByType("navigation")[0];
+      return (nav && nav.responseStatus) || 0;
+    } catch (e) { return 0; }
+  };
+
   // frame writes the document of an iframe in its place and reports
-  // whether it did; a frame it cannot read stays an iframe element.
+  // whether it did; a frame it cannot read stays an iframe element, and so
+  // does one whose document is an HTTP error (a missing page, or one the
+  // network guard refused), which is no content of the page.
   const frame = (el, c) => {
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) return false; // a beacon or a hidden helper, not content
@@ -132,6 +143,7 @@
     try { doc = el.contentDocument; } catch (e) { doc = null; }
     const from = a.frameDocs && el[a.frameKey] !== undefined ? a.frameDocs[el[a.frameKey]] : null;
     if (!(doc && doc.body) && !from) return false;
+    if (doc && doc.defaultView && statusOf(doc.defaultView) >= 400) return false;
     const url = doc ? doc.URL : from.url;
     const i = index++;
     emit('<div data-sous-frame="' + escAttr(url) + '">');
@@ -181,7 +193,9 @@
     boxes[s] = list;
   }
   return {
-    url: location.href, title: document.title, html: doctype + out.join(""),
+    url: location.href, title: document.title, html: doctype + out.join(""), status: statusOf(window),
     elements: index, hidden, boxes, frames, framesCut, truncated: bytes > maxBytes,
+    // Navigations keepdocument.js cancelled, if it is installed.
+    refused: ((window[Symbol.for("sous.keepdocument")] || {}).refused || []).slice(),
   };
 }
