@@ -44,7 +44,9 @@ type Request struct {
 	// URL is the page to render. Exactly one of URL and HTML is set.
 	URL string `json:"url,omitempty"`
 	// HTML is a document to render as given, with no fetch for the document
-	// itself (its subresources are still fetched).
+	// itself (its subresources with absolute URLs are still fetched). It
+	// stays the page: navigations its scripts start are refused and noted
+	// in Meta.Warnings.
 	HTML string `json:"html,omitempty"`
 	// Formats lists what the Result carries; empty means markdown.
 	Formats []Format `json:"formats,omitempty"`
