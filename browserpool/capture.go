@@ -88,7 +88,7 @@ func (t *tab) transparentBackground(ctx context.Context) (restore func() error, 
 		return nil, err
 	}
 	return func() error {
-		if _, err := cdp.Call(context.WithoutCancel(ctx), t.s, emulation.SetDefaultBackgroundColorOverride, emulation.SetDefaultBackgroundColorOverrideParams{}); err != nil {
+		if _, err := cdp.Call(cleanupContext(ctx), t.s, emulation.SetDefaultBackgroundColorOverride, emulation.SetDefaultBackgroundColorOverrideParams{}); err != nil {
 			return fmt.Errorf("restore the background: %w", err)
 		}
 		return nil

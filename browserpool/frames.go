@@ -201,7 +201,7 @@ func (fr *frameReader) readFrame(ctx context.Context, s session, f *cdp.Frame, d
 		}
 		fs := session{conn: fr.t.browser.proc.conn, id: at.SessionID}
 		defer func() {
-			if _, detachErr := cdp.Call(context.WithoutCancel(ctx), bs, target.DetachFromTarget, target.DetachFromTargetParams{SessionID: at.SessionID}); detachErr != nil {
+			if _, detachErr := cdp.Call(cleanupContext(ctx), bs, target.DetachFromTarget, target.DetachFromTargetParams{SessionID: at.SessionID}); detachErr != nil {
 				err = errors.Join(err, fmt.Errorf("detach from frame: %w", detachErr))
 			}
 		}()
@@ -257,7 +257,7 @@ func (fr *frameReader) mark(ctx context.Context, s session, frame cdp.FrameID, w
 		return fmt.Errorf("resolve frame owner: no object")
 	}
 	defer func() {
-		if _, releaseErr := cdp.Call(context.WithoutCancel(ctx), s, runtime.ReleaseObject, runtime.ReleaseObjectParams{ObjectID: obj.Object.ObjectID}); releaseErr != nil {
+		if _, releaseErr := cdp.Call(cleanupContext(ctx), s, runtime.ReleaseObject, runtime.ReleaseObjectParams{ObjectID: obj.Object.ObjectID}); releaseErr != nil {
 			err = errors.Join(err, fmt.Errorf("release frame owner: %w", releaseErr))
 		}
 	}()

@@ -200,7 +200,7 @@ func (r *renderRun) load(ctx context.Context) (err error) {
 		}
 		err = r.t.setContent(ctx, r.nav, waitDOM)
 		// Installed in this document, it is no longer needed for new ones.
-		if _, rmErr := cdp.Call(context.WithoutCancel(ctx), r.t.s, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: keep.Identifier}); rmErr != nil {
+		if _, rmErr := cdp.Call(cleanupContext(ctx), r.t.s, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: keep.Identifier}); rmErr != nil {
 			err = errors.Join(err, fmt.Errorf("keep the document: %w", rmErr))
 		}
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
@@ -105,4 +106,17 @@ func evaluate(ctx context.Context, s cdp.Session, contextID runtime.ExecutionCon
 		return nil, nil
 	}
 	return res.Result.Value, nil
+}
+
+// cleanupTime bounds a call that undoes what a step did, made after the
+// request's context may have ended.
+const cleanupTime = 5 * time.Second
+
+// cleanupContext is ctx's values without its cancellation, bounded by
+// cleanupTime: a browser whose page crashed may never answer. The context
+// ends on its own at that bound.
+func cleanupContext(ctx context.Context) context.Context {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTime)
+	context.AfterFunc(c, cancel)
+	return c
 }
