@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,5 +81,17 @@ func TestSessionCommand(t *testing.T) {
 	out, err = sous("", "list")
 	if err != nil || !strings.Contains(out, second) {
 		t.Errorf("list: %v\n%s", err, out)
+	}
+	// Nor do the metrics or the service's log show it.
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for what, text := range map[string]string{"/metrics": string(metrics), "the log": s.stderr.String()} {
+		if strings.Contains(text, "horse") {
+			t.Errorf("%s shows the password", what)
+		}
 	}
 }
