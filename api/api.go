@@ -118,6 +118,9 @@ type Pressure struct {
 	Date int64 `json:"date"`
 	// Cluster is this node's part in a cluster; absent on a lone node.
 	Cluster *ClusterPressure `json:"cluster,omitempty"`
+	// PaymentBudgetLeft is the USD left to pay pay-per-crawl sites with;
+	// absent when the service pays none.
+	PaymentBudgetLeft *float64 `json:"paymentBudgetLeft,omitempty"`
 }
 
 // ClusterPressure is the cluster's part of /pressure: which node answered,

@@ -68,8 +68,17 @@ func TestObstaclesOverHTTP(t *testing.T) {
 				}
 				return
 			}
-			if resp.StatusCode != 422 || env.Success || len(env.Errors) != 1 || env.Errors[0].Code != "obstacle" {
-				t.Fatalf("status %d, errors %+v; want 422 with code obstacle", resp.StatusCode, env.Errors)
+			// A pay-per-crawl page is payment_required (this service pays
+			// nothing), with its price, and still described as an obstacle.
+			wantStatus, wantCode := 422, "obstacle"
+			if tc.kind == "payment" {
+				wantStatus, wantCode = 402, "payment_required"
+				if env.Meta.Price != "USD 0.01" {
+					t.Errorf("meta.price %q, want USD 0.01", env.Meta.Price)
+				}
+			}
+			if resp.StatusCode != wantStatus || env.Success || len(env.Errors) != 1 || env.Errors[0].Code != wantCode {
+				t.Fatalf("status %d, errors %+v; want %d with code %s", resp.StatusCode, env.Errors, wantStatus, wantCode)
 			}
 			if o := env.Meta.Obstacle; o == nil || o.Kind != tc.kind || o.Vendor != tc.vendor || o.Evidence == "" {
 				t.Errorf("meta.obstacle %+v, want %s by %q with evidence", o, tc.kind, tc.vendor)

@@ -63,6 +63,14 @@ type Options struct {
 	Load func() (running, waiting int)
 	// Isolate reports the script workers (isolate.Pool.Stats).
 	Isolate func() IsolateStats
+	// Payments reports the pay-per-crawl account (identity.Budget.Stats).
+	Payments func() PaymentStats
+}
+
+// PaymentStats is what the metrics read of the pay-per-crawl account.
+type PaymentStats struct {
+	Charges     int64   // pages paid for
+	Spent, Left float64 // USD
 }
 
 // Metrics is a Prometheus registry of Sous's metrics.
@@ -127,6 +135,16 @@ func New(opts Options) *Metrics {
 				func() float64 { return float64(f().IdleTabs) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sous_pool_restarts_total", Help: "Browsers replaced after a crash or recycled."},
 				func() float64 { return float64(f().Restarts) }),
+		)
+	}
+	if f := opts.Payments; f != nil {
+		m.registry.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sous_payments_charged_total", Help: "Pay-per-crawl pages the service paid for (crawler-charged)."},
+				func() float64 { return float64(f().Charges) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sous_payments_spent_usd_total", Help: "USD paid to pay-per-crawl sites."},
+				func() float64 { return f().Spent }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sous_payments_budget_left_usd", Help: "USD left of --payment-budget."},
+				func() float64 { return f().Left }),
 		)
 	}
 	if f := opts.Load; f != nil {

@@ -76,6 +76,7 @@ const (
 	CodeTimeout        Code = "timeout"
 	CodeBlocked        Code = "blocked"
 	CodeDisallowed     Code = "disallowed"
+	CodePayment        Code = "payment_required"
 	CodeOverloaded     Code = "overloaded"
 	CodeObstacle       Code = "obstacle"
 	CodeNavigation     Code = "navigation_failed"
@@ -114,6 +115,8 @@ var codes = []codeInfo{
 	{CodeBlocked, ErrBlocked, http.StatusForbidden, false},
 	// The site refuses the declared purpose; it will until it says otherwise.
 	{CodeDisallowed, ErrDisallowed, http.StatusForbidden, false},
+	// The page asks a price the service will not pay as things stand.
+	{CodePayment, ErrPaymentRequired, http.StatusPaymentRequired, false},
 	{CodeOverloaded, ErrOverloaded, http.StatusTooManyRequests, true},
 	// The page was rendered and is a challenge, a login, a paywall or a
 	// 402: not content, and trying again will not make it content.

@@ -71,11 +71,15 @@ func (e *ObstacleError) Error() string {
 func (e *ObstacleError) Unwrap() error { return ErrObstacle }
 
 // MetaOf returns the Meta a failed render carries (the page that was an
-// obstacle), or nil when err carries none.
+// obstacle, or that asked to be paid), or nil when err carries none.
 func MetaOf(err error) *Meta {
 	var oe *ObstacleError
 	if errors.As(err, &oe) {
 		return &oe.Meta
+	}
+	var pe *PaymentError
+	if errors.As(err, &pe) {
+		return &pe.Meta
 	}
 	return nil
 }

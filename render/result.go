@@ -183,6 +183,14 @@ type Meta struct {
 	// be used for ({"search": "yes", "ai-train": "no"}), when the service
 	// reads them and the site gives any.
 	ContentSignals map[string]string `json:"contentSignals,omitempty"`
+	// Price is what a page asked to be paid (pay-per-crawl's
+	// crawler-price, "USD 0.01"), on a payment_required failure; Charged
+	// what the service paid for it (crawler-charged), on a success.
+	Price   string `json:"price,omitempty"`
+	Charged string `json:"charged,omitempty"`
+	// Payment holds the x402 payment requirements of a page, as the site
+	// gave them, on a payment_required failure.
+	Payment json.RawMessage `json:"payment,omitempty"`
 }
 
 // Timings are in milliseconds.

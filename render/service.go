@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -45,6 +46,9 @@ type Options struct {
 	// ErrDisallowed before anything is fetched.
 	Signals        SignalReader
 	RespectSignals bool
+	// Payer pays pay-per-crawl prices; nil means none is paid, and such
+	// pages fail with ErrPaymentRequired.
+	Payer Payer
 
 	Logger *slog.Logger
 }
@@ -258,6 +262,12 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 	if err != nil {
 		return nil, stageError(ctx, deadline, "loading the page (navigation and settle)", err)
 	}
+	charged := ""
+	if page.Status == http.StatusPaymentRequired {
+		if page, charged, err = s.payFor(ctx, req, page); err != nil {
+			return nil, stageError(ctx, deadline, "paying for the page", err)
+		}
+	}
 	fetched := time.Since(start)
 	obstacle, whole := s.detectObstacle(page)
 	if whole {
@@ -295,6 +305,7 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 	describeDocument(page, res)
 	explainEmpty(page, req, res)
 	res.Meta.ContentSignals = <-signals
+	res.Meta.Charged = charged
 	s.observe(total - queued)
 	return res, nil
 }

@@ -27,10 +27,15 @@ type identityFlags struct {
 	// Content-Signal refuses.
 	token          string
 	respectSignals bool
+	// maxPrice and paymentBudget, in USD, bound what pay-per-crawl sites
+	// are paid: a page, and in all.
+	maxPrice, paymentBudget float64
 }
 
 func (f *identityFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.token, "user-agent-token", "Sous/"+buildVersion(), "the product token robots.txt groups are matched against (without its /version), sent as the User-Agent of robots.txt and sitemap fetches")
+	fs.Float64Var(&f.maxPrice, "max-price", 0, "pay a pay-per-crawl site's 402 (crawler-price) up to this many USD a page, e.g. 0.05, retrying signed with crawler-exact-price; needs --identity-key (0: pay nothing)")
+	fs.Float64Var(&f.paymentBudget, "payment-budget", 0, "the USD this service may spend on pay-per-crawl pages in all, until it restarts")
 	fs.BoolVar(&f.respectSignals, "respect-signals", false, "refuse a render whose purpose (search, ai-input, ai-train) its site's robots.txt Content-Signal refuses: code disallowed")
 	fs.Var(&f.keyFiles, "identity-key", "sign every outgoing request with this Ed25519 key (from sous keygen) under Web Bot Auth; repeat to publish several, oldest first: the last signs")
 	fs.StringVar(&f.url, "identity-url", "", "where sites find the public keys, sent as Signature-Agent: an https origin serving this service's "+identity.DirectoryPath+" (default: this service's own address)")
@@ -81,6 +86,22 @@ func (f *identityFlags) rules(eng *engineFlags) error {
 	eng.signals = crawl.NewSignalReader(client, productToken(f.token), f.token)
 	eng.respectSignals = f.respectSignals
 	return nil
+}
+
+// budget returns the pay-per-crawl budget the flags describe, or nil when
+// nothing is to be paid.
+func (f *identityFlags) budget() (*identity.Budget, error) {
+	if f.maxPrice == 0 && f.paymentBudget == 0 {
+		return nil, nil
+	}
+	if len(f.keyFiles) == 0 {
+		return nil, &usageError{command: "serve", problem: "--max-price and --payment-budget need --identity-key: sites are paid only for signed requests"}
+	}
+	b, err := identity.NewBudget(f.maxPrice, f.paymentBudget)
+	if err != nil {
+		return nil, &usageError{command: "serve", problem: "--max-price must be more than 0 and --payment-budget 0 or more"}
+	}
+	return b, nil
 }
 
 // productToken is the name of a User-Agent product token, without its

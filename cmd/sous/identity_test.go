@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -143,4 +147,87 @@ func TestServeContentSignals(t *testing.T) {
 	if n := site.Hits("/robots.txt"); n != 1 {
 		t.Errorf("robots.txt fetched %d times for 4 renders of one site, want 1", n)
 	}
+	// Without a key, a pay-per-crawl page is not paid.
+	status, reply = s.render(t, `{"url": "`+site.URL+`/pay/0.01", "engine": "http"}`)
+	if meta, _ := reply["meta"].(map[string]any); status != 402 || meta["price"] != "USD 0.01" || !strings.Contains(fmt.Sprint(reply["errors"]), "pays no site") {
+		t.Errorf("unpaid: %d %v", status, reply)
+	}
+}
+
+// Pay-per-crawl: a price under --max-price is paid, signed, by either
+// engine and reported; one over it, or past what is left of the budget,
+// is payment_required with the price; x402 terms come back intact; the
+// account shows in /metrics and /pressure.
+func TestServePayPerCrawl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sous serve")
+	}
+	keyFile := filepath.Join(t.TempDir(), "sous.key")
+	if err := run(context.Background(), []string{"keygen", "--out", keyFile}, nil, new(bytes.Buffer), new(bytes.Buffer)); err != nil {
+		t.Fatal(err)
+	}
+	site := fixtures.Start()
+	defer site.Close()
+	s := startServer(t, "--allow-private", "--identity-key", keyFile, "--max-price", "0.05", "--payment-budget", "0.05")
+	render := func(path, engine string) (int, map[string]any, map[string]any) {
+		status, reply := s.render(t, `{"url": "`+site.URL+path+`", "engine": "`+engine+`", "formats": ["text"], "cacheTTL": 0}`)
+		meta, _ := reply["meta"].(map[string]any)
+		return status, reply, meta
+	}
+	for _, engine := range []string{"http", "browser"} {
+		status, reply, meta := render("/pay/0.02", engine)
+		result, _ := reply["result"].(map[string]any)
+		if status != 200 || meta["charged"] != "USD 0.02" || !strings.Contains(fmt.Sprint(result["text"]), "paid for by the crawler") {
+			t.Errorf("%s: %d %v; want the paid page, charged USD 0.02", engine, status, reply)
+		}
+	}
+	for _, tc := range []struct{ path, why string }{
+		{"/pay/0.02", "left of --payment-budget"},
+		{"/pay/0.10", "more than --max-price"},
+	} {
+		status, reply, meta := render(tc.path, "http")
+		errs, _ := reply["errors"].([]any)
+		if status != 402 || len(errs) != 1 || errs[0].(map[string]any)["code"] != "payment_required" ||
+			!strings.Contains(fmt.Sprint(errs[0].(map[string]any)["message"]), tc.why) || meta["price"] != "USD "+strings.TrimPrefix(tc.path, "/pay/") {
+			t.Errorf("%s: %d %v; want 402 payment_required (%s) with meta.price", tc.path, status, reply, tc.why)
+		}
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/x402/v2", fixtures.X402Requirements},
+		{"/x402/v1", fixtures.X402V1Body},
+	} {
+		status, reply, meta := render(tc.path, "http")
+		got, _ := json.Marshal(meta["payment"])
+		var want any
+		if err := json.Unmarshal([]byte(tc.want), &want); err != nil {
+			t.Fatal(err)
+		}
+		wantJSON, _ := json.Marshal(want)
+		if status != 402 || string(got) != string(wantJSON) {
+			t.Errorf("%s: %d %v; want 402 with meta.payment %s", tc.path, status, reply, tc.want)
+		}
+	}
+	metrics := get(t, s.url+"/metrics")
+	for _, line := range []string{"sous_payments_charged_total 2", "sous_payments_spent_usd_total 0.04", "sous_payments_budget_left_usd 0.01"} {
+		if !strings.Contains(metrics, line+"\n") {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+	if p := get(t, s.url+"/pressure"); !strings.Contains(p, `"paymentBudgetLeft":0.01`) {
+		t.Errorf("/pressure: %s", p)
+	}
+}
+
+func get(t *testing.T, rawURL string) string {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/sous-dev/sous/identity"
 	"io"
 	"log/slog"
 	"os"
@@ -72,10 +73,12 @@ type operations struct {
 	isolates *isolate.Pool
 	// member is this node's part in a cluster; nil when it runs alone.
 	member *member
+	// budget is what pay-per-crawl sites may still be paid; nil when none is.
+	budget *identity.Budget
 }
 
-func newOperations(f *opsFlags) (*operations, error) {
-	o := &operations{}
+func newOperations(f *opsFlags, budget *identity.Budget) (*operations, error) {
+	o := &operations{budget: budget}
 	if f.cacheSize > 0 {
 		c, err := cache.New(cache.Options{MaxBytes: int64(min(f.cacheSize, 1<<62))})
 		if err != nil {
@@ -101,6 +104,12 @@ func newOperations(f *opsFlags) (*operations, error) {
 		opts.Cache = func() metrics.CacheStats {
 			st := o.cache.Stats()
 			return metrics.CacheStats{Bytes: st.Bytes, MaxBytes: st.MaxBytes, Evictions: st.Evictions}
+		}
+	}
+	if budget != nil {
+		opts.Payments = func() metrics.PaymentStats {
+			st := budget.Stats()
+			return metrics.PaymentStats{Charges: st.Charges, Spent: st.Spent, Left: st.Left}
 		}
 	}
 	o.metrics = metrics.New(opts)
@@ -150,6 +159,10 @@ func (o *operations) pressure() api.Pressure {
 		Memory:        memoryPercent(),
 		Date:          time.Now().UnixMilli(),
 		Cluster:       o.member.pressure(),
+	}
+	if o.budget != nil {
+		left := o.budget.Stats().Left
+		p.PaymentBudgetLeft = &left
 	}
 	switch {
 	case !o.pool.Ready():

@@ -54,6 +54,8 @@ type engineFlags struct {
 	signals        render.SignalReader
 	respectSignals bool
 	agentToken     string
+	// payer pays pay-per-crawl sites (nil: none is paid).
+	payer render.Payer
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
@@ -133,6 +135,7 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		Processor:      e.processor,
 		Signals:        e.signals,
 		RespectSignals: e.respectSignals,
+		Payer:          e.payer,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -185,7 +188,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ops, err := newOperations(&opsFlags)
+	budget, err := identityOpts.budget()
+	if err != nil {
+		return err
+	}
+	if budget != nil {
+		eng.payer = budget
+	}
+	ops, err := newOperations(&opsFlags, budget)
 	if err != nil {
 		return err
 	}
