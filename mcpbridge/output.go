@@ -21,6 +21,8 @@ var advice = map[render.Code]string{
 	render.CodeBlocked:        "Sous does not load pages on loopback, private or link-local addresses unless its operator allows it (--allow-private). Use a public URL.",
 	render.CodeNavigation:     "The page could not be loaded (DNS, connection, TLS or HTTP failure). Check the URL; if it is right, the site may be down.",
 	render.CodeObstacle:       "The site answered with a bot challenge, a captcha, a login wall, a paywall or a request for payment instead of its content. Sous does not solve or get around these, and calling again will not help: use another source, or ask the user for access.",
+	render.CodeDisallowed:     "The site's robots.txt says its content may not be used for the purpose you declared. Respect it: use another source.",
+	render.CodePayment:        "The site asks to be paid for this page, more than this Sous may pay (or it pays none, or the site wants x402). Calling again will not help: tell the user the price, or use another source.",
 	render.CodeOverloaded:     "Sous is busy with other pages. Wait a few seconds and call again.",
 	render.CodeBrowser:        "The browser failed while loading the page and is being replaced. Call again.",
 	render.CodeUnavailable:    "Sous is shutting down. Try again later.",
