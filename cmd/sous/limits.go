@@ -63,6 +63,7 @@ func limits(fs *flag.FlagSet) []limit {
 		{"Crawl records in memory", byteSize(crawl.DefaultMaxTotalBytes) + " for all jobs, a quarter of it for one", "`--crawl-max-bytes`", "a job past its part ends `cancelled_due_to_limits`; past the whole, the oldest ended jobs lose their content (URLs and statuses stay), said in their `error`"},
 		{"Sessions", fmt.Sprintf("from memory (256 MiB each); idle %s by default, at most 1 h", dur("session-ttl")), "`--max-sessions`, `--session-ttl`", "429 with `Retry-After`"},
 		{"MCP `maxChars`", fmt.Sprintf("%s to %s, %s by default", humanize.Comma(mcpbridge.MinMaxChars), humanize.Comma(mcpbridge.MaxMaxChars), humanize.Comma(mcpbridge.DefaultMaxChars)), "", "an error naming the bounds"},
+		{"Pay-per-crawl prices", "none paid", "`--max-price`, `--payment-budget`", "`payment_required` (402) with `meta.price`; paid pages carry `meta.charged`"},
 		{"Renderer memory", "1 GiB each; the browser's process tree in a memory cgroup where there is one", "", "the renderer is killed: its render fails as a crashed page and the tab is replaced"},
 	}
 }
