@@ -35,7 +35,7 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		}
 		return true
 	})
-	total, _ := countText(textContent(body))
+	total := textOutsideFurniture(body)
 	main, mainTotal := (*html.Node)(nil), 0
 	walkElements(body, func(n *html.Node) bool {
 		if neverText(n) {
@@ -43,7 +43,7 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		}
 		if main == nil && isMainLandmark(n) {
 			main = n
-			mainTotal, _ = countText(textContent(n))
+			mainTotal = textOutsideFurniture(n)
 		}
 		if !hidden(n) && !unseen[n] {
 			return true
@@ -55,7 +55,7 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 			// "lockdown" wrapper in <main>, a menu-heavy page whose
 			// content is a small share of all its text). A dialog or
 			// pop-up is not such a wrapper, however long.
-			chars, _ := countText(textContent(n))
+			chars := textOutsideFurniture(n)
 			inMain := main != nil && contains(main, n) && chars*2 > mainTotal
 			if boilerplate, _ := nameKind(n); chars*2 <= total && !inMain || boilerplate {
 				return false
@@ -67,6 +67,30 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		delete(unseen, n)
 		return true
 	})
+}
+
+// textOutsideFurniture counts the characters of n's text outside its navigation,
+// banners, asides and footers: a page's menus can hold more text than the
+// content that script shows.
+func textOutsideFurniture(n *html.Node) int {
+	chars := 0
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				k, _ := countText(c.Data)
+				chars += k
+			case c.Type != html.ElementNode || neverText(c):
+			case isElement(c, "nav", "header", "footer", "aside", "menu"):
+			case landmarkRoles[strings.ToLower(strings.TrimSpace(attrOr(c, "role")))]:
+			default:
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return chars
 }
 
 // isMainLandmark reports whether n is the page's main landmark: <main> or

@@ -44,6 +44,12 @@ func TestHiddenPanelsAreContent(t *testing.T) {
 			want: []string{"Meet the yin"},
 		},
 		{
+			name: "a wrapper script shows, no main landmark, the menus longer than it",
+			html: `<header><nav><ul>` + strings.Repeat(`<li><a href="/c">A category of the shop with a long name</a></li>`, 12) + `</ul></nav></header>
+				<div class="product-wrapper defer-block" style="display: none"><h2>Almond thins</h2><p>Our family created these crunchy almond crisps for special occasions.</p></div>`,
+			want: []string{"crunchy almond crisps"},
+		},
+		{
 			name: "a pop-up in a main landmark stays hidden",
 			html: `<nav><ul>` + strings.Repeat(`<li><a href="/c">A category of the shop with a long name</a></li>`, 12) + `</ul></nav>
 				<main><p>Short.</p><div class="newsletter-modal" style="display:none"><p>Sign up for ten percent off your first order, and news of every new roast.</p></div></main>`,
