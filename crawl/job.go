@@ -3,6 +3,9 @@ package crawl
 import (
 	"context"
 	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,6 +71,20 @@ type Metadata struct {
 	// URL is where the page was found, after redirects.
 	URL   string `json:"url"`
 	Title string `json:"title,omitempty"`
+	// Charged is what the service paid for the page (pay-per-crawl's
+	// crawler-charged, "USD 0.01"); Price what a page it did not pay for
+	// asked (Sous's additions).
+	Charged string `json:"charged,omitempty"`
+	Price   string `json:"price,omitempty"`
+}
+
+// Payments are a job's pay-per-crawl totals (Sous's addition).
+type Payments struct {
+	// Paid counts the pages paid for, and Charged sums what they cost.
+	Paid    int    `json:"paid"`
+	Charged string `json:"charged"`
+	// Refused counts the pages that asked a price the service did not pay.
+	Refused int `json:"refused"`
 }
 
 // Result is a job as GET /crawl/{id} returns it: its state and one page of
@@ -87,6 +104,9 @@ type Result struct {
 	Cursor *int `json:"cursor,omitempty"`
 	// Error says why a job errored (Sous's addition).
 	Error string `json:"error,omitempty"`
+	// Payments totals the job's pay-per-crawl pages; absent when none asked
+	// to be paid.
+	Payments *Payments `json:"payments,omitempty"`
 }
 
 // Page chooses which records a Result carries.
@@ -268,6 +288,7 @@ func (j *Job) Result(p Page) *Result {
 		Skipped:            pr.Skipped,
 		Records:            []Record{},
 		Error:              j.err,
+		Payments:           payments(j.records),
 	}
 	index, size := 0, 0
 	for _, r := range j.records {
@@ -289,6 +310,31 @@ func (j *Job) Result(p Page) *Result {
 		index++
 	}
 	return res
+}
+
+// payments totals the pay-per-crawl pages of records, or nil.
+func payments(records []Record) *Payments {
+	var p Payments
+	var micros int64
+	for _, r := range records {
+		switch {
+		case r.Metadata == nil:
+		case r.Metadata.Charged != "":
+			p.Paid++
+			if _, amount, ok := strings.Cut(r.Metadata.Charged, " "); ok {
+				if f, err := strconv.ParseFloat(amount, 64); err == nil {
+					micros += int64(math.Round(f * 1e6))
+				}
+			}
+		case r.Metadata.Price != "":
+			p.Refused++
+		}
+	}
+	if p.Paid == 0 && p.Refused == 0 {
+		return nil
+	}
+	p.Charged = "USD " + strconv.FormatFloat(float64(micros)/1e6, 'f', -1, 64)
+	return &p
 }
 
 // add appends a record and returns its index.

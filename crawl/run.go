@@ -255,12 +255,12 @@ func (m *Manager) visit(ctx context.Context, req *Request, raw string, depth int
 		return f
 	case err != nil:
 		f.record.Status, f.record.Error = RecordErrored, err.Error()
-		if m := render.MetaOf(err); m != nil { // an obstacle: the page was fetched
-			f.record.Metadata = &Metadata{Status: m.Status, URL: m.URL, Title: m.Title}
+		if m := render.MetaOf(err); m != nil { // an obstacle or a price: the page was fetched
+			f.record.Metadata = &Metadata{Status: m.Status, URL: m.URL, Title: m.Title, Price: m.Price}
 		}
 		return f
 	}
-	f.record.Metadata = &Metadata{Status: res.Meta.Status, URL: res.Meta.URL, Title: res.Meta.Title}
+	f.record.Metadata = &Metadata{Status: res.Meta.Status, URL: res.Meta.URL, Title: res.Meta.Title, Charged: res.Meta.Charged}
 	f.record.Status = RecordCompleted
 	if res.Meta.Status >= 400 {
 		f.record.Status, f.record.Error = RecordErrored, fmt.Sprintf("the page answered HTTP %d", res.Meta.Status)

@@ -174,11 +174,18 @@ func TestServePayPerCrawl(t *testing.T) {
 		meta, _ := reply["meta"].(map[string]any)
 		return status, reply, meta
 	}
+	// A crawl of four pages at USD 0.02 pays page by page until the budget
+	// of 0.05 runs out: two paid, two refused.
+	crawlResult := crawlToEnd(t, s.url, `{"url": "`+site.URL+`/paysite/", "limit": 5, "render": false, "source": "links"}`)
+	if p, _ := crawlResult["payments"].(map[string]any); p == nil || p["paid"] != 2.0 || p["refused"] != 2.0 || p["charged"] != "USD 0.04" {
+		t.Errorf("crawl payments %v; want 2 paid (USD 0.04), 2 refused", crawlResult["payments"])
+	}
+	// What is left, 0.01, pays two single pages at 0.005, by either engine.
 	for _, engine := range []string{"http", "browser"} {
-		status, reply, meta := render("/pay/0.02", engine)
+		status, reply, meta := render("/pay/0.005", engine)
 		result, _ := reply["result"].(map[string]any)
-		if status != 200 || meta["charged"] != "USD 0.02" || !strings.Contains(fmt.Sprint(result["text"]), "paid for by the crawler") {
-			t.Errorf("%s: %d %v; want the paid page, charged USD 0.02", engine, status, reply)
+		if status != 200 || meta["charged"] != "USD 0.005" || !strings.Contains(fmt.Sprint(result["text"]), "paid for by the crawler") {
+			t.Errorf("%s: %d %v; want the paid page, charged USD 0.005", engine, status, reply)
 		}
 	}
 	for _, tc := range []struct{ path, why string }{
@@ -208,14 +215,40 @@ func TestServePayPerCrawl(t *testing.T) {
 		}
 	}
 	metrics := get(t, s.url+"/metrics")
-	for _, line := range []string{"sous_payments_charged_total 2", "sous_payments_spent_usd_total 0.04", "sous_payments_budget_left_usd 0.01"} {
+	for _, line := range []string{"sous_payments_charged_total 4", "sous_payments_spent_usd_total 0.05", "sous_payments_budget_left_usd 0"} {
 		if !strings.Contains(metrics, line+"\n") {
 			t.Errorf("/metrics lacks %q", line)
 		}
 	}
-	if p := get(t, s.url+"/pressure"); !strings.Contains(p, `"paymentBudgetLeft":0.01`) {
+	if p := get(t, s.url+"/pressure"); !strings.Contains(p, `"paymentBudgetLeft":0`) {
 		t.Errorf("/pressure: %s", p)
 	}
+}
+
+// crawlToEnd runs a crawl job on the service at base and returns its
+// result once it has ended.
+func crawlToEnd(t *testing.T, base, body string) map[string]any {
+	t.Helper()
+	resp, err := http.Post(base+"/v1/crawl", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct{ Result string }
+	err = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if err != nil || created.Result == "" {
+		t.Fatalf("start crawl: %v %+v", err, created)
+	}
+	var result map[string]any
+	waitFor(t, "the crawl to end", func() bool {
+		var reply struct{ Result map[string]any }
+		if err := json.Unmarshal([]byte(get(t, base+"/v1/crawl/"+created.Result)), &reply); err != nil {
+			t.Fatal(err)
+		}
+		result = reply.Result
+		return result["status"] != "running"
+	})
+	return result
 }
 
 func get(t *testing.T, rawURL string) string {
