@@ -134,7 +134,7 @@ func (s *pageSignals) fromStructure() string {
 		return PageDocumentation
 	case s.cartButtons > 0 && s.prices >= 1 && s.prices <= 6:
 		return PageProduct
-	case s.prices >= 8:
+	case s.prices >= 8 && !s.prosy():
 		return PageCollection
 	case pathHas(s.path, "/product/", "/products/", "/dp/", "/p/", "/item/", "/pd/", "/pdp/"):
 		return PageProduct
@@ -150,6 +150,12 @@ func (s *pageSignals) fromStructure() string {
 		return PageService
 	}
 	return PageArticle
+}
+
+// prosy reports whether most of a page's text outside links is long
+// paragraphs: a buyer's guide that names prices is an article.
+func (s *pageSignals) prosy() bool {
+	return s.paragraphChars > 3000 && s.paragraphChars*2 > s.chars-s.linkChars
 }
 
 // minTypedChars is the length of text below which a page is too slight to

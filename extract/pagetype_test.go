@@ -35,6 +35,8 @@ func TestPageType(t *testing.T) {
 			`<h1>Mug</h1><span>$12.00</span>` + prose + `<button>Add to cart</button>`, extract.PageProduct},
 		{"many prices", "https://example.com/mugs",
 			strings.Repeat(`<div><a href="/m">Mug with a long name for the grid</a><span>$12.00</span></div>`, 10), extract.PageCollection},
+		{"a buyer's guide: prices among long paragraphs", "https://example.com/best-mugs",
+			strings.Repeat(prose+`<h3><a href="/m">Stoneware mug</a></h3><span>$12.00</span>`, 8), extract.PageArticle},
 		{"sections of short text on a home page", "https://example.com/",
 			strings.Repeat(`<section><h2>Fast</h2><p>We ship your order the same day, wherever you are in the country.</p></section>`, 4), extract.PageService},
 	}
