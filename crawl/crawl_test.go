@@ -464,3 +464,20 @@ func TestCrawlPurposes(t *testing.T) {
 		})
 	}
 }
+
+// A crawl with source llms visits the start and the site's pages its
+// llms.txt and llms-full.txt link to, and no other.
+func TestCrawlLLMsTxt(t *testing.T) {
+	m := newManager(t, crawl.Options{})
+	_, res := run(t, m, &crawl.Request{URL: site.URL + "/site/", Limit: 10, Source: crawl.SourceLLMs, Render: ptr(false)})
+	var got []string
+	for _, r := range res.Records {
+		if r.Status != crawl.RecordSkipped {
+			got = append(got, strings.TrimPrefix(r.URL, site.URL))
+		}
+	}
+	want := []string{"/site/", "/site/a.html", "/site/b.html", "/site/deep.html"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}

@@ -33,6 +33,7 @@ const (
 	SourceAll      Source = "all"      // sitemaps, then links found on pages
 	SourceSitemaps Source = "sitemaps" // only the site's sitemaps
 	SourceLinks    Source = "links"    // only links found on pages
+	SourceLLMs     Source = "llms"     // only the links of the site's /llms.txt and /llms-full.txt
 )
 
 // Limits on a request, Cloudflare's.
@@ -57,7 +58,7 @@ type Request struct {
 	// Depth is how many links away from URL the crawl goes: 0 visits URL
 	// alone; sitemap entries count as one link away. Default 100,000.
 	Depth *int `json:"depth,omitempty"`
-	// Source is all (default), sitemaps or links.
+	// Source is all (default), sitemaps, links or llms.
 	Source Source `json:"source,omitempty"`
 	// Formats each record carries; default html.
 	Formats []Format `json:"formats,omitempty"`
@@ -260,9 +261,9 @@ func (r *Request) Validate(maxLimit int, haveModel bool) error {
 	switch r.Source {
 	case "":
 		r.Source = SourceAll
-	case SourceAll, SourceSitemaps, SourceLinks:
+	case SourceAll, SourceSitemaps, SourceLinks, SourceLLMs:
 	default:
-		return invalid("source: want all, sitemaps or links, not %q", r.Source)
+		return invalid("source: want all, sitemaps, links or llms, not %q", r.Source)
 	}
 	if len(r.Formats) == 0 {
 		r.Formats = []Format{FormatHTML}

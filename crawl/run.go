@@ -160,7 +160,7 @@ func (c *crawler) follow(f fetched) {
 			c.seen[sameKey(u)] = true
 		}
 	}
-	if c.req.Source == SourceSitemaps {
+	if c.req.Source == SourceSitemaps || c.req.Source == SourceLLMs {
 		return
 	}
 	for _, l := range f.links {
@@ -169,17 +169,24 @@ func (c *crawler) follow(f fetched) {
 }
 
 // readSitemaps queues the URLs of the starting site's sitemaps, one link
-// from the start: those robots.txt names, else /sitemap.xml.
+// from the start: those robots.txt names, else /sitemap.xml; for source
+// llms, those its llms.txt and llms-full.txt link to.
 func (c *crawler) readSitemaps(ctx context.Context) {
 	if *c.req.Depth < 1 {
 		return
 	}
 	origin := c.start.Scheme + "://" + c.start.Host
-	maps := c.robotsFor(ctx, c.start).sitemaps
-	if len(maps) == 0 {
-		maps = []string{origin + "/sitemap.xml"}
+	var locs []string
+	if c.req.Source == SourceLLMs {
+		locs = readLLMsTxt(ctx, c.m.opts.HTTPClient, c.m.opts.UserAgent, origin, maxSitemapURLs)
+	} else {
+		maps := c.robotsFor(ctx, c.start).sitemaps
+		if len(maps) == 0 {
+			maps = []string{origin + "/sitemap.xml"}
+		}
+		locs = readSitemaps(ctx, c.m.opts.HTTPClient, c.m.opts.UserAgent, maps, maxSitemapURLs)
 	}
-	for _, loc := range readSitemaps(ctx, c.m.opts.HTTPClient, c.m.opts.UserAgent, maps, maxSitemapURLs) {
+	for _, loc := range locs {
 		if c.admitted >= c.req.Limit {
 			return
 		}

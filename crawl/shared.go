@@ -64,7 +64,9 @@ func (p *Plan) Consider(base *url.URL, ref string, depth int) (*url.URL, Verdict
 
 // FollowsLinks reports whether the job goes on from the links of its
 // pages, rather than its sitemaps alone.
-func (p *Plan) FollowsLinks() bool { return p.req.Source != SourceSitemaps }
+func (p *Plan) FollowsLinks() bool {
+	return p.req.Source != SourceSitemaps && p.req.Source != SourceLLMs
+}
 
 // Visited is one page's visit: its record, the links it holds, other names
 // of the same page (final URL, canonical link), and the browser time spent.
@@ -90,16 +92,20 @@ func (m *Manager) Visit(ctx context.Context, req *Request, raw string, depth int
 	return Visited{Record: f.record, Links: f.links, Names: f.extra, Base: f.base, BrowserMs: f.ms, Fatal: f.fatal, Cause: f.cause}
 }
 
-// SitemapURLs returns the URLs of the sitemaps of req's starting site, as
-// a job reads them before its first page, or none when req does not read
-// sitemaps.
+// SitemapURLs returns the URLs of the sitemaps of req's starting site (or
+// of its llms.txt, for source llms), as a job reads them before its first
+// page, or none when req does not read sitemaps.
 func (m *Manager) SitemapURLs(ctx context.Context, p *Plan) []string {
 	if p.req.Source == SourceLinks || *p.req.Depth < 1 {
 		return nil
 	}
+	origin := p.start.Scheme + "://" + p.start.Host
+	if p.req.Source == SourceLLMs {
+		return readLLMsTxt(ctx, m.opts.HTTPClient, m.opts.UserAgent, origin, maxSitemapURLs)
+	}
 	maps := m.robotsFor(ctx, p.start).sitemaps
 	if len(maps) == 0 {
-		maps = []string{p.start.Scheme + "://" + p.start.Host + "/sitemap.xml"}
+		maps = []string{origin + "/sitemap.xml"}
 	}
 	return readSitemaps(ctx, m.opts.HTTPClient, m.opts.UserAgent, maps, maxSitemapURLs)
 }

@@ -183,6 +183,9 @@ type Meta struct {
 	// be used for ({"search": "yes", "ai-train": "no"}), when the service
 	// reads them and the site gives any.
 	ContentSignals map[string]string `json:"contentSignals,omitempty"`
+	// LLMsTxt describes the site's llms.txt, on a render of its root page
+	// when it has one.
+	LLMsTxt *LLMsTxt `json:"llmsTxt,omitempty"`
 	// Price is what a page asked to be paid (pay-per-crawl's
 	// crawler-price, "USD 0.01"), on a payment_required failure; Charged
 	// what the service paid for it (crawler-charged), on a success.

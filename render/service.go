@@ -46,6 +46,9 @@ type Options struct {
 	// ErrDisallowed before anything is fetched.
 	Signals        SignalReader
 	RespectSignals bool
+	// LLMsTxt reads sites' llms.txt, reported as Meta.LLMsTxt by renders
+	// of a site's root page; nil means it is not read.
+	LLMsTxt LLMsTxtReader
 	// Payer pays pay-per-crawl prices; nil means none is paid, and such
 	// pages fail with ErrPaymentRequired.
 	Payer Payer
@@ -257,6 +260,7 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 	defer release()
 	queued := time.Since(start)
 	signals := s.readSignals(ctx, req) // beside the fetch, not after it
+	llms := s.readLLMsTxt(ctx, req)
 
 	page, err := s.fetch(ctx, req)
 	if err != nil {
@@ -305,6 +309,7 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 	describeDocument(page, res)
 	explainEmpty(page, req, res)
 	res.Meta.ContentSignals = <-signals
+	res.Meta.LLMsTxt = <-llms
 	res.Meta.Charged = charged
 	s.observe(total - queued)
 	return res, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 )
 
 // The purposes a request may declare, as Content Signals name them
@@ -19,6 +20,36 @@ const (
 // It should remember each site's answer a while, since every render asks.
 type SignalReader interface {
 	ContentSignals(ctx context.Context, pageURL string) map[string]string
+}
+
+// LLMsTxtReader reads a site's /llms.txt (llmstxt.org), nil when it has
+// none. It should remember each site's answer a while.
+type LLMsTxtReader interface {
+	LLMsTxt(ctx context.Context, pageURL string) *LLMsTxt
+}
+
+// LLMsTxt describes a site's llms.txt, its guide for language models, as
+// a render of the site's root page reports it (Meta.LLMsTxt).
+type LLMsTxt struct {
+	URL     string `json:"url"`
+	Title   string `json:"title,omitempty"`
+	Summary string `json:"summary,omitempty"`
+	// Links counts the pages it links to.
+	Links int `json:"links"`
+}
+
+// readLLMsTxt reads the llms.txt of req's site while the page loads, when
+// req is for the site's root page: the channel receives it (or nil) once,
+// by the time ctx ends.
+func (s *Service) readLLMsTxt(ctx context.Context, req *Request) <-chan *LLMsTxt {
+	out := make(chan *LLMsTxt, 1)
+	u, err := url.Parse(req.URL)
+	if s.opts.LLMsTxt == nil || req.URL == "" || err != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		out <- nil
+		return out
+	}
+	go func() { out <- s.opts.LLMsTxt.LLMsTxt(ctx, req.URL) }() // the reader returns when ctx ends
+	return out
 }
 
 func (r *Request) checkPurpose() error {

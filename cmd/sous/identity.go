@@ -84,6 +84,7 @@ func (f *identityFlags) rules(eng *engineFlags) error {
 	}
 	eng.agentToken = f.token
 	eng.signals = crawl.NewSignalReader(client, productToken(f.token), f.token)
+	eng.llmsTxt = crawl.NewLLMsTxtReader(client, f.token)
 	eng.respectSignals = f.respectSignals
 	return nil
 }

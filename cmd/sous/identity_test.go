@@ -147,6 +147,20 @@ func TestServeContentSignals(t *testing.T) {
 	if n := site.Hits("/robots.txt"); n != 1 {
 		t.Errorf("robots.txt fetched %d times for 4 renders of one site, want 1", n)
 	}
+	// A render of the site's root reports its llms.txt, read once.
+	wantLLMs := map[string]any{"url": site.URL + "/llms.txt", "title": "Sous fixtures", "summary": "Pages for testing Sous: a small site to crawl.", "links": 3.0}
+	for range 2 {
+		status, reply = s.render(t, `{"url": "`+site.URL+`/", "engine": "http", "cacheTTL": 0}`)
+		if meta, _ := reply["meta"].(map[string]any); status != 200 || !reflect.DeepEqual(meta["llmsTxt"], wantLLMs) {
+			t.Errorf("root: %d, llmsTxt %v; want %v", status, meta["llmsTxt"], wantLLMs)
+		}
+	}
+	if _, reply := s.render(t, `{"url": "`+site.URL+`/article.html", "engine": "http"}`); reply["meta"].(map[string]any)["llmsTxt"] != nil {
+		t.Error("a page that is not the root reports the llms.txt")
+	}
+	if n := site.Hits("/llms.txt"); n != 1 {
+		t.Errorf("llms.txt fetched %d times, want 1", n)
+	}
 	// Without a key, a pay-per-crawl page is not paid.
 	status, reply = s.render(t, `{"url": "`+site.URL+`/pay/0.01", "engine": "http"}`)
 	if meta, _ := reply["meta"].(map[string]any); status != 402 || meta["price"] != "USD 0.01" || !strings.Contains(fmt.Sprint(reply["errors"]), "pays no site") {

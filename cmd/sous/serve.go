@@ -54,8 +54,10 @@ type engineFlags struct {
 	signals        render.SignalReader
 	respectSignals bool
 	agentToken     string
-	// payer pays pay-per-crawl sites (nil: none is paid).
-	payer render.Payer
+	// payer pays pay-per-crawl sites (nil: none is paid); llmsTxt reads
+	// sites' llms.txt (nil: none is read).
+	payer   render.Payer
+	llmsTxt render.LLMsTxtReader
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet, concurrency int) {
@@ -136,6 +138,7 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		Signals:        e.signals,
 		RespectSignals: e.respectSignals,
 		Payer:          e.payer,
+		LLMsTxt:        e.llmsTxt,
 		Logger:         logger,
 	})
 	if err != nil {
