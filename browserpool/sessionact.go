@@ -709,7 +709,7 @@ func (sc *sessionContext) upload(ctx context.Context, st *sessionTab, a *session
 	}
 	sc.mu.Lock()
 	if sc.uploadDir == "" {
-		sc.uploadDir, err = os.MkdirTemp("", "sous-upload-")
+		sc.uploadDir, err = os.MkdirTemp(sc.browser.proc.dataDir, "session-upload-")
 	}
 	dir := sc.uploadDir
 	sc.mu.Unlock()

@@ -33,7 +33,9 @@ type sessionDownloads struct {
 // of the session's, readable by the service's user alone, and follows
 // them, cancelling any past the bounds.
 func (sc *sessionContext) keepDownloads(ctx context.Context) error {
-	dir, err := os.MkdirTemp("", "sous-downloads-")
+	// Inside the browser's profile, so that whatever removes the profile
+	// (the guard, when the service dies) removes the files too.
+	dir, err := os.MkdirTemp(sc.browser.proc.dataDir, "session-downloads-")
 	if err != nil {
 		return fmt.Errorf("download directory: %w", err)
 	}
