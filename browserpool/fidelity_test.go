@@ -1,8 +1,11 @@
 package browserpool_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -179,6 +182,21 @@ func TestPageNavigations(t *testing.T) {
 		}
 		if len(page.Warnings) == 0 || !strings.Contains(page.Warnings[0], "the document given as html was kept") {
 			t.Errorf("warnings %q", page.Warnings)
+		}
+	})
+	t.Run("html input with relative subresources", func(t *testing.T) {
+		t.Parallel()
+		// Saved pages are full of them; they must cost nothing.
+		var b strings.Builder
+		b.WriteString("<!doctype html><title>Saved</title><h1>Relative</h1>")
+		for i := range 40 {
+			fmt.Fprintf(&b, `<img src="/img/%d.png"><link rel="stylesheet" href="css/%d.css"><script src="js/%d.js"></script><iframe src="frame/%d.html"></iframe>`, i, i, i, i)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		page, err := shared.Fetch(ctx, normalized(t, &render.Request{HTML: b.String()}))
+		if err != nil || !strings.Contains(page.HTML, "Relative") {
+			t.Fatalf("err %v", err)
 		}
 	})
 	t.Run("html input navigating all the time", func(t *testing.T) {

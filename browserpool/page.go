@@ -227,6 +227,9 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 			return allow
 		}
 		typ, u := strings.ToLower(string(ev.ResourceType)), ev.Request.URL
+		if originOf(u) == htmlOrigin {
+			return false // a relative URL of a document given as html: there is nothing there
+		}
 		if slices.Contains(rejectTypes, typ) || matches(rejectRE, u) {
 			return false
 		}
@@ -242,8 +245,11 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 	home := originOf(req.URL)
 	forHome := func(u string) bool { return home != "" && originOf(u) == home }
 
+	// A document given as html pauses every request too: those its relative
+	// URLs make go to htmlDocumentURL's host, which is refused at once
+	// rather than looked up (see allowed).
 	pattern := &fetch.RequestPattern{URLPattern: "*"}
-	if !needsInterception(req) && signer == nil {
+	if !needsInterception(req) && signer == nil && req.URL != "" {
 		pattern.ResourceType = network.ResourceTypeDocument
 	}
 	paused, stopPaused := t.s.Subscribe(fetch.RequestPaused.Method)
@@ -384,6 +390,9 @@ func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWat
 // that "upgrades" the page to https, or reloads it, would otherwise
 // replace the caller's document with an empty one.
 const htmlDocumentURL = "http://html.sous.invalid/"
+
+// htmlOrigin is htmlDocumentURL's origin.
+const htmlOrigin = "http://html.sous.invalid"
 
 // served returns the body the gate answers a paused request with, if any.
 func served(ev *fetch.EventRequestPaused, gate navigationGate) []byte {

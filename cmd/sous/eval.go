@@ -54,7 +54,7 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	format := fs.String("f", "text", "the format that is scored: text or markdown")
 	worst := fs.Int("worst", 10, "list this many pages with the lowest F1")
 	every := fs.Int("every", 1, "score only every n-th page in ID order, for a quick look")
-	browser := fs.Bool("browser", false, "render each page in Chromium first, as html input with default options (settle, scroll pass, frames, overlays), and extract from what the browser read")
+	browser := fs.Bool("browser", false, "render each page in Chromium first, as html input with default options (settle, scroll pass, frames, overlays; inline scripts run, subresources are not loaded), and extract from what the browser read")
 	chrome := fs.String("chrome", "", "Chromium executable, with --browser")
 	dirs, err := fs.parse(args[1:])
 	if err != nil {
@@ -297,8 +297,9 @@ type evalRun struct {
 	pages       []pageScore     // worst first
 	durations   []time.Duration // per page, sorted
 	total       time.Duration
-	allocated   uint64 // bytes allocated by all extractions
-	warned      int    // warnings the results carried (a browser's)
+	allocated   uint64   // bytes allocated by all extractions
+	warned      int      // warnings the results carried (a browser's)
+	failed      []string // pages whose render or extraction failed, with the error
 	precision   float64
 	recall      float64
 	f1          float64
@@ -328,12 +329,17 @@ func extractOnly(x *extract.Extractor) pageExtractor {
 }
 
 // renderFirst renders the page's HTML in the browser with default options
-// (html input, no cache) and extracts from what the browser read.
+// (html input, no cache) and extracts from what the browser read. The
+// pages are saved copies: their subresources are not loaded (a request
+// for one fails at once), which is what an offline machine would do
+// slowly, one DNS timeout at a time; inline scripts run.
 func renderFirst(svc *render.Service) pageExtractor {
 	return func(ctx context.Context, _, html string, req *render.Request) (*render.Result, error) {
 		r := *req
 		zero := 0
 		r.HTML, r.Engine, r.CacheTTL = html, render.EngineBrowser, &zero
+		r.AllowRequestPattern = []string{"^data:"} // no network request matches
+		r.GotoOptions = &render.GotoOptions{Timeout: 15000}
 		return svc.Render(ctx, &r)
 	}
 }
@@ -353,7 +359,12 @@ func evalExtraction(ctx context.Context, c *corpus, format render.Format, extrac
 		d := time.Since(start)
 		runtime.ReadMemStats(&after)
 		if err != nil {
-			return nil, fmt.Errorf("page %s: %w", p.id, err)
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			// A page that fails is scored as empty, and listed.
+			run.failed = append(run.failed, fmt.Sprintf("%s: %v", p.id, err))
+			res = &render.Result{}
 		}
 		run.warned += len(res.Meta.Warnings)
 		run.durations = append(run.durations, d)
@@ -579,7 +590,10 @@ func (run *evalRun) report(w io.Writer, worst int) {
 		}
 		fmt.Fprintf(w, "worst f1=%.3f p=%.3f r=%.3f %s%s %s\n", p.f1, p.precision, p.recall, p.id, kind, p.url)
 	}
-	fmt.Fprintf(w, "pages=%d precision=%.4f recall=%.4f warnings=%d\n", len(run.pages), run.precision, run.recall, run.warned)
+	for _, f := range run.failed {
+		fmt.Fprintf(w, "failed %s\n", f)
+	}
+	fmt.Fprintf(w, "pages=%d precision=%.4f recall=%.4f warnings=%d errors=%d\n", len(run.pages), run.precision, run.recall, run.warned, len(run.failed))
 	fmt.Fprintf(w, "f1=%.4f\n", run.f1)
 }
 
