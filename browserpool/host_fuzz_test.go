@@ -86,3 +86,16 @@ func FuzzGuardAgreesWithChromiumOnHosts(f *testing.F) {
 		}
 	})
 }
+
+// originOf answers "" for what does not parse, as Chromium may send it
+// (a data: URL with a bad escape), rather than fail.
+func TestOriginOfUnparsable(t *testing.T) {
+	for _, u := range []string{"data:text/html,%zz", "http://[::1", "%", ""} {
+		if got := originOf(u); got != "" {
+			t.Errorf("originOf(%q) = %q, want none", u, got)
+		}
+	}
+	if got := originOf("HTTP://Example.COM:80/x"); got != "http://example.com" {
+		t.Errorf("originOf = %q", got)
+	}
+}

@@ -151,8 +151,11 @@ func needsInterception(req *render.Request) bool {
 // default, or "" for any other URL.
 func originOf(rawURL string) string {
 	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "" // Chromium sends URLs Go does not parse (a bad escape in a data: URL)
+	}
 	scheme := strings.ToLower(u.Scheme)
-	if err != nil || u.Host == "" || (scheme != "http" && scheme != "https") {
+	if u.Host == "" || (scheme != "http" && scheme != "https") {
 		return ""
 	}
 	host := strings.ToLower(netguard.CanonicalHost(u.Hostname()))
