@@ -297,6 +297,10 @@ func (sc *sessionContext) attach(ctx context.Context, id target.ID) (*sessionTab
 	if sc.opts.Timezone != "" {
 		steps = append(steps, step{emulation.CommandSetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: sc.opts.Timezone}})
 	}
+	if signer := sc.pool.guard.signer; signer != nil {
+		method, params := sc.signSessionRequests(st, signer)
+		steps = append(steps, step{method, params})
+	}
 	for _, s := range steps {
 		if err := st.s.Call(ctx, s.method, s.params, nil); err != nil {
 			if s.method == emulation.CommandSetTimezoneOverride || s.method == emulation.CommandSetLocaleOverride {

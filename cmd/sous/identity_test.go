@@ -56,8 +56,8 @@ func TestKeygen(t *testing.T) {
 // With --identity-key, every request sous serve makes is signed and
 // verifies with Cloudflare's reference verifier reading the directory the
 // service serves at its own address: the browser's document, redirects
-// and subresources, the http engine's fetches and redirects, and a
-// crawl's robots.txt, sitemaps and pages.
+// and subresources, a session's navigation, the http engine's fetches and
+// redirects, and a crawl's robots.txt, sitemaps and pages.
 func TestServeSignsEveryRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Chromium and node")
@@ -84,6 +84,27 @@ func TestServeSignsEveryRequest(t *testing.T) {
 			t.Fatalf("render %s: %d %v", body, status, reply)
 		}
 	}
+	// A session's navigation and its subresources.
+	resp, err := http.Post(s.url+"/v1/sessions", "application/json", strings.NewReader(`{"ttl": 60}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened struct{ Result struct{ ID string } }
+	err = json.NewDecoder(resp.Body).Decode(&opened)
+	resp.Body.Close()
+	if err != nil || opened.Result.ID == "" {
+		t.Fatalf("open a session: %v %+v", err, opened)
+	}
+	resp, err = http.Post(s.url+"/v1/sessions/"+opened.Result.ID+"/actions", "application/json",
+		strings.NewReader(`{"actions": [{"action": "navigate", "url": "`+site.URL+`/links.html"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("session navigate: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+
 	var stdout bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -100,7 +121,7 @@ func TestServeSignsEveryRequest(t *testing.T) {
 		}
 		seen[u.Path] = true
 	}
-	for _, path := range []string{"/redirect/1", "/redirect/2", "/resources.html", "/res/style.css", "/res/font.ttf", "/res/pixel.png", "/res/app.js", "/robots.txt", "/site/sitemap.xml", "/site/"} {
+	for _, path := range []string{"/links.html", "/redirect/1", "/redirect/2", "/resources.html", "/res/style.css", "/res/font.ttf", "/res/pixel.png", "/res/app.js", "/robots.txt", "/site/sitemap.xml", "/site/"} {
 		if !seen[path] {
 			t.Errorf("the site never saw %s (saw %v)", path, seen)
 		}
