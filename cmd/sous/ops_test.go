@@ -52,8 +52,15 @@ func TestServeCacheAndOperations(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if status, _ := get("/readyz"); status != 200 {
-		t.Errorf("/readyz: %d", status)
+	// Ready once every tab has rendered its warm-up page.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		status, _ := get("/readyz")
+		if status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz: %d a minute after the start", status)
+		}
 	}
 	status, text := get("/metrics")
 	for _, want := range []string{"sous_cache_hits_total 1", "sous_cache_misses_total", "sous_cache_max_bytes 6.7108864e+07", "sous_pool_browsers 1", "sous_render_requests_total{"} {
