@@ -205,6 +205,13 @@ func (w *networkWatch) touch() {
 	}
 }
 
+// restartQuiet starts the quiet period that waitIdle measures anew.
+func (w *networkWatch) restartQuiet() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.touch()
+}
+
 // waitIdle waits until at most max requests have been in flight for quiet.
 func (w *networkWatch) waitIdle(ctx context.Context, max int, quiet time.Duration) error {
 	for {

@@ -163,6 +163,10 @@ func (st *sessionTab) settle(ctx context.Context, act func(context.Context) erro
 	if st.pendingDialog() != nil {
 		return nil
 	}
+	// The quiet period starts now, not before the action: what it set off
+	// (a form's submission, a script's fetch) reaches the browser a moment
+	// after the action's own call returns, later still on a busy machine.
+	net.restartQuiet()
 	quiet(ctx, net)
 	loading := false
 	for drained := false; !drained; {
