@@ -114,12 +114,17 @@ func TestServeCluster(t *testing.T) {
 		}
 	}
 	// The whole fixture site, each page once; fetched without a browser,
-	// /never.html completes.
-	want := maps.Clone(fixtures.CrawlSite)
+	// /never.html completes. A trailing slash is no difference: which
+	// spelling a page is recorded under depends on which link a node
+	// followed first.
+	want := map[string]string{}
+	for path, status := range fixtures.CrawlSite {
+		want[strings.TrimSuffix(path, "/")] = status
+	}
 	want["/never.html"] = "completed"
 	got := map[string]string{}
 	for _, r := range job.Result.Records {
-		path := strings.TrimPrefix(r.URL, site.URL)
+		path := strings.TrimSuffix(strings.TrimPrefix(r.URL, site.URL), "/")
 		if _, dup := got[path]; dup {
 			t.Errorf("%s recorded twice", r.URL)
 		}
