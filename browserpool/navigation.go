@@ -25,8 +25,12 @@ type navigationWatch struct {
 	mu      sync.Mutex
 	chain   []string // the URLs of the main frame, in order, repeats left out
 	commits int      // cross-document navigations committed
-	loading bool     // between frameStartedLoading and frameStoppedLoading
-	notify  chan struct{}
+	// loads counts frameStartedLoading less frameStoppedLoading: the two
+	// come on separate channels, so one document's stop may be read after
+	// the next one's start, and a flag would say "not loading" while the
+	// next document loads.
+	loads  int
+	notify chan struct{}
 
 	stopOnce sync.Once
 	cancel   func()
@@ -76,7 +80,7 @@ func newNavigationWatch(s session, frame cdp.FrameID) *navigationWatch {
 				}
 				var ev page.EventFrameStartedLoading
 				if jsonv2.Unmarshal(raw, &ev) == nil && ev.FrameID == frame {
-					w.update(func() { w.loading = true })
+					w.update(func() { w.loads++ })
 				}
 			case raw, ok := <-stopped:
 				if !ok {
@@ -84,7 +88,7 @@ func newNavigationWatch(s session, frame cdp.FrameID) *navigationWatch {
 				}
 				var ev page.EventFrameStoppedLoading
 				if jsonv2.Unmarshal(raw, &ev) == nil && ev.FrameID == frame {
-					w.update(func() { w.loading = false })
+					w.update(func() { w.loads = max(0, w.loads-1) })
 				}
 			case <-ctx.Done():
 				return
@@ -116,7 +120,7 @@ func (w *navigationWatch) visit(u string) {
 func (w *navigationWatch) state() (commits int, loading bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.commits, w.loading
+	return w.commits, w.loads > 0
 }
 
 // redirects returns the addresses the main frame went through before its
