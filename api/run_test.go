@@ -112,6 +112,11 @@ func TestHostileScriptsOverHTTP(t *testing.T) {
 	request := func(script string) string {
 		return fmt.Sprintf(`{"html": "<title>T</title><h1>Hello</h1>", "cacheTTL": 600, "script": %q}`, script)
 	}
+	// The roomy scripts' requests get the longest deadline too: the
+	// script runs inside it.
+	roomyRequest := func(script string) string {
+		return fmt.Sprintf(`{"html": "<title>T</title><h1>Hello</h1>", "cacheTTL": 600, "gotoOptions": {"timeout": 60000}, "script": %q}`, script)
+	}
 	tests := []struct {
 		name, script string
 		code         string
@@ -133,9 +138,9 @@ func TestHostileScriptsOverHTTP(t *testing.T) {
 	roomy := scriptedServer(t, isolate.Limits{Timeout: 30 * time.Second, CPUTime: 30 * time.Second})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base := base
+			base, request := base, request
 			if tt.code != "script_timeout" {
-				base = roomy
+				base, request = roomy, roomyRequest
 			}
 			var failed scriptReply
 			status, _ := post(t, base+"/v1/render", request(strings.ReplaceAll(tt.script, `\n`, "\n")), &failed)
