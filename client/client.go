@@ -208,13 +208,30 @@ func retryable(e *Error) bool {
 }
 
 func (c *Client) once(ctx context.Context, method, path string, body []byte) (*envelope, error) {
+	resp, raw, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, &Error{Status: resp.StatusCode, Code: "bad_reply", Message: fmt.Sprintf("not a Sous reply: %.200s", raw)}
+	}
+	if resp.StatusCode == http.StatusOK && env.Success {
+		return &env, nil
+	}
+	return &env, statusError(resp, &env) // a failed program's reply still carries its logs
+}
+
+// send makes one call, with the token and, for a body, its content type,
+// and returns the response with its whole body read.
+func (c *Client) send(ctx context.Context, method, path string, body []byte) (*http.Response, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -224,26 +241,26 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte) (*e
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
+		return nil, nil, fmt.Errorf("client: %w", err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("client: read reply: %w", err)
+		return nil, nil, fmt.Errorf("client: read reply: %w", err)
 	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, &Error{Status: resp.StatusCode, Code: "bad_reply", Message: fmt.Sprintf("not a Sous reply: %.200s", raw)}
-	}
-	if resp.StatusCode == http.StatusOK && env.Success {
-		return &env, nil
-	}
+	return resp, raw, nil
+}
+
+// statusError is the error of a reply that is not a success: the service's
+// first error (env may be nil for a body that was not an envelope), or the
+// HTTP status, with Retry-After.
+func statusError(resp *http.Response, env *envelope) *Error {
 	e := &Error{Status: resp.StatusCode, Code: "unknown", Message: http.StatusText(resp.StatusCode)}
-	if len(env.Errors) > 0 {
+	if env != nil && len(env.Errors) > 0 {
 		e.Code, e.Message, e.Err = env.Errors[0].Code, env.Errors[0].Message, serviceError(env.Errors[0])
 	}
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
 		e.RetryAfter = time.Duration(secs) * time.Second
 	}
-	return &env, e // a failed program's reply still carries its logs
+	return e
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,29 +83,16 @@ func (c *Client) CloseSession(ctx context.Context, id string) error {
 // SessionDownload returns a file the session downloaded, by its index in
 // the actions reply's downloads.
 func (c *Client) SessionDownload(ctx context.Context, id string, index int) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.String()+"/v1/sessions/"+url.PathEscape(id)+"/downloads/"+strconv.Itoa(index), nil)
+	resp, body, err := c.send(ctx, http.MethodGet, "/v1/sessions/"+url.PathEscape(id)+"/downloads/"+strconv.Itoa(index), nil)
 	if err != nil {
 		return nil, err
 	}
-	if c.opts.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
-	}
-	resp, err := c.opts.HTTPClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("client: read download: %w", err)
-	}
 	if resp.StatusCode != http.StatusOK {
 		var env envelope
-		e := &Error{Status: resp.StatusCode, Code: "unknown", Message: http.StatusText(resp.StatusCode)}
-		if json.Unmarshal(body, &env) == nil && len(env.Errors) > 0 {
-			e.Code, e.Message, e.Err = env.Errors[0].Code, env.Errors[0].Message, serviceError(env.Errors[0])
+		if json.Unmarshal(body, &env) != nil {
+			return nil, statusError(resp, nil)
 		}
-		return nil, e
+		return nil, statusError(resp, &env)
 	}
 	return body, nil
 }
