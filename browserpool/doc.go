@@ -8,9 +8,11 @@
 // incognito profile). A request leases a tab, renders in it and releases
 // it; off the request path the tab is wiped (tab.wipe: the document left
 // from inside the page, cookies, storage of every origin the page touched,
-// the HTTP cache, history, permissions, and the request's overrides) or,
-// when it cannot be trusted (a failed render, HTTP authentication, a popup,
-// TabReuse renders), closed with its context and replaced. Browsers are
+// the HTTP cache, history, window.name and the request's overrides; every
+// permission that would ask the user is held at "prompt", see
+// permissions.go) or, when it cannot be trusted (a failed render, HTTP
+// authentication, a popup, TabReuse renders), closed with its context and
+// replaced. Browsers are
 // health-checked, recycled after a number of renders or an age, and
 // replaced when they crash.
 //

@@ -385,3 +385,52 @@ func TestReadyAfterWarmUp(t *testing.T) {
 		t.Errorf("after the warm-up, a page sees %s", textBetween(page.HTML, `<p id="h">`, "</p>"))
 	}
 }
+
+// A page's permission requests leave nothing for the next render in the
+// same tab. Headless Chromium answers a request it cannot show by denying
+// it, and remembers the denial for the origin in the browser context, where
+// no wipe command reaches (Browser.resetPermissions undoes only overrides
+// set over the protocol): a later page of that origin, another caller's,
+// would find "denied" where a fresh browser says "prompt", and learn that
+// someone asked before it. The readers must see every permission as a
+// fresh context shows it, and so must the setter after its requests.
+func TestNoPermissionDecisionSurvivesToTheNextRender(t *testing.T) {
+	const states = `
+const names = ["geolocation", "notifications", "midi", "clipboard-read"];
+const states = () => Promise.all(names.map(n => navigator.permissions.query(n === "midi" ? {name: n, sysex: true} : {name: n}).then(s => n + "=" + s.state, e => n + "=" + e.name))).then(s => s.join(" "));
+`
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch req.URL.Path {
+		case "/set":
+			fmt.Fprint(w, `<p>set</p><script>`+states+`
+(async () => {
+  const within = p => Promise.race([p, new Promise(r => setTimeout(r, 5000))]);
+  await within(Notification.requestPermission());
+  await within(new Promise(r => navigator.geolocation.getCurrentPosition(r, r)));
+  await within(navigator.requestMIDIAccess({sysex: true}).catch(() => {}));
+  await within(navigator.clipboard.readText().catch(() => {}));
+  document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + await states() + "</pre>");
+})();
+</script>`)
+		case "/get":
+			fmt.Fprint(w, `<p>get</p><script>`+states+`
+states().then(s => document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + s + "</pre>"));
+</script>`)
+		}
+	})
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const want = "geolocation=prompt notifications=prompt midi=prompt clipboard-read=prompt"
+	// The setter and the two readers after it: with one tab and its spare
+	// taking turns, the second reader runs in the setter's tab.
+	for i, path := range []string{"/set", "/get", "/get"} {
+		page := fetch(t, p, &render.Request{URL: rec.URL + path, WaitForSelector: &render.WaitForSelector{Selector: "#got"}})
+		if got := textBetween(page.HTML, `<pre id="got">`, "</pre>"); got != want {
+			t.Errorf("render %d (%s) saw %s, want %s", i, path, got, want)
+		}
+	}
+}

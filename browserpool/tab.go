@@ -74,6 +74,9 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (_ *tab, err 
 	}); err != nil {
 		return nil, fmt.Errorf("deny downloads: %w", err)
 	}
+	if err := holdPermissions(ctx, bs, t.contextID); err != nil {
+		return nil, err
+	}
 	tg, err := cdp.Call(ctx, bs, target.CreateTarget, target.CreateTargetParams{URL: "about:blank", BrowserContextID: t.contextID})
 	if err != nil {
 		return nil, fmt.Errorf("create target: %w", err)
@@ -196,10 +199,11 @@ func (t *tab) wipe(ctx context.Context) error {
 	if _, err := t.eval(ctx, `window.name = ""`); err != nil {
 		return fmt.Errorf("clear window.name: %w", err)
 	}
+	// Permissions need nothing here: the context holds every permission
+	// that asks the user at "prompt" (holdPermissions), so a page's request
+	// is neither granted nor remembered. (Browser.resetPermissions would
+	// drop that hold, and it clears nothing a page can set.)
 	bs := session{conn: t.browser.proc.conn}
-	if _, err := cdp.Call(ctx, bs, browser.ResetPermissions, browser.ResetPermissionsParams{BrowserContextID: t.contextID}); err != nil {
-		return fmt.Errorf("reset permissions: %w", err)
-	}
 	if len(t.origins) > 64 {
 		return errors.New("too many origins to wipe one by one")
 	}
