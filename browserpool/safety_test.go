@@ -434,3 +434,57 @@ states().then(s => document.body.insertAdjacentHTML("beforeend", "<pre id=got>" 
 		}
 	}
 }
+
+// A window a render's page opens does not reach the next render in the same
+// tab. Kept open, it would be a link between callers: through
+// window.opener it reads the next same-origin page and can navigate any,
+// the next page finds it by name, and it holds the focus, so the next page
+// sees itself hidden and unfocused. Two steps keep it from outliving its
+// render: the browser closes every opened window at once (closePopups), and
+// the wipe replaces a tab whose page opened one. Either suffices; the test
+// fails when neither holds.
+func TestOpenedWindowsDoNotReachTheNextRender(t *testing.T) {
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch req.URL.Path {
+		case "/set":
+			fmt.Fprint(w, `<p>set</p><script>window.open("/spy", "spy")</script>`)
+		case "/spy":
+			// Reports what its opener shows, as long as it lives.
+			fmt.Fprint(w, `<p>spy</p><script>
+setInterval(() => {
+  let seen;
+  try { seen = opener.document.title; } catch (e) { seen = "error " + e.name; }
+  fetch("/report?" + encodeURIComponent(seen));
+}, 20);
+</script>`)
+		case "/get":
+			fmt.Fprint(w, `<title>NEXT-CALLER</title><p>get</p><script>
+setTimeout(() => {
+  const got = {focus: document.hasFocus(), visibility: document.visibilityState};
+  document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + JSON.stringify(got) + "</pre>");
+}, 300);
+</script>`)
+		}
+	})
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	fetch(t, p, &render.Request{URL: rec.URL + "/set", WaitForTimeout: 300})
+	const want = `{"focus":true,"visibility":"visible"}`
+	// With one tab and its spare taking turns, the second reader runs in
+	// the setter's tab.
+	for i := range 2 {
+		page := fetch(t, p, &render.Request{URL: rec.URL + "/get", WaitForSelector: &render.WaitForSelector{Selector: "#got"}})
+		if got := textBetween(page.HTML, `<pre id="got">`, "</pre>"); got != want {
+			t.Errorf("reader %d saw %s, want %s", i, got, want)
+		}
+	}
+	for _, r := range rec.got() {
+		if r.URL.Path == "/report" && strings.Contains(r.URL.RawQuery, "NEXT-CALLER") {
+			t.Fatal("a window the setter's page opened read the next caller's page through window.opener")
+		}
+	}
+}
