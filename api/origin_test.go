@@ -3,9 +3,13 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sous-dev/sous/api"
 	"github.com/sous-dev/sous/render"
@@ -95,6 +99,44 @@ func TestBrowserRequestsAreChecked(t *testing.T) {
 		if resp.StatusCode == 204 != (want == 204) {
 			t.Errorf("preflight from %s: %d", origin, resp.StatusCode)
 		}
+	}
+}
+
+// A page of another site, in a real browser, cannot make the service
+// render: the simple POSTs a page may send anywhere without asking (text,
+// form and multipart bodies, no preflight) reach the API and are refused
+// there. Before the check, the JSON in a text/plain body was served.
+func TestAPageOfAnotherSiteCannotUseTheAPI(t *testing.T) {
+	var served atomic.Int64
+	srv := api.New(renderFunc(func(*render.Request) (*render.Result, error) {
+		served.Add(1)
+		return &render.Result{Markdown: "ok"}, nil
+	}), api.Options{})
+	base := serveAPI(t, srv)
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<p>attack</p><script>
+const body = JSON.stringify({html: "<p>x</p>"});
+const post = type => fetch(%q, {method: "POST", mode: "no-cors", headers: {"Content-Type": type}, body});
+Promise.all(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"].map(post))
+  .then(r => "sent " + r.length, e => "failed " + e)
+  .then(s => document.body.insertAdjacentHTML("beforeend", "<p id=done>" + s + "</p>"));
+</script>`, base+"/v1/render")
+	}))
+	defer attacker.Close()
+	// localhost and 127.0.0.1 are different sites to the browser.
+	page := strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1) + "/attack"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	got, err := pool.Fetch(ctx, &render.Request{URL: page, WaitForSelector: &render.WaitForSelector{Selector: "#done"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.HTML, "sent 3") {
+		t.Fatalf("the page's requests did not reach the API; the test proves nothing:\n%s", got.HTML)
+	}
+	if n := served.Load(); n > 0 {
+		t.Errorf("a page of another site had the service render %d times", n)
 	}
 }
 
