@@ -2,10 +2,12 @@ package browserpool_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"syscall"
@@ -486,5 +488,72 @@ setTimeout(() => {
 		if r.URL.Path == "/report" && strings.Contains(r.URL.RawQuery, "NEXT-CALLER") {
 			t.Fatal("a window the setter's page opened read the next caller's page through window.opener")
 		}
+	}
+}
+
+// A page cannot call the service through another address of this machine:
+// with the service listening on every interface, its port is refused on the
+// machine's LAN address as on loopback, to fetch and to navigation alike,
+// while another port of that address stays reachable (so the address
+// itself is not what is refused).
+func TestPagesCannotCallTheServiceOnAnyLocalAddress(t *testing.T) {
+	var lan netip.Addr
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ia := range addrs {
+		if p, err := netip.ParsePrefix(ia.String()); err == nil && p.Addr().Is4() && !p.Addr().IsLoopback() && !p.Addr().IsLinkLocalUnicast() {
+			lan = p.Addr()
+			break
+		}
+	}
+	if !lan.IsValid() {
+		t.Skip("this machine has no IPv4 address but loopback")
+	}
+	listen := func() (*witness, int) {
+		ln, err := net.Listen("tcp4", "0.0.0.0:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &witness{}
+		w.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+			w.mu.Lock()
+			w.seen = append(w.seen, req.Clone(req.Context()))
+			w.mu.Unlock()
+			fmt.Fprint(rw, "metrics")
+		}))
+		w.Listener.Close()
+		w.Listener = ln
+		w.Start()
+		t.Cleanup(w.Close)
+		return w, ln.Addr().(*net.TCPAddr).Port
+	}
+	service, servicePort := listen()
+	other, otherPort := listen()
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true,
+		DenyAddrs: []netip.AddrPort{netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(servicePort))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// The guard answers a refused request itself (403), so the page cannot
+	// tell; the listeners can.
+	page := fmt.Sprintf(`<p>x</p><script>
+const get = u => fetch(u, {mode: "no-cors"}).catch(() => {});
+Promise.all([get("http://%[1]s:%[2]d/metrics"), get("http://%[1]s:%[3]d/metrics")])
+  .then(() => document.body.insertAdjacentHTML("beforeend", "<p id=done>done</p>"));
+</script>`, lan, servicePort, otherPort)
+	fetch(t, p, &render.Request{HTML: page, WaitForSelector: &render.WaitForSelector{Selector: "#done"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := p.Fetch(ctx, &render.Request{URL: fmt.Sprintf("http://%s:%d/metrics", lan, servicePort)}); !errors.Is(err, render.ErrBlocked) {
+		t.Errorf("a render of the service's own metrics on %s: err = %v, want ErrBlocked", lan, err)
+	}
+	if n := len(service.got()); n > 0 {
+		t.Errorf("the service got %d requests from pages through %s", n, lan)
+	}
+	if len(other.got()) == 0 {
+		t.Error("another port of the LAN address got nothing; the test proves nothing")
 	}
 }
