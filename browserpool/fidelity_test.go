@@ -64,6 +64,8 @@ func TestFidelityDefaults(t *testing.T) {
 			wantTitle: "Start route", want: []string{"Start route"}},
 		{name: "section loaded on view", path: "/fidelity/long.html?img=defaults", wantTitle: "A long walk along the coast",
 			want: []string{"Mile 1", "Mile 60", "only the scroll reveals"}},
+		{name: "section loaded on a scroll event", path: "/fidelity/long.html?img=scroll-event&load=scroll", wantTitle: "A long walk along the coast",
+			want: []string{"Mile 1", "Mile 60", "only the scroll reveals"}},
 		{name: "shadow roots", path: "/fidelity/shadow.html", wantTitle: "Shadow roots",
 			want: []string{"Before the components", "Scripted card", "Text of a shadow root attached by script", "By the scripted card", "Declared card", "Text of a declarative shadow root", "After the components"}},
 		{name: "same-origin frame", path: "/fidelity/frame.html", wantTitle: "Framed report",
@@ -137,19 +139,28 @@ func TestFidelityOptionsOff(t *testing.T) {
 }
 
 // The scroll pass runs before a full-page screenshot: the lazy image at
-// the bottom of a long page is requested.
+// the bottom of a long page is requested, also on a page whose scripts
+// watch nothing. For text alone such a page is not scrolled, so the image
+// is not requested.
 func TestScrollPassLoadsLazyImagesForFullPageScreenshots(t *testing.T) {
 	srv := fixtures.Start()
 	defer srv.Close()
-	page := fetch(t, shared, normalized(t, &render.Request{
-		URL: srv.URL + "/fidelity/long.html?img=fullpage", Formats: []render.Format{render.FormatScreenshot},
-		ScreenshotOptions: &render.ScreenshotOptions{FullPage: true},
-	}))
-	if len(page.Screenshot) == 0 {
-		t.Fatal("no screenshot")
+	for _, load := range []string{"observer", "none"} {
+		img := "fullpage-" + load
+		page := fetch(t, shared, normalized(t, &render.Request{
+			URL: srv.URL + "/fidelity/long.html?img=" + img + "&load=" + load, Formats: []render.Format{render.FormatScreenshot},
+			ScreenshotOptions: &render.ScreenshotOptions{FullPage: true},
+		}))
+		if len(page.Screenshot) == 0 {
+			t.Fatal("no screenshot")
+		}
+		if n := srv.Hits("/fidelity/img/" + img + ".png"); n == 0 {
+			t.Errorf("load=%s: the loading=lazy image was never requested", load)
+		}
 	}
-	if n := srv.Hits("/fidelity/img/fullpage.png"); n == 0 {
-		t.Error("the loading=lazy image was never requested")
+	fetch(t, shared, normalized(t, &render.Request{URL: srv.URL + "/fidelity/long.html?img=text&load=none"}))
+	if n := srv.Hits("/fidelity/img/text.png"); n != 0 {
+		t.Errorf("a page that loads nothing on view was scrolled for text: its lazy image was requested %d times", n)
 	}
 }
 

@@ -336,7 +336,8 @@ func (r *renderRun) scroll(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
-	raw, err := r.callUnlessNavigated(ctx, scrollScript, pages, scrollTime.Milliseconds())
+	visual := r.req.Wants(render.FormatPDF) || (r.req.Wants(render.FormatScreenshot) && r.req.ScreenshotOptions != nil && r.req.ScreenshotOptions.FullPage)
+	raw, err := r.callUnlessNavigated(ctx, scrollScript, pages, scrollTime.Milliseconds(), visual)
 	if err != nil {
 		return fmt.Errorf("scroll pass: %w", err)
 	}

@@ -6,10 +6,18 @@
 // then looks at the very bottom once, where comments and "load more"
 // sections sit however long the page, and goes back to where the page
 // was. It returns how many steps it made.
-async (maxPages, maxMs) => {
+//
+// A page that loads nothing on view is not scrolled: one whose scripts
+// watch neither intersections nor scrolling (settle.js saw them from the
+// document's start), with no loading=lazy frame, nor, when lazyImages
+// (a full-page screenshot or a PDF shows them), a loading=lazy image.
+async (maxPages, maxMs, lazyImages) => {
   const start = performance.now();
   const root = document.scrollingElement || document.documentElement;
   if (!root) return 0;
+  const settle = window[Symbol.for("sous.settle")];
+  const lazy = lazyImages ? "iframe[loading=lazy], img[loading=lazy]" : "iframe[loading=lazy]";
+  if (settle && !settle.watchesView() && !document.querySelector(lazy)) return 0;
   const x0 = window.scrollX, y0 = window.scrollY;
   const step = Math.max(1, window.innerHeight);
   const frame = () => new Promise((resolve) => {

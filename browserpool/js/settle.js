@@ -63,6 +63,30 @@
     });
     navigation.addEventListener("navigateerror", () => { leaving = false; });
   }
+  // Whether the page watches the viewport (an IntersectionObserver that
+  // observes something, or a scroll listener on the window or document):
+  // content that loads on view is loaded by one of these, and a page with
+  // neither needs no scroll pass (scroll.js).
+  let watchesView = false;
+  if (window.IntersectionObserver) {
+    const proto = IntersectionObserver.prototype;
+    proto.observe = new Proxy(proto.observe, {
+      apply(target, self, args) {
+        watchesView = true;
+        return Reflect.apply(target, self, args);
+      },
+    });
+  }
+  const viewEvents = new Set(["scroll", "wheel", "touchmove"]);
+  EventTarget.prototype.addEventListener = new Proxy(EventTarget.prototype.addEventListener, {
+    apply(target, self, args) {
+      if (viewEvents.has(args[0]) && (self === window || self === document ||
+          self === document.documentElement || self === document.body)) {
+        watchesView = true;
+      }
+      return Reflect.apply(target, self, args);
+    },
+  });
   Object.defineProperty(window, key, {
     enumerable: false,
     value: {
@@ -77,6 +101,10 @@
         const changed = lastMutation > marked;
         if (mark) marked = t;
         return {changed, quietMs: t - lastMutation, timers, leaving};
+      },
+      // watchesView says whether the page's scripts watch the viewport.
+      watchesView() {
+        return watchesView || !!(window.onscroll || document.onscroll || (document.body && document.body.onscroll));
       },
     },
   });
