@@ -86,7 +86,7 @@ func TestRenderStatusCodes(t *testing.T) {
 		{"curl's default content type", "application/x-www-form-urlencoded", `{"html": "x"}`, 200, ""},
 		{"bad wait event", "", `{"html": "x", "gotoOptions": {"waitUntil": "idle"}}`, 400, "invalid_request"},
 		{"refused connection", "", `{"url": "http://127.0.0.1:1/"}`, 502, "navigation_failed"},
-		{"deadline", "", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1000}}`, site.URL+"/never.html"), 504, "timeout"},
+		{"deadline", "", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1000, "waitUntil": "load"}}`, site.URL+"/never.html"), 504, "timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

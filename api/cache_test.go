@@ -194,7 +194,7 @@ func TestFailuresNeverCachedOverHTTP(t *testing.T) {
 		wantStatus       int
 	}{
 		{"page answers 503", fmt.Sprintf(`{"url": %q}`, site.URL+"/status/503"), "/status/503", 200},
-		{"deadline", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1000}}`, site.URL+"/never.html"), "/never.html", 504},
+		{"deadline", fmt.Sprintf(`{"url": %q, "gotoOptions": {"timeout": 1000, "waitUntil": "load"}}`, site.URL+"/never.html"), "/never.html", 504},
 		{"page answers 404", fmt.Sprintf(`{"url": %q}`, site.URL+"/status/404"), "/status/404", 200},
 	}
 	for _, tc := range tests {

@@ -29,7 +29,7 @@ func CallScript(ctx context.Context, p *Pool, url, name string, args ...any) (js
 	defer net.stop()
 	nav := newNavigationWatch(t.s, "")
 	defer nav.stop()
-	if _, err := t.navigate(ctx, &render.Request{URL: url}, net, nav, p.guard, false); err != nil {
+	if _, _, err := t.navigate(ctx, &render.Request{URL: url}, net, nav, p.guard, loadWait{event: "load"}); err != nil {
 		return nil, err
 	}
 	fn, ok := Scripts[name]

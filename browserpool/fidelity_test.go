@@ -164,6 +164,24 @@ func TestScrollPassLoadsLazyImagesForFullPageScreenshots(t *testing.T) {
 	}
 }
 
+// With default options, a page whose load event never comes (a frame that
+// never finishes) is read some seconds after DOMContentLoaded, with a
+// warning, well inside its deadline, not failed at the deadline.
+func TestLateLoadIsReadAfterAGrace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	page, err := shared.Fetch(ctx, normalized(t, &render.Request{URL: site.URL + "/never.html", GotoOptions: &render.GotoOptions{Timeout: 25000}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.HTML, "The document itself arrived") {
+		t.Errorf("the document is missing:\n%s", page.HTML)
+	}
+	if !strings.Contains(strings.Join(page.Warnings, "\n"), "the load event had not come") {
+		t.Errorf("warnings %q, want one saying load never came", page.Warnings)
+	}
+}
+
 // A document given as html stays the caller's: the page's navigations are
 // refused and said in a warning. A page of url input that navigates for
 // ever is followed maxHops times, then read as it stands.

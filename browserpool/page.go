@@ -344,7 +344,7 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 // DOMContentLoaded), or for that of a document the page went on to (a
 // script redirect before load). It returns the HTTP status of the document
 // asked for.
-func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWatch, pages *navigationWatch, guard *networkGuard, waitDOM bool) (int, error) {
+func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWatch, pages *navigationWatch, guard *networkGuard, wait loadWait) (status int, late bool, err error) {
 	events, stop := t.s.Subscribe(page.LifecycleEvent.Method)
 	defer stop()
 	params := page.NavigateParams{URL: req.URL}
@@ -353,36 +353,34 @@ func (t *tab) navigate(ctx context.Context, req *render.Request, net *networkWat
 	}
 	loaded, err := cdp.Call(ctx, t.s, page.Navigate, params)
 	if err != nil {
-		return 0, fmt.Errorf("navigate %s: %w", req.URL, err)
+		return 0, false, fmt.Errorf("navigate %s: %w", req.URL, err)
 	}
 	if loaded.ErrorText != "" {
 		if err := guard.explain(req.URL, loaded.ErrorText); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		// A document Chromium downloads instead of showing aborts the
 		// navigation; one of a type it has no page for goes to the http
 		// engine, which may read it (a PDF labelled as bytes).
 		if doc, ok := net.document(loaded.LoaderID); ok && !strings.HasPrefix(doc.mimeType, "text/") {
-			return 0, fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, req.URL, doc.mimeType)
+			return 0, false, fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, req.URL, doc.mimeType)
 		}
-		return 0, fmt.Errorf("%w: %s: %s", render.ErrNavigation, req.URL, loaded.ErrorText)
+		return 0, false, fmt.Errorf("%w: %s: %s", render.ErrNavigation, req.URL, loaded.ErrorText)
 	}
 
-	event := "load"
-	if waitDOM {
-		event = "DOMContentLoaded"
-	}
 	movedOn := func() bool { commits, _ := pages.state(); return commits > 1 }
-	if err := waitLoad(ctx, events, t.targetID, loaded.LoaderID, event, movedOn); err != nil {
-		return 0, fmt.Errorf("navigate %s: waiting for %s: %w", req.URL, event, err)
+	err = waitLoad(ctx, events, t.targetID, loaded.LoaderID, wait, movedOn)
+	late = errors.Is(err, errLoadLate)
+	if err != nil && !late {
+		return 0, false, fmt.Errorf("navigate %s: waiting for %s: %w", req.URL, wait.event, err)
 	}
 	if rule, host := net.documentBlocked(loaded.LoaderID); rule != "" {
-		return 0, render.Blocked(host, rule) // a redirect to a refused address
+		return 0, false, render.Blocked(host, rule) // a redirect to a refused address
 	}
 	if doc, ok := net.document(loaded.LoaderID); ok && !doc.shownAsPage() {
-		return 0, fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, req.URL, doc.mimeType)
+		return 0, false, fmt.Errorf("%w: %s is a %s document", render.ErrNotHTML, req.URL, doc.mimeType)
 	}
-	return net.documentStatus(loaded.LoaderID), nil
+	return net.documentStatus(loaded.LoaderID), late, nil
 }
 
 // htmlDocumentURL is where a document given as html is loaded from: the
@@ -409,25 +407,25 @@ func served(ev *fetch.EventRequestPaused, gate navigationGate) []byte {
 // setContent loads html as the tab's document, as Puppeteer's setContent
 // does, from htmlDocumentURL, and waits for its load event (or
 // DOMContentLoaded). The navigation gate serves it.
-func (t *tab) setContent(ctx context.Context, pages *navigationWatch, waitDOM bool) error {
+func (t *tab) setContent(ctx context.Context, pages *navigationWatch, wait loadWait) (late bool, err error) {
 	events, stop := t.s.Subscribe(page.LifecycleEvent.Method)
 	defer stop()
 	loaded, err := cdp.Call(ctx, t.s, page.Navigate, page.NavigateParams{URL: htmlDocumentURL})
 	if err != nil {
-		return fmt.Errorf("set content: %w", err)
+		return false, fmt.Errorf("set content: %w", err)
 	}
 	if loaded.ErrorText != "" {
-		return fmt.Errorf("%w: set content: %s", render.ErrNavigation, loaded.ErrorText)
-	}
-	event := "load"
-	if waitDOM {
-		event = "DOMContentLoaded"
+		return false, fmt.Errorf("%w: set content: %s", render.ErrNavigation, loaded.ErrorText)
 	}
 	movedOn := func() bool { commits, _ := pages.state(); return commits > 1 }
-	if err := waitLoad(ctx, events, t.targetID, loaded.LoaderID, event, movedOn); err != nil {
-		return fmt.Errorf("set content: waiting for %s: %w", event, err)
+	err = waitLoad(ctx, events, t.targetID, loaded.LoaderID, wait, movedOn)
+	if errors.Is(err, errLoadLate) {
+		return true, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("set content: waiting for %s: %w", wait.event, err)
+	}
+	return false, nil
 }
 
 // addTag adds a style or script tag (addStyleTag, addScriptTag).
@@ -460,10 +458,26 @@ func (t *tab) waitForSelector(ctx context.Context, w *render.WaitForSelector) er
 	return nil
 }
 
-// waitLoad waits for the lifecycle event name of the main frame's document
-// loader, or of any later document once movedOn says the page navigated
-// on before it got there.
-func waitLoad(ctx context.Context, events <-chan jsonv2.Value, frame target.ID, loader cdp.LoaderID, name string, movedOn func() bool) error {
+// loadWait is what the load step waits for: the lifecycle event, and how
+// long after DOMContentLoaded a late load event is awaited. A page whose
+// load never comes (a frame or a tracker that never finishes) shows its
+// content all the same; on the default path it is read after grace, but
+// never later than by, rather than failing at the deadline. A zero grace
+// waits for the event until the deadline.
+type loadWait struct {
+	event string
+	grace time.Duration
+	by    time.Time
+}
+
+// errLoadLate is waitLoad's answer when DOMContentLoaded came but load did
+// not within the grace.
+var errLoadLate = errors.New("the load event did not come")
+
+// waitLoad waits for w's lifecycle event in frame for the navigation of
+// loader, or of any navigation once movedOn says the page moved on from it.
+func waitLoad(ctx context.Context, events <-chan jsonv2.Value, frame target.ID, loader cdp.LoaderID, w loadWait, movedOn func() bool) error {
+	var late <-chan time.Time
 	for {
 		select {
 		case raw, ok := <-events:
@@ -471,12 +485,19 @@ func waitLoad(ctx context.Context, events <-chan jsonv2.Value, frame target.ID, 
 				return errConnClosed
 			}
 			var ev page.EventLifecycleEvent
-			if jsonv2.Unmarshal(raw, &ev) != nil || ev.Name != name || string(ev.FrameID) != string(frame) {
+			if jsonv2.Unmarshal(raw, &ev) != nil || string(ev.FrameID) != string(frame) {
 				continue
 			}
-			if ev.LoaderID == loader || movedOn() {
+			ours := ev.LoaderID == loader || movedOn()
+			switch {
+			case !ours:
+			case ev.Name == w.event:
 				return nil
+			case ev.Name == "DOMContentLoaded" && w.grace > 0 && late == nil:
+				late = time.After(time.Until(minTime(time.Now().Add(w.grace), w.by)))
 			}
+		case <-late:
+			return errLoadLate
 		case <-ctx.Done():
 			return ctx.Err()
 		}

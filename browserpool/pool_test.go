@@ -165,10 +165,13 @@ func TestFetchPages(t *testing.T) {
 	}
 }
 
+// A page whose load event never fires times out when the request names
+// waitUntil load (the default path reads it after a grace: see
+// TestLateLoadIsReadAfterAGrace).
 func TestNeverLoadingPageTimesOut(t *testing.T) {
 	ctx, cancel := context.WithTimeoutCause(context.Background(), 2*time.Second, render.ErrTimeout)
 	defer cancel()
-	_, err := shared.Fetch(ctx, &render.Request{URL: site.URL + "/never.html"})
+	_, err := shared.Fetch(ctx, normalized(t, &render.Request{URL: site.URL + "/never.html", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"load"}}}))
 	if !errors.Is(err, render.ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}

@@ -190,15 +190,16 @@ func (r *renderRun) gate(url string) (allow bool, body []byte) {
 // (keeping the page from navigating away from it: keepdocument.js), and
 // waits for the load event (or DOMContentLoaded).
 func (r *renderRun) load(ctx context.Context) (err error) {
-	waitDOM := r.req.Wait().DOMContentLoaded
+	wait := r.loadWait(ctx)
+	var late bool
 	if r.req.URL != "" {
-		r.status, err = r.t.navigate(ctx, r.req, r.net, r.nav, r.guard, waitDOM)
+		r.status, late, err = r.t.navigate(ctx, r.req, r.net, r.nav, r.guard, wait)
 	} else {
 		keep, err := cdp.Call(ctx, r.t.s, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: keepDocumentScript})
 		if err != nil {
 			return fmt.Errorf("keep the document: %w", err)
 		}
-		err = r.t.setContent(ctx, r.nav, waitDOM)
+		late, err = r.t.setContent(ctx, r.nav, wait)
 		// Installed in this document, it is no longer needed for new ones.
 		if _, rmErr := cdp.Call(cleanupContext(ctx), r.t.s, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: keep.Identifier}); rmErr != nil {
 			err = errors.Join(err, fmt.Errorf("keep the document: %w", rmErr))
@@ -207,9 +208,36 @@ func (r *renderRun) load(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if late {
+		r.unsettled = true
+		r.warn("the load event had not come %d ms after DOMContentLoaded (a frame or resource still loading); the page was read as it stood", wait.grace.Milliseconds())
+	}
 	r.loaded = time.Now()
 	r.settleBy = r.settleDeadline(ctx)
 	return err
+}
+
+// loadGrace is how long after DOMContentLoaded the default path waits for
+// a load event that is late.
+const loadGrace = 5 * time.Second
+
+// loadWait says what load waits for: DOMContentLoaded or load as the
+// request names; on the default path (settling), a load event at most
+// loadGrace after DOMContentLoaded, and never so late that the rest of the
+// render (as for settleDeadline) would not fit.
+func (r *renderRun) loadWait(ctx context.Context) loadWait {
+	if r.req.Wait().DOMContentLoaded {
+		return loadWait{event: "DOMContentLoaded"}
+	}
+	w := loadWait{event: "load"}
+	if r.req.Settle() <= 0 {
+		return w // an explicit waitUntil keeps its exact meaning
+	}
+	w.grace, w.by = loadGrace, time.Now().Add(time.Hour)
+	if d, ok := ctx.Deadline(); ok {
+		w.by = d.Add(-min(time.Until(d)/4, 2*time.Second))
+	}
+	return w
 }
 
 // settleDeadline is the end of the settle budget: its length after load,

@@ -22,7 +22,7 @@ type source struct {
 
 // load says when a page counts as loaded.
 type load struct {
-	WaitUntil     string `json:"waitUntil,omitempty" jsonschema:"Leave it out for the default, which suits most pages: after the load event, wait until the page is quiet (no network activity for 500 ms, no DOM change for 300 ms, up to settleTimeout), following script redirects and meta refreshes. Name an event only to wait for exactly that: load (every resource has loaded, nothing after), domcontentloaded (sooner; for pages that never finish loading), networkidle0 or networkidle2 (no more than 0 or 2 connections for 500 ms)."`
+	WaitUntil     string `json:"waitUntil,omitempty" jsonschema:"Leave it out for the default, which suits most pages: after the load event (or 5 s after domcontentloaded when load is late), wait until the page is quiet (no network activity for 500 ms, no DOM change for 300 ms, up to settleTimeout), following script redirects and meta refreshes. Name an event only to wait for exactly that: load (every resource has loaded, nothing after), domcontentloaded (sooner; for pages that never finish loading), networkidle0 or networkidle2 (no more than 0 or 2 connections for 500 ms)."`
 	SettleTimeout *int   `json:"settleTimeout,omitempty" jsonschema:"The most milliseconds to wait after load for the page to go quiet (default 3000 when waitUntil is left out; 0 turns it off). Raise it for apps that fetch their content slowly."`
 }
 

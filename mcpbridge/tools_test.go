@@ -161,7 +161,7 @@ func TestToolCalls(t *testing.T) {
 		})},
 
 		// Failures are results a model can act on, never protocol errors.
-		{"timeout", "render", map[string]any{"url": site.URL + "/never.html"}, wantError("Error (timeout)", `waitUntil "domcontentloaded"`)},
+		{"timeout", "render", map[string]any{"url": site.URL + "/never.html", "waitUntil": "load"}, wantError("Error (timeout)", `waitUntil "domcontentloaded"`)},
 		{"neither url nor html", "render", map[string]any{}, wantError("Error (invalid_request)", "give either url or html")},
 		{"page past the end", "render", map[string]any{"html": "<p>short</p>", "page": 3}, wantError("page 3 is past the end")},
 		{"unknown format", "render", map[string]any{"html": "<p>x</p>", "format": "mp3"}, wantError("format")},

@@ -18,12 +18,15 @@ import (
 	"github.com/sous-dev/sous/render"
 )
 
-// bench measures render throughput and latency for three ways of running
+// bench measures render throughput and latency for four ways of running
 // Chromium, on the same page, and prints one table:
 //
 //	isolated  the pool as served: a tab per render, wiped between renders
 //	reused    the pool without isolation: tabs reused as they are
 //	naive     a new Chromium for every request
+//	service   the whole service: a `sous serve` child answering POST
+//	          /v1/render over HTTP (engine browser, cache bypassed), with
+//	          as many tabs as the isolated pool
 //
 // then, unless --fidelity=false, a second table of what the default path's
 // settling, scroll pass and frames cost (benchfidelity.go).
@@ -31,8 +34,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", "bench [flags]\n\nMeasures pages/s and latency of isolated pool renders against a reused tab\nand a browser launched per request, on a local fixture page.", stdout)
 	levels := fs.String("concurrency", "1,4,8", "comma-separated concurrency levels")
 	requests := fs.Int("requests", 48, "renders per level for the pool modes (the naive mode does a third as many)")
-	modes := fs.String("modes", "isolated,reused,naive", "modes to run, comma-separated")
-	page := fs.String("url", "", "page to render (default: the fixture article, served locally)")
+	modes := fs.String("modes", "isolated,reused,naive,service", "modes to run, comma-separated")
+	page := fs.String("url", "/article.html", "page to render: a URL, or a path on the local fixture server (/resources.html has a stylesheet, a script, an image and a font)")
 	chrome := fs.String("chrome", "", "Chromium executable")
 	fidelity := fs.Bool("fidelity", true, "also measure what settling, the scroll pass and frames cost (one render at a time)")
 	fidelityRenders := fs.Int("fidelity-renders", 15, "renders per row of the fidelity table")
@@ -51,10 +54,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		conc = append(conc, n)
 	}
 	target := *page
-	if target == "" {
+	if strings.HasPrefix(target, "/") {
 		srv := fixtures.Start()
 		defer srv.Close()
-		target = srv.URL + "/article.html"
+		target = srv.URL + target
 	}
 	maxConc := slices.Max(conc)
 
@@ -66,8 +69,14 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		mode = strings.TrimSpace(mode)
 		var fetcher render.Fetcher
 		var pool *browserpool.Pool
+		var service *benchService
 		n := *requests
 		switch mode {
+		case "service":
+			var err error
+			if service, err = startBenchService(ctx, *chrome, maxConc); err != nil {
+				return err
+			}
 		case "isolated", "reused":
 			p, err := browserpool.New(ctx, browserpool.Options{ExecPath: *chrome, Tabs: maxConc, AllowPrivate: true, Unisolated: mode == "reused"})
 			if err != nil {
@@ -82,14 +91,21 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		rates[mode] = map[int]float64{}
 		for _, c := range conc {
-			svc, err := render.NewService(render.Options{Fetcher: fetcher, Extractor: extract.New(), Concurrency: c, Queue: n})
-			if err != nil {
-				return err
+			do := func(ctx context.Context) error { return service.render(ctx, target) }
+			if service == nil {
+				svc, err := render.NewService(render.Options{Fetcher: fetcher, Extractor: extract.New(), Concurrency: c, Queue: n})
+				if err != nil {
+					return err
+				}
+				do = func(ctx context.Context) error {
+					_, err := svc.Render(ctx, &render.Request{URL: target, Formats: []render.Format{render.FormatMarkdown}})
+					return err
+				}
 			}
-			if pool != nil { // warm every tab first
-				runLevel(ctx, svc, target, maxConc, maxConc)
+			if mode != "naive" { // warm every tab first
+				runLevel(ctx, do, maxConc, maxConc)
 			}
-			r := runLevel(ctx, svc, target, c, n)
+			r := runLevel(ctx, do, c, n)
 			pss := "-"
 			if pool != nil {
 				pss = fmt.Sprintf("%.0f", float64(pool.MemoryPSS())/(1<<20))
@@ -101,20 +117,29 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if pool != nil {
 			pool.Close()
 		}
+		if service != nil {
+			if err := service.stop(); err != nil {
+				return err
+			}
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout)
 	for _, c := range conc {
-		iso, reused, naive := rates["isolated"][c], rates["reused"][c], rates["naive"][c]
+		iso, reused, naive, service := rates["isolated"][c], rates["reused"][c], rates["naive"][c], rates["service"][c]
+		var ratios []string
 		if iso > 0 && naive > 0 {
-			fmt.Fprintf(stdout, "concurrency %d: isolated is %.1f× naive", c, iso/naive)
-		} else {
-			fmt.Fprintf(stdout, "concurrency %d:", c)
+			ratios = append(ratios, fmt.Sprintf("isolated is %.1f× naive", iso/naive))
 		}
 		if iso > 0 && reused > 0 {
-			fmt.Fprintf(stdout, "; reused is %.2f× isolated", reused/iso)
+			ratios = append(ratios, fmt.Sprintf("reused is %.2f× isolated", reused/iso))
 		}
-		fmt.Fprintln(stdout)
+		if iso > 0 && service > 0 {
+			ratios = append(ratios, fmt.Sprintf("isolated is %.2f× the service", iso/service))
+		}
+		if len(ratios) > 0 {
+			fmt.Fprintf(stdout, "concurrency %d: %s\n", c, strings.Join(ratios, "; "))
+		}
 	}
 	if *fidelity {
 		dir := ""
@@ -132,8 +157,8 @@ type levelResult struct {
 	errors   int
 }
 
-// runLevel runs n renders of target, c at a time.
-func runLevel(ctx context.Context, svc *render.Service, target string, c, n int) levelResult {
+// runLevel runs n renders, c at a time.
+func runLevel(ctx context.Context, render func(context.Context) error, c, n int) levelResult {
 	jobs := make(chan int)
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -144,7 +169,7 @@ func runLevel(ctx context.Context, svc *render.Service, target string, c, n int)
 		wg.Go(func() {
 			for range jobs {
 				t0 := time.Now()
-				_, err := svc.Render(ctx, &render.Request{URL: target, Formats: []render.Format{render.FormatMarkdown}})
+				err := render(ctx)
 				mu.Lock()
 				if err != nil {
 					errs++
