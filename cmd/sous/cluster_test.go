@@ -21,6 +21,7 @@ import (
 // /pressure and /metrics speak of the cluster, and when NATS goes away
 // /readyz says so while renders go on from the nodes' own caches.
 func TestServeCluster(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})

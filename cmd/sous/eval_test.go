@@ -50,6 +50,7 @@ func corpusDir(t *testing.T) string {
 }
 
 func TestEvalExtraction(t *testing.T) {
+	t.Parallel()
 	corpus, err := loadCorpus(corpusDir(t), 1)
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +74,7 @@ func TestEvalExtraction(t *testing.T) {
 // the directory, and checks the predictions file has the corpus's shape:
 // one prediction for each page of the sample it was asked for.
 func TestEvalCommand(t *testing.T) {
+	t.Parallel()
 	dir := corpusDir(t)
 	out := filepath.Join(t.TempDir(), "predictions.json")
 	var stdout, stderr bytes.Buffer
@@ -197,6 +199,7 @@ const wcxbSample = 8
 // TestLoadCorpusSample checks that a sample is every n-th page in ID order
 // and that only its pages are read.
 func TestLoadCorpusSample(t *testing.T) {
+	t.Parallel()
 	dir := corpusDir(t)
 	all, err := loadCorpus(dir, 1)
 	if err != nil {
@@ -222,6 +225,7 @@ func TestLoadCorpusSample(t *testing.T) {
 }
 
 func TestEvalWCXBSample(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(filepath.Dir(corpusDir(t)), "wcxb-dev")
 	if _, err := os.Stat(filepath.Join(dir, "ground-truth")); err != nil {
 		t.Skipf("no wcxb-dev corpus at %s: %v", dir, err)

@@ -59,6 +59,7 @@ func TestKeygen(t *testing.T) {
 // and subresources, a session's navigation, the http engine's fetches and
 // redirects, and a crawl's robots.txt, sitemaps and pages.
 func TestServeSignsEveryRequest(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs Chromium and node")
 	}
@@ -142,6 +143,7 @@ func TestServeSignsEveryRequest(t *testing.T) {
 // for many renders; with --respect-signals, a purpose the site refuses is
 // code disallowed, and the page is not fetched.
 func TestServeContentSignals(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sous serve")
 	}
@@ -194,6 +196,7 @@ func TestServeContentSignals(t *testing.T) {
 // is payment_required with the price; x402 terms come back intact; the
 // account shows in /metrics and /pressure.
 func TestServePayPerCrawl(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sous serve")
 	}

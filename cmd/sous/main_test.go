@@ -143,6 +143,7 @@ func waitNoChromium(t *testing.T, dir string) {
 // The done-when of the core: a page whose content is made by script comes
 // back as markdown, links and a PNG screenshot over real HTTP.
 func TestServeRendersScriptMadePage(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	s := startServer(t, "--allow-private")
@@ -170,6 +171,7 @@ func TestServeRendersScriptMadePage(t *testing.T) {
 // Under the default engine, auto, a page whose content is in its HTML is
 // served without a browser, and a page that needs script goes to Chromium.
 func TestServeEngineAuto(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	s := startServer(t, "--allow-private")
@@ -207,6 +209,7 @@ func TestServeEngineAuto(t *testing.T) {
 }
 
 func TestServeRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	tests := []struct{ name, body, code string }{
 		{"no url or html", `{}`, "invalid_request"},
@@ -237,6 +240,7 @@ func TestServeRejectsBadInput(t *testing.T) {
 
 // Past --concurrency and --queue, callers get 429 with Retry-After at once.
 func TestServeOverloadGives429(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	s := startServer(t, "--allow-private", "--queue", "0")
@@ -279,6 +283,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // deadline of a minute: had shutdown waited for it, its reply would be a
 // timeout.
 func TestShutdown(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	hanging := fmt.Sprintf(`{"url": %q, "engine": "browser", "gotoOptions": {"timeout": 60000}}`, site.URL+"/hang")
@@ -339,6 +344,7 @@ func TestShutdown(t *testing.T) {
 
 // However sous ends, no Chromium outlives it.
 func TestNoChromiumOutlivesSous(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGKILL} {
@@ -367,6 +373,7 @@ func TestNoChromiumOutlivesSous(t *testing.T) {
 }
 
 func TestRenderCommand(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	tmp := t.TempDir()

@@ -61,6 +61,7 @@ func callTool(t *testing.T, cs *mcp.ClientSession, name string, args map[string]
 // `sous serve`'s /mcp lists the tools and gets markdown and an image for a
 // real page, through the API server.
 func TestMCPServeOverHTTP(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	s := startServer(t, "--allow-private", "--timeout", "20s")
@@ -103,6 +104,7 @@ func TestMCPServeOverHTTP(t *testing.T) {
 // while the page is still being held back by the test: the response is
 // streamed as server-sent events, not buffered until the handler returns.
 func TestMCPServeStreamsProgress(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var once sync.Once
 	unblock := func() { once.Do(func() { close(release) }) }
@@ -157,6 +159,7 @@ func TestMCPServeStreamsProgress(t *testing.T) {
 // /mcp refuses DNS rebinding and cross-origin pages behind the API server too, and
 // mounting it leaves the API's own routes and JSON 404 as they were.
 func TestMCPServeChecksRequests(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	port := s.url[strings.LastIndex(s.url, ":")+1:]
 	post := func(host string, header map[string]string) (int, string) {
@@ -216,6 +219,7 @@ func TestMCPServeChecksRequests(t *testing.T) {
 // --token protects /mcp as it protects /v1: api's bearer check runs before
 // the route /mcp is served from.
 func TestMCPServeRequiresToken(t *testing.T) {
+	t.Parallel()
 	const token = "mcp-test-token-0123456789"
 	s := startServer(t, "--token", token)
 	connect := func(header string) error {
@@ -257,6 +261,7 @@ func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 // stdout. Without --allow-private, a loopback URL is a blocked-address tool
 // error, not a crash; html input needs no network.
 func TestMCPStdio(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	cmd := exec.Command(binary, "mcp")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)

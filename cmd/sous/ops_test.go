@@ -19,6 +19,7 @@ import (
 // A served instance answers a repeat from its cache, says so in meta, headers,
 // metrics and logs, and reports itself ready.
 func TestServeCacheAndOperations(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	s := startServer(t, "--allow-private", "--log-format", "json", "--cache-size", "64MiB")

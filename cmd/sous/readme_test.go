@@ -22,6 +22,7 @@ import (
 // status 0, no HTTP error (curl is given --fail-with-body), no
 // "success": false in what it prints.
 func TestREADMECommands(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("jq"); err != nil {
 		t.Fatal("the README's commands use jq; `make test` installs it")
 	}
@@ -42,8 +43,6 @@ func TestREADMECommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The sessions examples sign in to the fixture app.
-	t.Setenv("APP_PASSWORD", fixtures.AppPassword)
 	urls := strings.NewReplacer(
 		"https://example.com/login", site.URL+"/app/login",
 		"https://example.com/account", site.URL+"/app/account",
@@ -125,7 +124,8 @@ func runBlock(t *testing.T, script, bin, dir string, timeout time.Duration) stri
 	defer out.Close()
 	cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", script)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "TMPDIR="+dir)
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "TMPDIR="+dir,
+		"APP_PASSWORD="+fixtures.AppPassword) // the sessions examples sign in to the fixture app
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

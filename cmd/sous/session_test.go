@@ -20,6 +20,7 @@ import (
 // save the storage state, and read the page behind the login from a
 // second session started from the file.
 func TestSessionCommand(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	dataDir := t.TempDir()
