@@ -13,6 +13,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/heapprofiler"
+	"github.com/chromedp/cdproto/runtime"
 )
 
 // Memory caps. V8's heap limit (--max-old-space-size in chromeFlags) bounds
@@ -31,6 +35,10 @@ import (
 //     stops the tree even between two polls; inside it, the OOM killer picks
 //     a renderer, which Chromium marks as the first to go. Without such a
 //     cgroup the per-renderer watch still holds.
+//
+// And a renderer under its cap gives its memory back when its render ends:
+// the wipe collects the garbage of one whose JavaScript engine still holds
+// more than releaseAbove (releaseMemory).
 
 // rendererPoll is how often renderers are measured.
 const rendererPoll = 250 * time.Millisecond
@@ -227,4 +235,29 @@ func machineMemory() int64 {
 		}
 	}
 	return 0
+}
+
+// releaseAbove is how much memory of the JavaScript engine (its heap, the
+// embedder's heap, ArrayBuffers' backing stores) a renderer may keep after
+// its page is gone before the wipe collects its garbage. Most pages stay
+// below it, so most wipes do not pay for a full collection.
+const releaseAbove = 128 << 20
+
+// releaseMemory gives back what the tab's last page allocated, once the tab
+// has left that page: an idle renderer otherwise kept its dead page's
+// memory (680 MB of typed arrays for ten seconds and more, nothing asking
+// V8 to collect it), several such renderers together approaching the
+// browser's cap while nothing rendered.
+func (t *tab) releaseMemory(ctx context.Context) error {
+	usage, err := cdp.Call(ctx, t.s, runtime.GetHeapUsage, cdp.Empty{})
+	if err != nil {
+		return fmt.Errorf("heap usage: %w", err)
+	}
+	if usage.TotalSize+usage.EmbedderHeapUsedSize+usage.BackingStorageSize < releaseAbove {
+		return nil
+	}
+	if _, err := cdp.Call(ctx, t.s, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+		return fmt.Errorf("collect garbage: %w", err)
+	}
+	return nil
 }

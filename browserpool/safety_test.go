@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -556,4 +558,52 @@ Promise.all([get("http://%[1]s:%[2]d/metrics"), get("http://%[1]s:%[3]d/metrics"
 	if len(other.got()) == 0 {
 		t.Error("another port of the LAN address got nothing; the test proves nothing")
 	}
+}
+
+// A renderer gives back what its page allocated when the render ends: a
+// page holding 384 MiB of typed arrays, under the renderer cap, leaves its
+// idle renderer small again. (Idle renderers kept a finished page's
+// gigabytes for minutes, a few of them together nearing the browser's cap
+// while nothing rendered.)
+func TestRenderersGiveBackMemoryAfterTheirRender(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir) // so that the browser's profile, in its command line, finds its renderers
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true, RendererMemory: 1 << 30, BrowserMemory: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	page := fetch(t, p, &render.Request{HTML: `<p>x</p><script>
+window.held = [];
+for (let i = 0; i < 6; i++) held.push(new Uint8Array(64 << 20).fill(1));
+document.body.dataset.held = held.length;
+</script>`})
+	if !strings.Contains(page.HTML, `data-held="6"`) {
+		t.Fatalf("the page did not hold its arrays:\n%s", page.HTML)
+	}
+	// Once every tab is clean again, the wipe is done: no renderer may
+	// still hold the page's arrays. (Left to itself, V8 gave them back
+	// only half a minute later.)
+	waitIdle(t, p)
+	for _, pid := range renderers(dir) {
+		if size := anonymousMemory(pid); size > 192<<20 {
+			t.Errorf("renderer %d holds %d MiB after its render ended and its tab was wiped", pid, size>>20)
+		}
+	}
+}
+
+// anonymousMemory is the anonymous resident memory of process pid (RssAnon,
+// what memory.go measures), or 0.
+func anonymousMemory(pid int) int64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

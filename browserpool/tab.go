@@ -194,6 +194,9 @@ func (t *tab) wipe(ctx context.Context) error {
 		return errors.New("the page opened a window")
 	default:
 	}
+	if err := t.releaseMemory(ctx); err != nil {
+		return err
+	}
 	// The browsing context outlives its documents, and so does its name:
 	// about:blank, now in the page's place, forgets it.
 	if _, err := t.eval(ctx, `window.name = ""`); err != nil {
