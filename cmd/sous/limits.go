@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -15,6 +16,7 @@ import (
 	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/mcpbridge"
 	"github.com/sous-dev/sous/render"
+	"github.com/sous-dev/sous/session"
 )
 
 // limit is one row of the limits table: what is bounded, the bound, the
@@ -47,21 +49,27 @@ func limits(fs *flag.FlagSet) []limit {
 		{"A PDF document", fmt.Sprintf("%s, its first %d pages", byteSize(httpfetch.DefaultMaxDocumentBytes), httpfetch.DefaultPDFMaxPages), "", "larger: `page_too_large`; later pages left out with a warning"},
 		{"`viewport` width and height", fmt.Sprintf("%d px", render.MaxViewport), "", bad},
 		{"`setExtraHTTPHeaders`", fmt.Sprintf("%d, %s each, %s in all", render.MaxHeaders, byteSize(render.MaxHeaderLength), byteSize(render.MaxHeadersTotal)), "", bad},
-		{"`cookies`", fmt.Sprintf("%d, %s each", render.MaxCookies, byteSize(render.MaxCookieLength)), "", bad},
+		{"`cookies`", fmt.Sprintf("%d, %s each, %s per domain, path or sameSite", render.MaxCookies, byteSize(render.MaxCookieLength), byteSize(render.MaxCookieAttribute)), "", bad},
 		{"`rejectRequestPattern`, `allowRequestPattern`", fmt.Sprintf("%d each, %s per pattern", render.MaxPatterns, byteSize(render.MaxPatternLength)), "", bad},
-		{"`rejectResourceTypes`, `allowResourceTypes`", fmt.Sprintf("%d each", render.MaxResourceTypes), "", bad},
-		{"`addScriptTag`, `addStyleTag`", fmt.Sprintf("%d each, %s per tag", render.MaxTags, byteSize(render.MaxTagContent)), "", bad},
+		{"`rejectResourceTypes`, `allowResourceTypes`", fmt.Sprintf("%d each, %d bytes per type", render.MaxResourceTypes, render.MaxResourceTypeLen), "", bad},
+		{"`addScriptTag`, `addStyleTag`", fmt.Sprintf("%d each, %s per tag, %s per `type` or `id`", render.MaxTags, byteSize(render.MaxTagContent), byteSize(render.MaxTagAttribute)), "", bad},
 		{"`includeTags`, `excludeTags`", fmt.Sprintf("%d selectors each, %s per selector", render.MaxSelectors, byteSize(render.MaxSelectorLength)), "", bad},
 		{"`selector`, `waitForSelector.selector`", byteSize(render.MaxSelectorLength), "", bad},
 		{"`userAgent`, `authenticate` fields", byteSize(render.MaxUserAgent), "", bad},
 		{"`waitForTimeout`", humanDuration(fmt.Sprint(render.MaxWaitForTimeout, "ms")), "", bad},
 		{"`cacheTTL`, `maxAge`", fmt.Sprintf("%.0f h", render.MaxCacheTTL.Hours()), "", bad},
+		{"`settleTimeout`", humanDuration(fmt.Sprint(render.MaxSettleTimeout, "ms")), "", bad},
+		{"`scrollPages`", strconv.Itoa(render.MaxScrollPages), "", bad},
+		{"`pdfOptions`", fmt.Sprintf("%s per header or footer template, %s of `pageRanges`, %d bytes per size or margin", byteSize(render.MaxPDFTemplate), byteSize(render.MaxPDFPageRanges), render.MaxPDFLength), "", bad},
+		{"`script`, code-mode `code`", byteSize(render.MaxScriptLength), "", bad},
 		{"Cached results in memory", byteSize(uint64(cache.DefaultMaxBytes)), "`--cache-size`", "the least used go"},
-		{"A script's time, memory and output", fmt.Sprintf("%s, %s, %s", dur("script-timeout"), byteSize(uint64(isolate.DefaultScriptLimits.Memory)), byteSize(uint64(isolate.DefaultScriptLimits.Output))), "`--script-timeout`, `--script-memory`, `--script-max-output`", "`script_timeout`, `script_memory`, `script_output_too_large` (422)"},
-		{"A code-mode program's time and calls", fmt.Sprintf("%s, %d `sous.*` calls", dur("code-timeout"), isolate.DefaultMaxRenders), "`--code-timeout`, `--code-max-renders`", "`script_timeout` (422); the next call rejects"},
-		{"Crawl jobs", fmt.Sprintf("%s running, 8 more waiting; %s pages each; kept %s after they end", def("crawl-max-running"), def("crawl-max-pages"), dur("crawl-retention")), "`--crawl-max-running`, `--crawl-max-pages`, `--crawl-retention`", "429; a larger `limit` is a 400"},
+		{"A script's time, memory and output", fmt.Sprintf("%s (%s of CPU), %s, %s", dur("script-timeout"), humanDuration(isolate.DefaultScriptLimits.CPUTime.String()), byteSize(uint64(isolate.DefaultScriptLimits.Memory)), byteSize(uint64(isolate.DefaultScriptLimits.Output))), "`--script-timeout`, `--script-memory`, `--script-max-output`", "`script_timeout`, `script_memory`, `script_output_too_large` (422)"},
+		{"A code-mode program's time, memory, output and calls", fmt.Sprintf("%s (%s of CPU), %s, %s, %d `sous.*` calls", dur("code-timeout"), humanDuration(isolate.DefaultCodeLimits.CPUTime.String()), byteSize(uint64(isolate.DefaultCodeLimits.Memory)), byteSize(uint64(isolate.DefaultCodeLimits.Output)), isolate.DefaultMaxRenders), "`--code-timeout`, `--script-memory`, `--script-max-output`, `--code-max-renders`", "`script_timeout`, `script_memory`, `script_output_too_large` (422); the next call past the calls rejects"},
+		{"Crawl jobs", fmt.Sprintf("%s running, 8 more waiting; %s pages each; 1 h of running each; kept %s after they end", def("crawl-max-running"), def("crawl-max-pages"), dur("crawl-retention")), "`--crawl-max-running`, `--crawl-max-pages`, `--crawl-retention`", "429; a larger `limit` is a 400; a job past its hour ends `cancelled_due_to_timeout`"},
 		{"Crawl records in memory", byteSize(crawl.DefaultMaxTotalBytes) + " for all jobs, a quarter of it for one", "`--crawl-max-bytes`", "a job past its part ends `cancelled_due_to_limits`; past the whole, the oldest ended jobs lose their content (URLs and statuses stay), said in their `error`"},
 		{"Sessions", fmt.Sprintf("from memory (256 MiB each); idle %s by default, at most 1 h", dur("session-ttl")), "`--max-sessions`, `--session-ttl`", "429 with `Retry-After`"},
+		{"A session's actions", fmt.Sprintf("%d per request; %s of typed text, %s per upload, %s per wait; %d secrets of %s", session.MaxActions, byteSize(session.MaxText), byteSize(session.MaxUpload), humanDuration(fmt.Sprint(session.MaxWait, "ms")), session.MaxSecrets, byteSize(session.MaxSecretLength)), "", bad},
+		{"A session's downloads", fmt.Sprintf("%s each, %s in all", byteSize(session.MaxDownload), byteSize(session.MaxDownloadTotal)), "", "the download is cancelled, said in its state"},
 		{"MCP `maxChars`", fmt.Sprintf("%s to %s, %s by default", humanize.Comma(mcpbridge.MinMaxChars), humanize.Comma(mcpbridge.MaxMaxChars), humanize.Comma(mcpbridge.DefaultMaxChars)), "", "an error naming the bounds"},
 		{"Pay-per-crawl prices", "none paid", "`--max-price`, `--payment-budget`", "`payment_required` (402) with `meta.price`; paid pages carry `meta.charged`"},
 		{"Renderer memory", "1 GiB each; the browser's process tree in a memory cgroup where there is one", "", "the renderer is killed: its render fails as a crashed page and the tab is replaced"},
