@@ -168,6 +168,7 @@ func TestScrollPassLoadsLazyImagesForFullPageScreenshots(t *testing.T) {
 // never finishes) is read some seconds after DOMContentLoaded, with a
 // warning, well inside its deadline, not failed at the deadline.
 func TestLateLoadIsReadAfterAGrace(t *testing.T) {
+	t.Parallel() // it waits for most of its time
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	page, err := shared.Fetch(ctx, normalized(t, &render.Request{URL: site.URL + "/never.html", GotoOptions: &render.GotoOptions{Timeout: 25000}}))

@@ -169,6 +169,7 @@ func TestFetchPages(t *testing.T) {
 // waitUntil load (the default path reads it after a grace: see
 // TestLateLoadIsReadAfterAGrace).
 func TestNeverLoadingPageTimesOut(t *testing.T) {
+	t.Parallel() // it waits for most of its time
 	ctx, cancel := context.WithTimeoutCause(context.Background(), 2*time.Second, render.ErrTimeout)
 	defer cancel()
 	_, err := shared.Fetch(ctx, normalized(t, &render.Request{URL: site.URL + "/never.html", GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"load"}}}))
