@@ -91,9 +91,23 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 		if region := f.region(kind.name); region != nil && best.chars*5 < region.chars*4 {
 			best = region
 		}
+	} else if best.chars > 0 && best.chars < shortArticleChars {
+		// The page says it is an article, yet the article found is a
+		// scrap beside a region three times its size: the markup is a
+		// CMS's default (every page an Article), and the page is a
+		// service's sections or a listing's cards, one of which was
+		// taken for the story.
+		if region := f.region(kind.name); region != nil && region.chars >= 3*best.chars {
+			best = region
+		}
 	}
 	best.replaceBody(body)
 }
+
+// shortArticleChars is the length of text below which an article found on
+// a page that says it is one is taken for a scrap of a page of many
+// blocks, when the page's main region is three times as long.
+const shortArticleChars = 1000
 
 // minArticleChars is the length of text below which an attempt is taken to
 // have missed the article and the next, less strict, one runs.

@@ -453,3 +453,35 @@ func TestServiceSections(t *testing.T) {
 		}
 	}
 }
+
+// TestArticleMarkupOnAPageOfSections checks that a page its CMS marks as
+// an article (og:type, a publication time), whose one paragraph of prose is a scrap beside sections of
+// short lines three times its size, keeps its sections: the markup is the
+// CMS's default, not a story.
+func TestArticleMarkupOnAPageOfSections(t *testing.T) {
+	section := func(title string, items ...string) string {
+		return `<section class="offer"><h2>` + title + `</h2><ul><li>` + strings.Join(items, `</li><li>`) + `</li></ul></section>`
+	}
+	page := `<html><head><meta property="og:type" content="article"><meta property="article:published_time" content="2024-03-01T09:00:00Z"></head><body>
+		<nav><a href="/">Home</a> <a href="/services">Services</a></nav><main>
+		<div class="intro"><p>Our consultants help growing companies build human resources practices that fit them, from hiring and onboarding to pay, policy and compliance, so that leaders can spend their time on the business.</p></div>` +
+		section("Workforce planning", "Headcount forecasts for each department", "Succession plans for key roles", "Skills gap reviews every year") +
+		section("Compensation", "Salary benchmarks against your industry", "Bonus and equity plan design", "Pay equity audits with remediation") +
+		section("Compliance", "Handbook reviews by employment lawyers", "Leave and overtime policy updates", "Training for managers on investigations") +
+		section("Outsourced HR", "A named HR business partner", "Payroll and benefits administration", "Employee relations casework handled") +
+		`</main><footer>© Example Advisors</footer></body></html>`
+	got, err := extract.New().Extract(&render.Page{URL: "https://advisors.example/services/hr-consulting/", HTML: page}, &render.Request{
+		Formats: []render.Format{render.FormatText}, OnlyMainContent: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"build human resources practices", "Succession plans", "Pay equity audits", "Handbook reviews", "named HR business partner"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("lost %q: %q", want, got.Text)
+		}
+	}
+	if strings.Contains(got.Text, "Example Advisors") {
+		t.Errorf("kept the footer: %q", got.Text)
+	}
+}

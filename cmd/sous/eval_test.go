@@ -186,10 +186,10 @@ func TestWCXBPageType(t *testing.T) {
 
 // minWCXBF1 is the floor for main content on a sample of the shared WCXB
 // development corpus (every eighth page, all seven kinds): the extractor
-// scores 0.840 on the whole corpus and 0.830 on the sample; the floor sits a
+// scores 0.845 on the whole corpus and 0.835 on the sample; the floor sits a
 // little under that, so that a change that loses forums, shops or
 // listings fails here.
-const minWCXBF1 = 0.82
+const minWCXBF1 = 0.825
 
 // wcxbSample is the share of the WCXB corpus the test reads: every eighth
 // page, about 190 of 1,497, so that the test takes seconds under -race
@@ -242,6 +242,6 @@ func TestEvalWCXBSample(t *testing.T) {
 	run.report(&report, 5)
 	t.Logf("\n%s", report.String())
 	if run.f1 < minWCXBF1 {
-		t.Errorf("F1 = %.4f on %d pages, below the floor of %.2f", run.f1, len(corpus.pages), minWCXBF1)
+		t.Errorf("F1 = %.4f on %d pages, below the floor of %.3f", run.f1, len(corpus.pages), minWCXBF1)
 	}
 }
