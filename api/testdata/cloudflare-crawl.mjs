@@ -23,7 +23,7 @@ async function waitFor(id) {
 
 const id = await crawl.create({
   account_id, url: startURL, limit: 50, formats: ['markdown'],
-  gotoOptions: { timeout: 3000 }, crawlPurposes: ['search'],
+  gotoOptions: { timeout: 15000 }, crawlPurposes: ['search'],
 });
 const job = await waitFor(id);
 
