@@ -88,7 +88,7 @@ func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Durati
 	if r.domChanged && state.QuietMs < float64(domQuiet.Milliseconds()) {
 		return false, nil
 	}
-	return state.Timers == 0 && !state.Leaving, nil
+	return state.Timers == 0 && !state.Leaving && !state.Parsing, nil
 }
 
 // settleState is what settle.js says of the page (settle_state.js).
@@ -97,6 +97,7 @@ type settleState struct {
 	QuietMs float64 `json:"quietMs"` // since the DOM last changed
 	Timers  int     `json:"timers"`  // pending, due within the budget left
 	Leaving bool    `json:"leaving"` // a navigation to another document has started
+	Parsing bool    `json:"parsing"` // the document is still being parsed: scripts are to come
 }
 
 // pageState asks settle.js for the page's state, setting a mark with mark.

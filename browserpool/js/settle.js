@@ -93,14 +93,18 @@
       // state says whether the DOM changed since the last mark (and sets
       // a new one when mark is true), how long it has been still, in
       // milliseconds, how many timers will fire within the next within
-      // milliseconds, and whether the page is leaving for another document.
+      // milliseconds, whether the page is leaving for another document, and
+      // whether it is still being parsed.
       state(within, mark) {
         const t = now();
         let timers = 0;
         for (const due of pending.values()) if (due - t <= within) timers++;
         const changed = lastMutation > marked;
         if (mark) marked = t;
-        return {changed, quietMs: t - lastMutation, timers, leaving};
+        // A document still being parsed has scripts to come, which may
+        // set the timers and requests that would say it is busy.
+        const parsing = document.readyState === "loading";
+        return {changed, quietMs: t - lastMutation, timers, leaving, parsing};
       },
       // watchesView says whether the page's scripts watch the viewport.
       watchesView() {
