@@ -187,6 +187,19 @@ func withHeaders(have network.Headers, extra map[string]string) []*fetch.HeaderE
 	return out
 }
 
+// continueWith continues a paused request with extra headers, and with its
+// signature when signer is set.
+func continueWith(ev *fetch.EventRequestPaused, extra map[string]string, signer RequestSigner, log *slog.Logger) fetch.ContinueRequestParams {
+	if signer != nil {
+		extra = signed(signer, ev.Request, extra, log)
+	}
+	cont := fetch.ContinueRequestParams{RequestID: ev.RequestID}
+	if len(extra) > 0 {
+		cont.Headers = withHeaders(ev.Request.Headers, extra)
+	}
+	return cont
+}
+
 // signed returns extra with the headers that sign req added. A request
 // that cannot be signed (not http or https) goes unsigned.
 func signed(signer RequestSigner, req *network.Request, extra map[string]string, log *slog.Logger) map[string]string {
@@ -293,18 +306,11 @@ func (t *tab) intercept(ctx context.Context, req *render.Request, gate navigatio
 						ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"}},
 					})
 				} else if allowed(&ev) {
-					cont := fetch.ContinueRequestParams{RequestID: ev.RequestID}
 					var extra map[string]string
 					if len(req.ExtraHTTPHeaders) > 0 && forHome(ev.Request.URL) {
 						extra = req.ExtraHTTPHeaders
 					}
-					if signer != nil {
-						extra = signed(signer, ev.Request, extra, log)
-					}
-					if len(extra) > 0 {
-						cont.Headers = withHeaders(ev.Request.Headers, extra)
-					}
-					answer(fetch.CommandContinueRequest, cont)
+					answer(fetch.CommandContinueRequest, continueWith(&ev, extra, signer, log))
 				} else if ev.ResourceType == network.ResourceTypeDocument && string(ev.FrameID) == string(t.targetID) {
 					// A navigation answered 204 No Content does not happen:
 					// the document stays, with no error page in its place,
@@ -462,12 +468,22 @@ func (t *tab) waitForSelector(ctx context.Context, w *render.WaitForSelector) er
 // long after DOMContentLoaded a late load event is awaited. A page whose
 // load never comes (a frame or a tracker that never finishes) shows its
 // content all the same; on the default path it is read after grace, but
-// never later than by, rather than failing at the deadline. A zero grace
-// waits for the event until the deadline.
+// never later than by (when set), rather than failing at the deadline. A
+// zero grace waits for the event until the deadline.
 type loadWait struct {
 	event string
 	grace time.Duration
 	by    time.Time
+}
+
+// lateAfter is how long after now, DOMContentLoaded, a late load event is
+// awaited.
+func (w loadWait) lateAfter() time.Duration {
+	until := time.Now().Add(w.grace)
+	if !w.by.IsZero() {
+		until = minTime(until, w.by)
+	}
+	return time.Until(until)
 }
 
 // errLoadLate is waitLoad's answer when DOMContentLoaded came but load did
@@ -494,7 +510,7 @@ func waitLoad(ctx context.Context, events <-chan jsonv2.Value, frame target.ID, 
 			case ev.Name == w.event:
 				return nil
 			case ev.Name == "DOMContentLoaded" && w.grace > 0 && late == nil:
-				late = time.After(time.Until(minTime(time.Now().Add(w.grace), w.by)))
+				late = time.After(w.lateAfter())
 			}
 		case <-late:
 			return errLoadLate

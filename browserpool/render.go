@@ -223,8 +223,7 @@ const loadGrace = 5 * time.Second
 
 // loadWait says what load waits for: DOMContentLoaded or load as the
 // request names; on the default path (settling), a load event at most
-// loadGrace after DOMContentLoaded, and never so late that the rest of the
-// render (as for settleDeadline) would not fit.
+// loadGrace after DOMContentLoaded, and never past readBy.
 func (r *renderRun) loadWait(ctx context.Context) loadWait {
 	if r.req.Wait().DOMContentLoaded {
 		return loadWait{event: "DOMContentLoaded"}
@@ -233,23 +232,29 @@ func (r *renderRun) loadWait(ctx context.Context) loadWait {
 	if r.req.Settle() <= 0 {
 		return w // an explicit waitUntil keeps its exact meaning
 	}
-	w.grace, w.by = loadGrace, time.Now().Add(time.Hour)
-	if d, ok := ctx.Deadline(); ok {
-		w.by = d.Add(-min(time.Until(d)/4, 2*time.Second))
-	}
+	w.grace, w.by = loadGrace, readBy(ctx)
 	return w
 }
 
 // settleDeadline is the end of the settle budget: its length after load,
-// but never so late that the rest of the render (a quarter of what is left
-// of the deadline, at most 2 s) would not fit.
+// but never past readBy.
 func (r *renderRun) settleDeadline(ctx context.Context) time.Time {
 	by := r.loaded.Add(r.req.Settle())
-	if d, ok := ctx.Deadline(); ok {
-		reserve := min(time.Until(d)/4, 2*time.Second)
-		by = minTime(by, d.Add(-reserve))
+	if end := readBy(ctx); !end.IsZero() {
+		by = minTime(by, end)
 	}
 	return by
+}
+
+// readBy is when waiting for the page must end so that the rest of the
+// render still fits before ctx's deadline: a quarter of what is left of
+// it, at most 2 s, before it. It is zero when ctx has no deadline.
+func readBy(ctx context.Context) time.Time {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	return d.Add(-min(time.Until(d)/4, 2*time.Second))
 }
 
 func minTime(a, b time.Time) time.Time {

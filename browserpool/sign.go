@@ -24,10 +24,7 @@ func (sc *sessionContext) signSessionRequests(st *sessionTab, signer RequestSign
 				if jsonv2.Unmarshal(raw, &ev) != nil || ev.Request == nil {
 					continue
 				}
-				cont := fetch.ContinueRequestParams{RequestID: ev.RequestID}
-				if extra := signed(signer, ev.Request, nil, sc.pool.opts.Logger); len(extra) > 0 {
-					cont.Headers = withHeaders(ev.Request.Headers, extra)
-				}
+				cont := continueWith(&ev, nil, signer, sc.pool.opts.Logger)
 				// A request the page cancelled meanwhile cannot be
 				// continued, which is no fault.
 				if err := st.s.Call(sc.life, fetch.CommandContinueRequest, cont, nil); err != nil && sc.life.Err() == nil {
