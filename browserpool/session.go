@@ -413,6 +413,23 @@ func (sc *sessionContext) forget(id target.ID) {
 	}
 }
 
+// front returns the active tab, brought to the front of its window.
+// Chromium stops drawing a tab another one hides (a link with
+// target=_blank brings its new tab forward, hiding its opener), and input
+// to a tab that draws nothing waits for a frame that never comes. It is
+// asked each time, as the page can bring another tab forward at any
+// moment; a tab already in front costs one round trip.
+func (sc *sessionContext) front(ctx context.Context) (*sessionTab, error) {
+	st, err := sc.current()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cdp.Call(ctx, st.s, page.BringToFront, cdp.Empty{}); err != nil {
+		return nil, fmt.Errorf("bring the tab to the front: %w", err)
+	}
+	return st, nil
+}
+
 // current returns the active tab.
 func (sc *sessionContext) current() (*sessionTab, error) {
 	sc.mu.Lock()
@@ -488,7 +505,7 @@ func (sc *sessionContext) adoptPopups(ctx context.Context, infos []*target.Info)
 // Page reads the active tab's document, and a screenshot of its viewport
 // when asked.
 func (sc *sessionContext) Page(ctx context.Context, screenshot bool) (*render.Page, error) {
-	st, err := sc.current()
+	st, err := sc.front(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ const (
 
 // Do runs one action on the active tab.
 func (sc *sessionContext) Do(ctx context.Context, a *sessions.Action) error {
-	st, err := sc.current()
+	st, err := sc.front(ctx)
 	if err != nil {
 		return err
 	}

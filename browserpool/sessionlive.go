@@ -21,7 +21,7 @@ var _ sessions.Live = (*sessionContext)(nil)
 // becomes active, the stream moves to it.
 func (sc *sessionContext) Screencast(ctx context.Context, frame func([]byte) error) error {
 	for {
-		st, err := sc.current()
+		st, err := sc.front(ctx)
 		if err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func (sc *sessionContext) castTab(ctx context.Context, st *sessionTab, frame fun
 
 // Input sends a viewer's event to the active tab.
 func (sc *sessionContext) Input(ctx context.Context, in *sessions.LiveInput) error {
-	st, err := sc.current()
+	st, err := sc.front(ctx)
 	if err != nil {
 		return err
 	}

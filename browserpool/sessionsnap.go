@@ -31,7 +31,7 @@ var skippedRoles = map[string]bool{"generic": true, "none": true, "presentation"
 // element gets a ref, kept for as long as the document lives, so that the
 // same element has the same ref in every snapshot of it.
 func (sc *sessionContext) Snapshot(ctx context.Context) (*sessions.Snapshot, error) {
-	st, err := sc.current()
+	st, err := sc.front(ctx)
 	if err != nil {
 		return nil, err
 	}

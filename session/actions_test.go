@@ -62,6 +62,33 @@ func TestPopupsAreTabs(t *testing.T) {
 	}
 }
 
+// A link with target=_blank brings its new tab to the front, hiding the
+// opener: when the agent goes back to the opener, actions on it work, as
+// they would for a person. (Chromium draws no frames for a hidden tab, and
+// a click waits for one.)
+func TestActionsReachATabBehindAnother(t *testing.T) {
+	m := newManager(t, session.Options{ActionTimeout: 10 * time.Second})
+	id := newSession(t, m, nil)
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{
+		navigate(site.URL + "/app/popup"),
+		{Kind: session.DoClick, Target: "a[target=_blank]"},
+	}})
+	res = untilTabs(t, m, id, res, 2)
+	if len(res.Tabs) != 2 || !res.Tabs[0].Active {
+		t.Fatalf("after a target=_blank link, tabs %+v", res.Tabs)
+	}
+	// Read the new tab, then go back to the opener and use it.
+	act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(1)}, {Kind: session.DoWait, Text: "Opened by"}}})
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(0)}}})
+	if !strings.Contains(res.Snapshot, "This page is visible") {
+		t.Errorf("the opener, made active again, is not in front:\n%s", res.Snapshot)
+	}
+	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoClick, Target: "button"}}})
+	if res = untilTabs(t, m, id, res, 3); len(res.Tabs) != 3 {
+		t.Errorf("the opener's button opened no window: tabs %+v", res.Tabs)
+	}
+}
+
 func TestDialogs(t *testing.T) {
 	m := newManager(t, session.Options{})
 	id := newSession(t, m, nil)
