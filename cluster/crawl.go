@@ -72,10 +72,7 @@ type CrawlOptions struct {
 //
 // Every node mirrors every job from one KV watch, so GET, DELETE and
 // /events work on any node. Differences from one node: pages are visited
-// in the order the workers take them, not strictly breadth-first; and a
-// node that dies between counting a URL against the limit and recording
-// it, when other pages fill the limit before its page is visited again,
-// costs the job that one page.
+// in the order the workers take them, not strictly breadth-first.
 type Crawls struct {
 	node   *Node
 	m      *crawl.Manager
@@ -552,10 +549,17 @@ func (c *Crawls) admit(ctx context.Context, id string, req *crawl.Request, raw s
 }
 
 // reserve counts URL h against the job's limit, once however often it is
-// asked: each admission is a message on the job's subject, carrying its
-// ordinal, appended only after the subject's last one (compare-and-set on
-// the sequence) and named by the URL, so that the stream drops a repeat.
-// It reports whether h is admitted.
+// asked, and reports whether h is admitted. Each URL asked about is a
+// message on the job's subject carrying its ordinal, appended only after
+// the subject's last one (compare-and-set on the sequence) and named by the
+// URL, so that the stream drops a repeat and answers with the first one's
+// sequence. The first limit ordinals are admitted; a URL past them is
+// stored too, as refused, so that a repeat reads the same answer.
+//
+// A repeat is how a page's links are admitted after a failure: a node that
+// counted a URL and lost its connection before recording it counts it
+// again when the page is visited again, by which time the others may have
+// filled the limit. Its ordinal is still within it.
 func (c *Crawls) reserve(ctx context.Context, id, h string, limit int) (bool, error) {
 	subject := admitSubject + id
 	for {
@@ -570,19 +574,29 @@ func (c *Crawls) reserve(ctx context.Context, id, h string, limit int) (bool, er
 			cancel()
 			return false, err
 		}
-		if n >= limit {
-			cancel()
-			return false, nil
-		}
-		_, err = c.node.js.Publish(octx, subject, []byte(strconv.Itoa(n+1)),
+		ack, err := c.node.js.Publish(octx, subject, []byte(strconv.Itoa(n+1)),
 			jetstream.WithMsgID(id+"."+h), jetstream.WithExpectLastSequencePerSubject(seq))
-		cancel()
-		if err == nil {
-			return true, nil // admitted now, or (a duplicate) before
-		}
-		if !isConflict(err) {
+		switch {
+		case err == nil && !ack.Duplicate:
+			cancel()
+			return n+1 <= limit, nil
+		case err == nil:
+			// Asked before: the first answer stands.
+			first, err := c.admits.GetMsg(octx, ack.Sequence)
+			cancel()
+			if err != nil {
+				return false, err
+			}
+			ordinal, err := strconv.Atoi(string(first.Data))
+			if err != nil {
+				return false, fmt.Errorf("crawl job %s: admission %d reads %q", id, ack.Sequence, first.Data)
+			}
+			return ordinal <= limit, nil
+		case !isConflict(err):
+			cancel()
 			return false, err
 		}
+		cancel()
 	}
 }
 

@@ -188,3 +188,28 @@ func TestCrawlSurvivesANATSRestart(t *testing.T) {
 		checkEveryPageOnce(t, n.member.Name(), n.crawls, j.ID(), base, pages)
 	}
 }
+
+// A URL is counted against a job's limit once, however often it is asked
+// about: a node that counted a page's link and lost its connection before
+// recording it asks again when the page is visited again, after other
+// pages may have filled the limit. (A NATS restart lost a page this way.)
+func TestAdmissionIsCountedOnce(t *testing.T) {
+	n := startCrawlNode(t, startNATS(t), "a")
+	ctx := context.Background()
+	steps := []struct {
+		url  string
+		want bool
+	}{
+		{"a", true}, {"b", true}, // the limit of 2 is full
+		{"a", true}, {"c", false}, {"c", false}, {"b", true}, {"d", false},
+	}
+	for i, s := range steps {
+		got, err := n.crawls.Reserve(ctx, "job", s.url, 2)
+		if err != nil {
+			t.Fatalf("step %d (%s): %v", i, s.url, err)
+		}
+		if got != s.want {
+			t.Errorf("step %d: %s admitted %v, want %v", i, s.url, got, s.want)
+		}
+	}
+}
