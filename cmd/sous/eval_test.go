@@ -49,7 +49,7 @@ func corpusDir(t *testing.T) string {
 	return corpus
 }
 
-func TestEvalExtraction(t *testing.T) {
+func TestEvalArticleCorpus(t *testing.T) {
 	t.Parallel()
 	corpus, err := loadCorpus(corpusDir(t), 1)
 	if err != nil {
@@ -192,8 +192,8 @@ func TestWCXBPageType(t *testing.T) {
 const minWCXBF1 = 0.825
 
 // wcxbSample is the share of the WCXB corpus the test reads: every eighth
-// page, about 190 of 1,497, so that the test takes seconds under -race
-// rather than minutes (`sous eval extraction` runs the whole corpus).
+// page, about 190 of 1,497, so that the test takes seconds (`sous eval
+// extraction` runs the whole corpus).
 const wcxbSample = 8
 
 // TestLoadCorpusSample checks that a sample is every n-th page in ID order
@@ -224,7 +224,7 @@ func TestLoadCorpusSample(t *testing.T) {
 	}
 }
 
-func TestEvalWCXBSample(t *testing.T) {
+func TestEvalWCXBCorpusSample(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(filepath.Dir(corpusDir(t)), "wcxb-dev")
 	if _, err := os.Stat(filepath.Join(dir, "ground-truth")); err != nil {
