@@ -255,5 +255,10 @@ func TestPageNavigations(t *testing.T) {
 		if !strings.Contains(strings.Join(page.Warnings, "\n"), "navigated 5 times") {
 			t.Errorf("warnings %q, want one saying the render stopped following", page.Warnings)
 		}
+		// Refused, the page stays where it is and is quiet: the render
+		// reads it then, not when the settle budget runs out.
+		if strings.Contains(strings.Join(page.Warnings, "\n"), "still busy") {
+			t.Errorf("warnings %q: the refused navigation was awaited", page.Warnings)
+		}
 	})
 }

@@ -88,7 +88,17 @@ func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Durati
 	if r.domChanged && state.QuietMs < float64(domQuiet.Milliseconds()) {
 		return false, nil
 	}
-	return state.Timers == 0 && !state.Leaving && !state.Parsing, nil
+	return state.Timers == 0 && !(state.Leaving && !r.refusedAny()) && !state.Parsing, nil
+}
+
+// refusedAny reports whether the navigation gate has refused the page a
+// navigation. Then a navigation settle.js saw start is not awaited: the
+// gate answers a refused one 204, which ends it without an event the page
+// sees, and refuses every later one too.
+func (r *renderRun) refusedAny() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused > 0
 }
 
 // settleState is what settle.js says of the page (settle_state.js).
