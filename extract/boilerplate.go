@@ -261,7 +261,10 @@ func isFurniture(n *html.Node) bool {
 		return true
 	}
 	if role := strings.ToLower(strings.TrimSpace(attrOr(n, "role"))); landmarkRoles[role] {
-		return true
+		// A list of tabs holds the tabs' labels, and is furniture; one
+		// that holds the panels too is the whole widget (an accordion
+		// marked up as tabs), and its panels are content.
+		return role != "tablist" || find(n, isTabPanel) == nil
 	}
 	if unseen(n) && !isElement(n, "meta", "link") {
 		return true
@@ -368,4 +371,8 @@ func namesKindFurniture(n *html.Node, kind string) bool {
 		}
 	}
 	return false
+}
+
+func isTabPanel(n *html.Node) bool {
+	return n.Type == html.ElementNode && strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "tabpanel")
 }

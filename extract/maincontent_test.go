@@ -485,3 +485,69 @@ func TestArticleMarkupOnAPageOfSections(t *testing.T) {
 		t.Errorf("kept the footer: %q", got.Text)
 	}
 }
+
+// TestAccordionMarkedAsTabs checks that an accordion whose wrapper says
+// role="tablist" keeps its panels: a list of tabs is furniture, but one
+// that holds its panels is the whole widget, and the panels are content.
+func TestAccordionMarkedAsTabs(t *testing.T) {
+	panel := func(id, title, text string) string {
+		return `<div class="accordion-item" role="tab"><h2><button aria-controls="` + id + `">` + title + `</button></h2>` +
+			`<div id="` + id + `" class="collapse" role="tabpanel"><ul><li>` + text + `</li></ul></div></div>`
+	}
+	page := `<html><body><nav><a href="/">Home</a> <a href="/rebates">Rebates</a></nav><main>
+		<div class="intro"><p>A smart thermostat learns your schedule, and households that use one save about fifty dollars a year on heating and cooling.</p>
+		<p>It turns the heating down when the house is empty, and warms it up again before anyone comes home, so no one notices the savings but the bill.</p>
+		<p>Most models work with an app, so the temperature can be changed from anywhere, and they report how much energy the home used each month.</p></div>
+		<div class="accordion" role="tablist">` +
+		panel("p1", "Eligibility", "The thermostat must control a system with electric or gas heating, or central air conditioning.") +
+		panel("p2", "How to apply", "Send the application with a copy of the invoice within ninety days of the purchase.") +
+		`</div></main><footer>© Example Energy</footer></body></html>`
+	got, err := extract.New().Extract(&render.Page{URL: "https://energy.example/smart-thermostats", HTML: page}, &render.Request{
+		Formats: []render.Format{render.FormatText}, OnlyMainContent: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"learns your schedule", "electric or gas heating", "within ninety days"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("lost %q: %q", want, got.Text)
+		}
+	}
+}
+
+// TestArticleMarkupBesideLongerSections checks that a page whose markup
+// says it is an article, where the article found is one block of prose
+// beside sections of lists holding twice as much, keeps the sections:
+// the page is a service's sections, and its introduction was taken for
+// the story.
+func TestArticleMarkupBesideLongerSections(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"Article","headline":"Marketing and advertising"}</script></head><body>
+		<nav><a href="/">Home</a> <a href="/services">Services</a></nav><main>
+		<section class="intro-wrap"><div class="container"><div class="intro"><p>` +
+		strings.Repeat("Marketing and advertising, done together, build a brand that customers know, trust and come back to, year after year. ", 17) +
+		`</p></div></div></section>`)
+	benefits := []string{"Greater brand visibility", "Greater customer interaction", "More sales and revenue", "A competitive advantage", "Loyal customers", "Better decisions"}
+	for _, section := range []string{"Strategy", "Campaigns", "Measurement", "Support", "Content", "Search"} {
+		page.WriteString(`<section class="benefits"><div class="container"><h2>` + section + `</h2><ul>`)
+		for _, b := range benefits {
+			page.WriteString(`<li>` + section + `: ` + strings.ToLower(b) + ` comes from campaigns that reach the right people with a clear message at the right time.</li>`)
+		}
+		page.WriteString(`</ul></div></section>`)
+	}
+	page.WriteString(`</main><footer>© Example Agency</footer></body></html>`)
+	got, err := extract.New().Extract(&render.Page{URL: "https://agency.example/services/marketing/", HTML: page.String()}, &render.Request{
+		Formats: []render.Format{render.FormatText}, OnlyMainContent: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"build a brand", "Strategy: greater customer interaction comes from", "Support: better decisions comes from"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("lost %q: %q", want, got.Text)
+		}
+	}
+	if strings.Contains(got.Text, "Example Agency") {
+		t.Errorf("kept the footer: %q", got.Text)
+	}
+}
