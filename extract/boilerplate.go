@@ -112,16 +112,30 @@ func nameWords(value string, visit func(word string) bool) bool {
 }
 
 func isBoilerplateWord(word string) bool {
+	if word == "" {
+		return false
+	}
 	if boilerplateWords[word] {
 		return true
 	}
-	for _, stem := range boilerplateStems {
+	for _, stem := range boilerplateStemsByLetter[word[0]] {
 		if strings.HasPrefix(word, stem) {
 			return true
 		}
 	}
 	return false
 }
+
+// boilerplateStemsByLetter holds boilerplateStems by their first letter:
+// every class word of every element is looked up, and most share no
+// first letter with most stems.
+var boilerplateStemsByLetter = func() map[byte][]string {
+	index := map[byte][]string{}
+	for _, stem := range boilerplateStems {
+		index[stem[0]] = append(index[stem[0]], stem)
+	}
+	return index
+}()
 
 // nameKind classifies an element by its class and id: whether they hold a
 // boilerplate word, and whether they hold a content word.
@@ -304,7 +318,7 @@ var boilerplatePhrases = []string{
 	"photo credit", "getty images", "©", "copyright", "all rights reserved",
 	"skip to", "loading", "story continues", "continue reading", "scroll to",
 	"filed under", "like this story", "reading time", "post a comment", "leave a comment",
-	"leave a reply",
+	"leave a reply", "click to expand", "reply with quote",
 }
 
 // boilerplateInfixes mark short furniture blocks wherever they appear in
@@ -318,6 +332,7 @@ var boilerplateInfixes = []string{
 var boilerplateLabels = map[string]bool{
 	"comments": true, "comment": true, "more": true, "don't miss": true,
 	"share": true, "print": true, "email": true, "tweet": true, "menu": true,
+	"reply": true, "quote": true, "report": true,
 }
 
 // isBoilerplatePhrase reports whether short text reads like furniture.
@@ -351,6 +366,9 @@ var kindFurnitureStems = map[string][]string{
 // namesKindFurniture reports whether n's class or id names furniture of
 // the kind of page it is on.
 func namesKindFurniture(n *html.Node, kind string) bool {
+	if kind == PageForum && namesPosterDetails(n) {
+		return true
+	}
 	stems := kindFurnitureStems[kind]
 	if len(stems) == 0 {
 		return false
@@ -375,4 +393,32 @@ func namesKindFurniture(n *html.Node, kind string) bool {
 
 func isTabPanel(n *html.Node) bool {
 	return n.Type == html.ElementNode && strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "tabpanel")
+}
+
+// posterDetailWords name, next to "user", "profile" or "poster" in one
+// class or id ("message-userExtras", "profile-joined", "userstats",
+// "postbit-usertitle"), the details a forum shows beside each post about
+// its author: rank, title, badges, post count, join date. The author's
+// name stays ("username"); the rest describes the member, not the post.
+var posterDetailWords = []string{"extra", "title", "stat", "banner", "rank", "posts", "joined", "badge", "reputation", "karma", "points"}
+
+// namesPosterDetails reports whether n's class or id names the details
+// of a post's author.
+func namesPosterDetails(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		for _, token := range strings.Fields(strings.ToLower(a.Val)) {
+			if !strings.Contains(token, "user") && !strings.Contains(token, "profile") && !strings.Contains(token, "poster") {
+				continue
+			}
+			for _, w := range posterDetailWords {
+				if strings.Contains(token, w) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

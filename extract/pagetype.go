@@ -132,7 +132,7 @@ func (s *pageSignals) fromStructure() string {
 		return PageForum
 	case s.pres+s.codes >= 3 && pathHas(s.path, "doc", "api", "reference", "manual", "guide", "learn", "library", "tutorial", "/std/", "handbook"):
 		return PageDocumentation
-	case s.cartButtons > 0 && s.prices >= 1 && s.prices <= 6:
+	case s.cartButtons > 0 && s.prices >= 1 && (s.prices <= 6 || s.cartButtons <= 2):
 		return PageProduct
 	case s.prices >= 8 && !s.prosy():
 		return PageCollection

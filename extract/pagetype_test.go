@@ -33,6 +33,9 @@ func TestPageType(t *testing.T) {
 			strings.Repeat(`<div class="topic-post">`+prose+`</div>`, 3), extract.PageForum},
 		{"prices and a cart button", "https://example.com/mug",
 			`<h1>Mug</h1><span>$12.00</span>` + prose + `<button>Add to cart</button>`, extract.PageProduct},
+		{"one cart button among a carousel's prices", "https://example.com/mug",
+			`<h1>Mug</h1><span>$12.00</span>` + prose + `<button>Add to cart</button>` +
+				strings.Repeat(`<div><a href="/m">Bowl with a long name for the carousel</a><span>$9.00</span></div>`, 10), extract.PageProduct},
 		{"many prices", "https://example.com/mugs",
 			strings.Repeat(`<div><a href="/m">Mug with a long name for the grid</a><span>$12.00</span></div>`, 10), extract.PageCollection},
 		{"a buyer's guide: prices among long paragraphs", "https://example.com/best-mugs",
@@ -113,6 +116,48 @@ func TestMainContentOfBlocks(t *testing.T) {
 	for _, q := range quotes {
 		if !strings.Contains(res.Text, q) {
 			t.Errorf("%q is missing from:\n%s", q, res.Text)
+		}
+	}
+}
+
+// TestForumPostsWithoutMemberDetails checks that a thread keeps each
+// post's author and text but not what the forum says about the member
+// beside it (title, join date, message count) nor its buttons.
+func TestForumPostsWithoutMemberDetails(t *testing.T) {
+	post := func(name, text string) string {
+		return `<article class="message"><div class="message-user"><div class="message-userDetails"><h4 class="message-name"><a href="/members/` + name + `">` + name + `</a></h4>` +
+			`<h5 class="userTitle message-userTitle">Well-known member</h5></div>` +
+			`<div class="message-userExtras"><dl class="pairs"><dt>Joined</dt><dd>Mar 3, 2019</dd></dl><dl class="pairs"><dt>Messages</dt><dd>4,211</dd></dl></div></div>` +
+			`<div class="message-content"><div class="bbWrapper"><blockquote><div>An earlier post, quoted.</div><div class="bbCodeBlock-expandLink"><a>Click to expand...</a></div></blockquote>` + text + `</div></div>` +
+			`<ul class="actions"><li><a href="/reply">Reply with quote</a></li></ul></article>`
+	}
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/">Forums</a></nav><main><h1>Best closed headphones</h1>`)
+	posts := map[string]string{
+		"anna":  "I have used the same pair for five years and the pads are the only part I replaced.",
+		"bruno": "For travel I would pick something lighter, even if the sound is a little thinner.",
+		"chen":  "Measurements only tell half the story; try them on for an afternoon before you buy.",
+	}
+	for _, name := range []string{"anna", "bruno", "chen"} {
+		page.WriteString(post(name, posts[name]))
+	}
+	page.WriteString(`</main><footer>© Forum</footer></body></html>`)
+	res, err := extract.New().Extract(&render.Page{URL: "https://forum.example/threads/best-closed-headphones.42/", HTML: page.String()},
+		&render.Request{Formats: []render.Format{render.FormatText, render.FormatMetadata}, OnlyMainContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metadata.PageType != extract.PageForum {
+		t.Errorf("page type %q, want %q", res.Metadata.PageType, extract.PageForum)
+	}
+	for name, text := range posts {
+		if !strings.Contains(res.Text, name) || !strings.Contains(res.Text, text) {
+			t.Errorf("post of %s is missing from:\n%s", name, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Well-known member", "Joined", "4,211", "Click to expand", "Reply with quote"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
 		}
 	}
 }
