@@ -315,6 +315,9 @@ type mainBlock struct {
 	parts []*html.Node
 	skip  map[*html.Node]bool
 	chars int
+	// region says the block is a region of many blocks (posts, cards,
+	// sections) rather than an article.
+	region bool
 }
 
 // flat reports whether the block's parts are children of the body, with
@@ -337,6 +340,9 @@ func (m *mainBlock) prose() int {
 
 // replaceBody makes the body hold the parts, without what they leave out.
 func (m *mainBlock) replaceBody(body *html.Node) {
+	if m.region {
+		m.dropRepeats()
+	}
 	for _, part := range m.parts {
 		removeSkipped(part, m.skip)
 	}
@@ -959,7 +965,7 @@ func (f *finder) region(kind string) *mainBlock {
 		}
 		return true
 	})
-	m := &mainBlock{parts: []*html.Node{root}, skip: skip}
+	m := &mainBlock{parts: []*html.Node{root}, skip: skip, region: true}
 	m.chars = f.cleanInside(root, skip, finderMode{cards: true})
 	return m
 }

@@ -161,3 +161,40 @@ func TestForumPostsWithoutMemberDetails(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionWithoutRepeatedCopies checks that a page which prints its
+// description twice, once for narrow screens and once for wide ones,
+// gives it once, while a quoted passage that repeats a post stays.
+func TestRegionWithoutRepeatedCopies(t *testing.T) {
+	description := "Make each cup of tea or coffee feel special with this mug: wheel thrown, matte textured, " +
+		"in a white speckle finish with a clear glazed interior, safe in the dishwasher and the microwave."
+	page := `<html><head><script type="application/ld+json">{"@type":"Product","name":"Speckle mug"}</script></head><body>
+		<nav><a href="/">Shop</a></nav><main><h1>Speckle mug</h1><span>$60.00</span><button>Add to cart</button>
+		<div class="details mobile-only"><p>` + description + `</p><p>Volume: about 350 ml.</p></div>
+		<div class="details desktop-only"><p>` + description + `</p><p>Volume: about 350 ml.</p></div>
+		</main><footer>© Shop</footer></body></html>`
+	res := extractMain(t, "https://shop.example/p/speckle-mug", page)
+	if n := strings.Count(res.Text, "wheel thrown"); n != 1 {
+		t.Errorf("the description is there %d times, want once:\n%s", n, res.Text)
+	}
+
+	post := func(text string) string { return `<div class="topic-post"><p>` + text + `</p></div>` }
+	first := strings.Repeat("The service stops after the upgrade and will not start again, whatever I try to do. ", 2)
+	thread := `<body><main>` + post(first) + post("Same here.") +
+		`<div class="topic-post"><blockquote><p>` + first + `</p></blockquote><p>Did you check the lock file?</p></div>` +
+		post("That was it, thanks.") + post("Marking this as solved.") + `</main></body>`
+	res = extractMain(t, "https://forum.example/t/upgrade/7", thread)
+	if n := strings.Count(res.Text, "whatever I try"); n != 4 {
+		t.Errorf("the post and its quotation should both stay (4 sentences), found %d:\n%s", n, res.Text)
+	}
+}
+
+func extractMain(t *testing.T, url, page string) *render.Result {
+	t.Helper()
+	res, err := extract.New().Extract(&render.Page{URL: url, HTML: page},
+		&render.Request{Formats: []render.Format{render.FormatText}, OnlyMainContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
