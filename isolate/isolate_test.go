@@ -84,7 +84,7 @@ func TestHostile(t *testing.T) {
 	// they need to get there under the race detector on a busy machine,
 	// so that they cannot run into the time limit first.
 	roomy, err := isolate.New(context.Background(), isolate.Options{Command: isolate.SelfCommand(), Workers: 1,
-		Script: isolate.Limits{Timeout: 30 * time.Second, CPUTime: 30 * time.Second}})
+		Script: isolate.Limits{Timeout: 60 * time.Second, CPUTime: 60 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

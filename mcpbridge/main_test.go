@@ -113,7 +113,10 @@ func connectTo(t *testing.T, transport string, srv *mcp.Server, opts *mcp.Client
 // call calls a tool and fails the test on a protocol error.
 func call(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any) *mcp.CallToolResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Two minutes: the tools tests run their calls in parallel against a
+	// service rendering two at a time, and beside four busy processes a
+	// call waited out one minute in its queue.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
 	if err != nil {
