@@ -382,7 +382,7 @@ func (f *finder) wholeBody() *mainBlock {
 	m := &mainBlock{parts: []*html.Node{f.body}, skip: skip}
 	// Widget rules judge a block against the article around it; here
 	// there is none to judge against.
-	m.chars = f.cleanInside(f.body, skip, finderMode{})
+	m.chars = f.cleanInside(f.body, skip, finderMode{}, f.stats)
 	return m
 }
 
@@ -416,7 +416,9 @@ func (f *finder) find(mode finderMode) *mainBlock {
 	parts := f.withSiblings(top, scores, stats, skip)
 	m := &mainBlock{parts: parts, skip: skip}
 	for _, part := range parts {
-		m.chars += f.cleanInside(part, skip, mode)
+		// The parts are apart, and cleaning one leaves the others'
+		// stats as they were measured.
+		m.chars += f.cleanInside(part, skip, mode, stats)
 	}
 	m.parts = slices.DeleteFunc(m.parts, func(n *html.Node) bool { return skip[n] })
 	return m
@@ -682,8 +684,12 @@ func endsSentence(text string) bool {
 
 // cleanInside leaves out what inside an article part is not article text
 // (adding it to skip) and returns the length of the text that stays.
-func (f *finder) cleanInside(part *html.Node, skip map[*html.Node]bool, mode finderMode) int {
-	before := measure(part, skip, nil)
+// before are the stats of the part and everything in it with skip left
+// out, when the caller has them (nil to measure them here).
+func (f *finder) cleanInside(part *html.Node, skip map[*html.Node]bool, mode finderMode, before map[*html.Node]*blockStats) int {
+	if before == nil {
+		before = measure(part, skip, nil)
+	}
 	whole := before[part]
 	stats := measure(part, skip, func(n *html.Node, s *blockStats) bool {
 		return f.leaveOut(n, s, before[n], whole, mode)
@@ -919,6 +925,15 @@ var regionKinds = map[string]bool{
 	PageForum: true, PageProduct: true, PageCollection: true, PageListing: true, PageService: true,
 }
 
+// isLinkBlock reports whether n is a block of links: a list of related
+// threads, a thread's tags, its pagination. In a thread, posts are prose
+// with a link or two (the author, the date); a block of a hundred
+// characters or more, seven tenths of them inside links, is not a post.
+func isLinkBlock(n *html.Node, s *blockStats) bool {
+	return s != nil && s.chars >= 100 && s.linkDensity() > 0.7 &&
+		isElement(n, "div", "section", "ul", "ol", "aside", "table")
+}
+
 // region is the main block of a page made of many blocks: the page's main
 // landmark (<main>, role="main") when it holds a good part of the text,
 // else the body, without furniture by tag, role or name, and cleaned
@@ -963,9 +978,13 @@ func (f *finder) region(kind string) *mainBlock {
 			skip[n] = true
 			return false
 		}
+		if kind == PageForum && isLinkBlock(n, stats[n]) && !holdsMost(stats[n], stats[root]) {
+			skip[n] = true
+			return false
+		}
 		return true
 	})
 	m := &mainBlock{parts: []*html.Node{root}, skip: skip, region: true}
-	m.chars = f.cleanInside(root, skip, finderMode{cards: true})
+	m.chars = f.cleanInside(root, skip, finderMode{cards: true}, nil)
 	return m
 }

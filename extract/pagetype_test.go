@@ -122,7 +122,8 @@ func TestMainContentOfBlocks(t *testing.T) {
 
 // TestForumPostsWithoutMemberDetails checks that a thread keeps each
 // post's author and text but not what the forum says about the member
-// beside it (title, join date, message count) nor its buttons.
+// beside it (title, join date, message count), its buttons, nor the list
+// of other threads under it.
 func TestForumPostsWithoutMemberDetails(t *testing.T) {
 	post := func(name, text string) string {
 		return `<article class="message"><div class="message-user"><div class="message-userDetails"><h4 class="message-name"><a href="/members/` + name + `">` + name + `</a></h4>` +
@@ -141,6 +142,9 @@ func TestForumPostsWithoutMemberDetails(t *testing.T) {
 	for _, name := range []string{"anna", "bruno", "chen"} {
 		page.WriteString(post(name, posts[name]))
 	}
+	page.WriteString(`<div class="block"><ul><li><a href="/threads/1">Which open headphones for the office?</a></li>` +
+		`<li><a href="/threads/2">Replacing the pads of an old pair</a></li><li><a href="/threads/3">Headphones for a long flight</a></li>` +
+		`<li><a href="/threads/4">Is an amplifier worth it for beginners?</a></li></ul></div>`)
 	page.WriteString(`</main><footer>© Forum</footer></body></html>`)
 	res, err := extract.New().Extract(&render.Page{URL: "https://forum.example/threads/best-closed-headphones.42/", HTML: page.String()},
 		&render.Request{Formats: []render.Format{render.FormatText, render.FormatMetadata}, OnlyMainContent: true})
@@ -155,7 +159,7 @@ func TestForumPostsWithoutMemberDetails(t *testing.T) {
 			t.Errorf("post of %s is missing from:\n%s", name, res.Text)
 		}
 	}
-	for _, unwanted := range []string{"Well-known member", "Joined", "4,211", "Click to expand", "Reply with quote"} {
+	for _, unwanted := range []string{"Well-known member", "Joined", "4,211", "Click to expand", "Reply with quote", "open headphones for the office"} {
 		if strings.Contains(res.Text, unwanted) {
 			t.Errorf("kept %q:\n%s", unwanted, res.Text)
 		}
