@@ -91,21 +91,31 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 		if region := f.region(kind.name); region != nil && best.chars*5 < region.chars*4 {
 			best = region
 		}
-	} else if best.chars > 0 {
+	} else {
 		// The page says it is an article, yet the article found is a
 		// scrap beside a region three times its size, or holds no more
-		// than a third of the region's prose: the markup is a CMS's default (every
-		// page an Article), and the page is a service's sections or a
-		// listing's cards, one of which was taken for the story. Prose,
-		// not all text, is compared: a story beside a grid of links to
-		// other stories is still the page's article.
+		// than a third of the region's prose, or half of it and a third
+		// of its paragraphs: the markup is a CMS's default (every page
+		// an Article), and the page is a service's sections or a
+		// listing's cards, or a guide of many sections, one of which
+		// was taken for the story. Prose, not all text, is compared: a
+		// story beside a grid of links to other stories is still the
+		// page's article.
 		short := best.chars < shortArticleChars
-		prose := best.prose()
+		found := best.totals()
+		prose := found.chars - found.linkChars
 		// The region's prose is at most the page's: most articles hold
 		// too much of it for the region to be worth finding.
-		if short || 3*prose <= f.page.chars-f.page.linkChars {
+		if short || 2*prose <= f.page.chars-f.page.linkChars {
 			region := f.region(kind.name)
-			if region != nil && (short && region.chars >= 3*best.chars || region.prose() >= 3*prose) {
+			around := region.totals()
+			regionProse := around.chars - around.linkChars
+			switch {
+			case region.chars == 0:
+			case best.chars == 0,
+				short && region.chars >= 3*best.chars,
+				regionProse >= 3*prose,
+				regionProse >= 2*prose && around.paragraphs >= 3*found.paragraphs:
 				best = region
 			}
 		}
@@ -326,16 +336,16 @@ func (m *mainBlock) flat(body *html.Node) bool {
 	return len(m.parts) > 0 && m.parts[0].Parent == body
 }
 
-// prose is the length of the block's text outside links, what it leaves
+// totals are the stats of the block's parts together, what it leaves
 // out left out.
-func (m *mainBlock) prose() int {
-	chars := 0
+func (m *mainBlock) totals() blockStats {
+	var total blockStats
 	for _, part := range m.parts {
 		if s := measure(part, m.skip, nil)[part]; s != nil {
-			chars += s.chars - s.linkChars
+			total.add(s)
 		}
 	}
-	return chars
+	return total
 }
 
 // replaceBody makes the body hold the parts, without what they leave out.

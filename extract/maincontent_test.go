@@ -551,3 +551,42 @@ func TestArticleMarkupBesideLongerSections(t *testing.T) {
 		t.Errorf("kept the footer: %q", got.Text)
 	}
 }
+
+// TestGuideOfManySections checks that a page marked as an article, where
+// the best-scoring block of prose holds under half of the main region's
+// prose and under a third of its paragraphs, keeps the whole region: the
+// page is a guide of many sections, and the finder took one of them for
+// the story.
+func TestGuideOfManySections(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"Article","headline":"A year in the garden"}</script></head><body>
+		<nav><a href="/">Home</a> <a href="/posts">Posts</a></nav><main>
+		<div class="intro-wrap"><div class="container"><section class="intro">`)
+	for i := 0; i < 3; i++ {
+		page.WriteString(`<p>` + strings.Repeat("Looking back, with joy, on roses, tulips, dahlias, beans, and the rest, ", 12) + `</p>`)
+	}
+	page.WriteString(`</section></div></div>`)
+	for _, month := range []string{"Spring", "Summer", "Autumn"} {
+		page.WriteString(`<div class="guide"><div class="container"><section><h2>` + month + `</h2>`)
+		for i := 0; i < 9; i++ {
+			page.WriteString(`<p>In ` + strings.ToLower(month) + ` the beds needed work number ` + string(rune('a'+i)) +
+				` and we did it before the rain came back again. The soil was heavy and wet so we added compost and sand to every bed and waited for a dry week to plant.</p>`)
+		}
+		page.WriteString(`</section></div></div>`)
+	}
+	page.WriteString(`</main><footer>© Example Garden</footer></body></html>`)
+	got, err := extract.New().Extract(&render.Page{URL: "https://garden.example/posts/a-year-in-the-garden", HTML: page.String()}, &render.Request{
+		Formats: []render.Format{render.FormatText, render.FormatMetadata}, OnlyMainContent: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"roses, tulips", "In spring the beds needed work number a", "In autumn the beds needed work number i"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("lost %q: %q", want, got.Text)
+		}
+	}
+	if strings.Contains(got.Text, "Example Garden") {
+		t.Errorf("kept the footer: %q", got.Text)
+	}
+}
