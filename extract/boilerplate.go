@@ -169,30 +169,6 @@ var describingStems = []string{
 	"author", "banner", "byline", "caption", "categor", "credit", "dateline", "meta", "promo", "timestamp", "widget",
 }
 
-// cardNameKind is nameKind for the blocks of a region of many blocks:
-// words that describe a block are not boilerplate there.
-func cardNameKind(n *html.Node) (boilerplate, content bool) {
-	for _, a := range n.Attr {
-		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
-			continue
-		}
-		if a.Key == "class" && hasHidingClass(a.Val) {
-			boilerplate = true
-		}
-		nameWords(a.Val, func(word string) bool {
-			switch {
-			case contentWords[word]:
-				content = true
-			case word == "date" || hasStem(word, describingStems):
-			case isBoilerplateWord(word):
-				boilerplate = true
-			}
-			return false
-		})
-	}
-	return boilerplate, content
-}
-
 func hasStem(word string, stems []string) bool {
 	for _, stem := range stems {
 		if strings.HasPrefix(word, stem) {
@@ -219,32 +195,55 @@ func hasHidingClass(value string) bool {
 	return false
 }
 
-// classWeight is readability's bonus for a block whose class or id says
-// it holds content, and malus for one whose name says it does not: ±25
-// for the class and ±25 for the id.
-func classWeight(n *html.Node) int {
-	weight := 0
+// nameClass is what an element's class and id say about it.
+type nameClass struct {
+	// boilerplate and content are nameKind's answers.
+	boilerplate, content bool
+	// cardBoilerplate and cardContent are nameKind's answers for the
+	// blocks of a region of many blocks, where the words that describe
+	// a block (describingStems, "date") are not boilerplate.
+	cardBoilerplate, cardContent bool
+	// weight is Readability's bonus for a block whose class or id says
+	// it holds content, and malus for one whose name says it does not:
+	// ±25 for the class and ±25 for the id.
+	weight int
+}
+
+// classifyName reads n's class and id once for all of nameClass, which
+// the finder asks of every element in every attempt.
+func classifyName(n *html.Node) nameClass {
+	var c nameClass
 	for _, a := range n.Attr {
 		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
 			continue
 		}
+		if a.Key == "class" && hasHidingClass(a.Val) {
+			c.boilerplate, c.cardBoilerplate = true, true
+		}
 		var good, bad bool
 		nameWords(a.Val, func(word string) bool {
-			if contentWords[word] {
+			switch {
+			case contentWords[word]:
 				good = true
-			} else if isBoilerplateWord(word) {
+			case isBoilerplateWord(word):
 				bad = true
+				if word != "date" && !hasStem(word, describingStems) {
+					c.cardBoilerplate = true
+				}
 			}
 			return false
 		})
+		c.content = c.content || good
+		c.cardContent = c.cardContent || good
+		c.boilerplate = c.boilerplate || bad
 		if bad {
-			weight -= 25
+			c.weight -= 25
 		}
 		if good {
-			weight += 25
+			c.weight += 25
 		}
 	}
-	return weight
+	return c
 }
 
 // landmarkRoles are ARIA roles of page furniture.

@@ -159,6 +159,19 @@ type finder struct {
 	// which every attempt starts from; page is the body's.
 	stats map[*html.Node]*blockStats
 	page  *blockStats
+	// names caches what each element's class and id say (classifyName),
+	// asked of every element by every attempt.
+	names map[*html.Node]nameClass
+}
+
+// name is classifyName(n), read once per element.
+func (f *finder) name(n *html.Node) nameClass {
+	c, ok := f.names[n]
+	if !ok {
+		c = classifyName(n)
+		f.names[n] = c
+	}
+	return c
 }
 
 // blockStats are the measures of an element's text, furniture left out.
@@ -199,7 +212,7 @@ func (s *blockStats) linkDensity() float64 {
 }
 
 func newFinder(body *html.Node, headlines []string) *finder {
-	f := &finder{body: body, headlines: headlines, furniture: map[*html.Node]bool{}}
+	f := &finder{body: body, headlines: headlines, furniture: map[*html.Node]bool{}, names: map[*html.Node]nameClass{}}
 	// Sizes first, so that furniture which holds most of the page (a
 	// <form> around an ASP.NET page, a <header> around everything) stays.
 	stats := measure(body, nil, nil)
@@ -411,7 +424,7 @@ func (f *finder) find(mode finderMode) *mainBlock {
 			if isElement(n, "a", "table", "pre", "code", "article", "main") {
 				return true
 			}
-			if boilerplate, content := nameKind(n); boilerplate && !content && !holdsMost(stats[n], f.page) && !quotesPosts(stats[n]) {
+			if name := f.name(n); name.boilerplate && !name.content && !holdsMost(stats[n], f.page) && !quotesPosts(stats[n]) {
 				skip[n] = true
 				return false
 			}
@@ -456,7 +469,7 @@ func (f *finder) bestCandidate(stats map[*html.Node]*blockStats, skip map[*html.
 		// The body's class names the kind of page ("single-post"), not
 		// what the body holds.
 		if mode.weighClasses && n != f.body {
-			scores[n] += float64(classWeight(n))
+			scores[n] += float64(f.name(n).weight)
 		}
 		if v := attrOr(n, "itemprop"); strings.EqualFold(v, "articleBody") {
 			scores[n] += 25
@@ -746,10 +759,10 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// A block named both ways ("post-meta", "entry-footer") is
 		// taken for the post's own, unless it is a list of links
 		// ("article-tags").
-		if boilerplate, content := cardNameKind(n); boilerplate && (!content || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) {
+		if name := f.name(n); name.cardBoilerplate && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) {
 			return true
 		}
-	} else if boilerplate, _ := nameKind(n); boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
+	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
 		return true
 	}
 	if s.chars < 120 && isBoilerplatePhrase(shortText(n)) {
@@ -780,7 +793,7 @@ func (f *finder) isWidget(n *html.Node, s *blockStats) bool {
 	if s.commas >= 10 {
 		return false
 	}
-	weight := classWeight(n)
+	weight := f.name(n).weight
 	if weight < 0 {
 		return true
 	}
@@ -978,7 +991,7 @@ func (f *finder) region(kind string) *mainBlock {
 		if isElement(n, "a", "table", "pre", "code", "article", "main") {
 			return true
 		}
-		if boilerplate, content := cardNameKind(n); boilerplate && !content && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) {
+		if name := f.name(n); name.cardBoilerplate && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) {
 			skip[n] = true
 			return false
 		}
