@@ -225,11 +225,27 @@ func newFinder(body *html.Node, headlines []string) *finder {
 			f.furniture[n] = true
 			return false
 		}
+		if isDialog(n) && !holdsNearlyAll(stats[n], stats[body]) {
+			// A cookie dialog's descriptions of its purposes can
+			// outweigh a page of cards, whose text is links.
+			f.furniture[n] = true
+			return false
+		}
 		return true
 	})
 	f.stats = measure(body, f.furniture, nil)
 	f.page = f.stats[body]
 	return f
+}
+
+// isDialog reports whether n is a dialog: a <dialog>, role="dialog" or
+// "alertdialog", or aria-modal="true".
+func isDialog(n *html.Node) bool {
+	if isElement(n, "dialog") || strings.EqualFold(strings.TrimSpace(attrOr(n, "aria-modal")), "true") {
+		return true
+	}
+	role := strings.ToLower(strings.TrimSpace(attrOr(n, "role")))
+	return role == "dialog" || role == "alertdialog"
 }
 
 // holdsMost reports whether a block holds so much of the text of within (a

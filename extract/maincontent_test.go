@@ -590,3 +590,30 @@ func TestGuideOfManySections(t *testing.T) {
 		t.Errorf("kept the footer: %q", got.Text)
 	}
 }
+
+// TestCookieDialogOutweighingCards checks that a consent dialog stays out
+// even when its descriptions hold more prose than the page's cards,
+// whose text is links.
+func TestCookieDialogOutweighingCards(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/">Recipes</a></nav><main><h1>Tomato sauce recipes</h1>
+		<p>Our collection of tomato sauce recipes has something for every dish.</p><ul>`)
+	for _, r := range []string{"Slow-cooker pork ragù", "Spaghetti and meatballs", "Sweet and spicy tomato chutney", "Pasta with nduja sauce", "Butter chicken"} {
+		page.WriteString(`<li class="card"><a href="/r/1"><span class="card-title">` + r + `</span></a></li>`)
+	}
+	page.WriteString(`</ul></main><div id="privacy-center"><div role="dialog" aria-label="Your privacy">`)
+	for _, purpose := range []string{"measure traffic", "personalise advertising", "remember your settings"} {
+		page.WriteString(`<h4>Cookies that ` + purpose + `</h4><p>These cookies let us and our partners ` + purpose +
+			`, build a profile of your interests and show you relevant content on other sites, and they cannot be switched off in our systems without consequences for the site.</p>`)
+	}
+	page.WriteString(`</div></div><footer>© Recipes</footer></body></html>`)
+	res := extractMain(t, "https://recipes.example/tomato-sauce-recipes", page.String())
+	for _, want := range []string{"something for every dish", "Spaghetti and meatballs", "Butter chicken"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "cookies") {
+		t.Errorf("kept the cookie dialog:\n%s", res.Text)
+	}
+}
