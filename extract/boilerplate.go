@@ -332,6 +332,8 @@ var boilerplateLabels = map[string]bool{
 	"comments": true, "comment": true, "more": true, "don't miss": true,
 	"share": true, "print": true, "email": true, "tweet": true, "menu": true,
 	"reply": true, "quote": true, "report": true,
+	"quick view": true, "quick shop": true, "view details": true, "wishlist": true, "+ wishlist": true,
+	"add to wishlist": true, "compare": true, "add to compare": true,
 }
 
 // isBoilerplatePhrase reports whether short text reads like furniture.

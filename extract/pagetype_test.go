@@ -202,3 +202,25 @@ func extractMain(t *testing.T, url, page string) *render.Result {
 	}
 	return res
 }
+
+// TestCardsWithoutTheirButtons checks that a grid of product cards keeps
+// each card's name and price but not the labels of its buttons.
+func TestCardsWithoutTheirButtons(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/">Shop</a></nav><main><h1>Mugs</h1><div class="grid">`)
+	for _, name := range []string{"Speckle mug", "Blue glaze mug", "Espresso cup", "Travel tumbler", "Tea bowl", "Latte mug", "Stoneware jug", "Milk pitcher"} {
+		page.WriteString(`<div class="card"><a href="/p/1">` + name + `</a><div>$24.00</div><div>Quick view</div><div>+ Wishlist</div></div>`)
+	}
+	page.WriteString(`</div></main><footer>© Shop</footer></body></html>`)
+	res := extractMain(t, "https://shop.example/collections/mugs", page.String())
+	for _, want := range []string{"Speckle mug", "Milk pitcher", "$24.00"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Quick view", "Wishlist"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
