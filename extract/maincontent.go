@@ -43,6 +43,15 @@ import (
 // A small page with no wrapper around its blocks (a short "about us" page
 // of sections side by side) has no article to find: it keeps its whole
 // body, without furniture. A page with no text keeps its body.
+//
+// Pages of many blocks (forums, products, collections, listings,
+// services, by classifyPage) keep their main region instead: the main
+// landmark or the body, without furniture, cleaned without the widget
+// rule, and without blocks that repeat an earlier one word for word (see
+// region and dropRepeats). A page whose markup says it is an article
+// gives way to its region too when the article found is plainly one of
+// its blocks: a scrap beside three times its text, or under a third of
+// the region's prose, or under half of it and a third of its paragraphs.
 func narrowToMainContent(doc *html.Node, kind pageKind) {
 	body := find(doc, func(n *html.Node) bool { return isElement(n, "body") })
 	if body == nil {
