@@ -56,6 +56,8 @@ func TestFidelityDefaults(t *testing.T) {
 	}{
 		{name: "single-page app fetching after a second", path: "/fidelity/spa.html", wantTitle: "The harbour at dawn",
 			want: []string{"The harbour at dawn", "Fishing boats"}},
+		{name: "app asking through a scheduler loop after its timer", path: "/fidelity/spa-chain.html", wantTitle: "The harbour at dawn",
+			want: []string{"The harbour at dawn"}},
 		{name: "script redirect", path: "/fidelity/script-redirect.html", wantURL: "/fidelity/target.html", wantRedirects: true,
 			wantTitle: "You have arrived", want: []string{"You have arrived"}, wantNot: []string{"Redirecting"}},
 		{name: "meta refresh", path: "/fidelity/meta-refresh.html", wantURL: "/fidelity/target.html", wantRedirects: true,

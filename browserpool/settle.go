@@ -28,8 +28,9 @@ var errUnsettled = errors.New("the page was still busy when its settle budget ra
 
 // settle waits until the page is quiet: no request in flight, and none
 // whose answer goes to script (fetch, XHR, script) started or
-// ended for networkQuiet, no DOM change for domQuiet, no timer due within the budget
-// pending (settle.js), and the main frame not loading a document. Activity
+// ended for networkQuiet, no DOM change for domQuiet, no timer due within
+// the budget pending and none fired for domQuiet (settle.js), and the main
+// frame not loading a document. Activity
 // before since (the load event, or the start of a scroll) does not count,
 // so a page that was idle by then settles at the first poll. It returns
 // errUnsettled when budget runs out first, and the context's error when
@@ -88,6 +89,9 @@ func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Durati
 	if r.domChanged && state.QuietMs < float64(domQuiet.Milliseconds()) {
 		return false, nil
 	}
+	if state.TimerQuietMs < float64(domQuiet.Milliseconds()) {
+		return false, nil // what the timer set off may not show yet
+	}
 	return state.Timers == 0 && !(state.Leaving && !r.refusedAny()) && !state.Parsing, nil
 }
 
@@ -105,9 +109,11 @@ func (r *renderRun) refusedAny() bool {
 type settleState struct {
 	Changed bool    `json:"changed"` // the DOM changed since the last mark
 	QuietMs float64 `json:"quietMs"` // since the DOM last changed
-	Timers  int     `json:"timers"`  // pending, due within the budget left
-	Leaving bool    `json:"leaving"` // a navigation to another document has started
-	Parsing bool    `json:"parsing"` // the document is still being parsed: scripts are to come
+	// TimerQuietMs is the time since a timer settle.js follows fired.
+	TimerQuietMs float64 `json:"timerQuietMs"`
+	Timers       int     `json:"timers"`  // pending, due within the budget left
+	Leaving      bool    `json:"leaving"` // a navigation to another document has started
+	Parsing      bool    `json:"parsing"` // the document is still being parsed: scripts are to come
 }
 
 // pageState asks settle.js for the page's state, setting a mark with mark.

@@ -20,6 +20,10 @@
   const horizon = 60000; // the largest settle budget: later timers are never awaited
   const maxDepth = 3;
   let lastMutation = now(), marked = lastMutation;
+  // When a followed timer last fired: what it set off (a fetch, a step of
+  // a framework's scheduler) takes a moment to show in the network
+  // events, so the page is not quiet for a moment after.
+  let lastTimer = -1e9;
   let depth = 0; // nesting of the timer callback running now
   const pending = new Map(); // timer id -> time it is due
   const nativeSet = window.setTimeout, nativeClear = window.clearTimeout;
@@ -36,7 +40,7 @@
         pending.delete(id);
         const outer = depth;
         depth = level;
-        try { return callback.apply(this, arguments); } finally { depth = outer; }
+        try { return callback.apply(this, arguments); } finally { depth = outer; lastTimer = now(); }
       };
       id = Reflect.apply(target, self, args);
       pending.set(id, now() + wait);
@@ -92,8 +96,8 @@
     value: {
       // state says whether the DOM changed since the last mark (and sets
       // a new one when mark is true), how long it has been still, in
-      // milliseconds, how many timers will fire within the next within
-      // milliseconds, whether the page is leaving for another document, and
+      // milliseconds, how long since a followed timer fired, how many
+      // timers will fire within the next within milliseconds, whether the page is leaving for another document, and
       // whether it is still being parsed.
       state(within, mark) {
         const t = now();
@@ -104,7 +108,7 @@
         // A document still being parsed has scripts to come, which may
         // set the timers and requests that would say it is busy.
         const parsing = document.readyState === "loading";
-        return {changed, quietMs: t - lastMutation, timers, leaving, parsing};
+        return {changed, quietMs: t - lastMutation, timerQuietMs: t - lastTimer, timers, leaving, parsing};
       },
       // watchesView says whether the page's scripts watch the viewport.
       watchesView() {
