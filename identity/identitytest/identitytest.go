@@ -158,8 +158,34 @@ func install(t testing.TB) string {
 			t.Skipf("npm could not install the verifier: %v\n%s", err, out)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "verify-web-bot-auth.mjs"), script, 0o644); err != nil {
+	if err := writeScript(filepath.Join(dir, "verify-web-bot-auth.mjs")); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// writeScript puts the verifier at path unless it is there already, whole:
+// written beside it and renamed into place, since another package's tests,
+// in another process, may be running it. (Written in place, a verifier
+// read while truncated ran as an empty script and said nothing.)
+func writeScript(path string) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, script) {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".verify-*.mjs")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone once renamed
+	if _, err := tmp.Write(script); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
