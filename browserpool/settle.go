@@ -15,6 +15,10 @@ const (
 	networkQuiet = 500 * time.Millisecond
 	// domQuiet is how long the DOM may not change.
 	domQuiet = 300 * time.Millisecond
+	// timerQuiet is how long after a followed timer fired the page is
+	// still busy: what the timer set off (a fetch) reaches the network
+	// events a moment later.
+	timerQuiet = 300 * time.Millisecond
 	// staleRequest is the age past which a request in flight is taken for
 	// a long poll or a stream and no longer awaited.
 	staleRequest = 2 * time.Second
@@ -29,7 +33,7 @@ var errUnsettled = errors.New("the page was still busy when its settle budget ra
 // settle waits until the page is quiet: no request in flight, and none
 // whose answer goes to script (fetch, XHR, script) started or
 // ended for networkQuiet, no DOM change for domQuiet, no timer due within
-// the budget pending and none fired for domQuiet (settle.js), and the main
+// the budget pending and none fired for timerQuiet (settle.js), and the main
 // frame not loading a document. Activity
 // before since (the load event, or the start of a scroll) does not count,
 // so a page that was idle by then settles at the first poll. It returns
@@ -89,10 +93,9 @@ func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Durati
 	if r.domChanged && state.QuietMs < float64(domQuiet.Milliseconds()) {
 		return false, nil
 	}
-	if state.TimerQuietMs < float64(domQuiet.Milliseconds()) {
-		return false, nil // what the timer set off may not show yet
-	}
-	return state.Timers == 0 && !(state.Leaving && !r.refusedAny()) && !state.Parsing, nil
+	timerFired := state.TimerQuietMs < float64(timerQuiet.Milliseconds())
+	leaving := state.Leaving && !r.refusedAny()
+	return state.Timers == 0 && !timerFired && !leaving && !state.Parsing, nil
 }
 
 // refusedAny reports whether the navigation gate has refused the page a

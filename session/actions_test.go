@@ -39,9 +39,10 @@ func untilTabs(t *testing.T, m *session.Manager, id string, res *session.ActResu
 	return res
 }
 
-func TestPopupsAreTabs(t *testing.T) {
-	m := newManager(t, session.Options{})
-	id := newSession(t, m, nil)
+// openPopup follows /app/popup's target=_blank link and waits for its
+// tab, checking that the opener stays the active one.
+func openPopup(t *testing.T, m *session.Manager, id string) {
+	t.Helper()
 	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{
 		navigate(site.URL + "/app/popup"),
 		{Kind: session.DoClick, Target: "a[target=_blank]"},
@@ -50,7 +51,13 @@ func TestPopupsAreTabs(t *testing.T) {
 	if len(res.Tabs) != 2 || !res.Tabs[0].Active {
 		t.Fatalf("after a target=_blank link, tabs %+v", res.Tabs)
 	}
-	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(1)}, {Kind: session.DoWait, Text: "Opened by"}}})
+}
+
+func TestPopupsAreTabs(t *testing.T) {
+	m := newManager(t, session.Options{})
+	id := newSession(t, m, nil)
+	openPopup(t, m, id)
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(1)}, {Kind: session.DoWait, Text: "Opened by"}}})
 	if !strings.Contains(res.Snapshot, "Opened by the link.") || !strings.Contains(res.URL, "/app/popup-child") || res.SnapshotMode != session.SnapshotFull {
 		t.Errorf("the new tab reads %s (%s):\n%s", res.URL, res.SnapshotMode, res.Snapshot)
 	}
@@ -69,17 +76,10 @@ func TestPopupsAreTabs(t *testing.T) {
 func TestActionsReachATabBehindAnother(t *testing.T) {
 	m := newManager(t, session.Options{ActionTimeout: 10 * time.Second})
 	id := newSession(t, m, nil)
-	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{
-		navigate(site.URL + "/app/popup"),
-		{Kind: session.DoClick, Target: "a[target=_blank]"},
-	}})
-	res = untilTabs(t, m, id, res, 2)
-	if len(res.Tabs) != 2 || !res.Tabs[0].Active {
-		t.Fatalf("after a target=_blank link, tabs %+v", res.Tabs)
-	}
+	openPopup(t, m, id)
 	// Read the new tab, then go back to the opener and use it.
 	act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(1)}, {Kind: session.DoWait, Text: "Opened by"}}})
-	res = act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(0)}}})
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{{Kind: session.DoTab, Index: index(0)}}})
 	if !strings.Contains(res.Snapshot, "This page is visible") {
 		t.Errorf("the opener, made active again, is not in front:\n%s", res.Snapshot)
 	}

@@ -97,8 +97,9 @@
       // state says whether the DOM changed since the last mark (and sets
       // a new one when mark is true), how long it has been still, in
       // milliseconds, how long since a followed timer fired, how many
-      // timers will fire within the next within milliseconds, whether the page is leaving for another document, and
-      // whether it is still being parsed.
+      // timers will fire within the next within milliseconds, whether the
+      // page is leaving for another document, and whether it is still
+      // being parsed.
       state(within, mark) {
         const t = now();
         let timers = 0;
