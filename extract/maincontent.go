@@ -198,6 +198,8 @@ type blockStats struct {
 	inputs      int
 	embeds      int
 	headings    int // characters inside headings
+	links       int // <a> elements
+	prices      int // short texts that read as a price
 }
 
 func (s *blockStats) add(c *blockStats) {
@@ -211,6 +213,8 @@ func (s *blockStats) add(c *blockStats) {
 	s.inputs += c.inputs
 	s.embeds += c.embeds
 	s.headings += c.headings
+	s.links += c.links
+	s.prices += c.prices
 }
 
 func (s *blockStats) linkDensity() float64 {
@@ -289,6 +293,9 @@ func measure(root *html.Node, skip map[*html.Node]bool, decide func(n *html.Node
 				if inLink {
 					s.linkChars += chars
 				}
+				if chars > 0 && chars < 40 && readsAsPrice(c.Data) {
+					s.prices++
+				}
 			case html.ElementNode:
 				if skip[c] || neverText(c) {
 					continue
@@ -318,6 +325,8 @@ func measure(root *html.Node, skip map[*html.Node]bool, decide func(n *html.Node
 			s.inputs++
 		case isElement(n, "iframe", "object", "embed", "video", "audio"):
 			s.embeds++
+		case isElement(n, "a"):
+			s.links++
 		case isElement(n, "h1", "h2", "h3", "h4", "h5", "h6"):
 			s.headings = s.chars
 		}
@@ -982,6 +991,34 @@ func isLinkBlock(n *html.Node, s *blockStats) bool {
 		isElement(n, "div", "section", "ul", "ol", "aside", "table")
 }
 
+// isProductGrid reports whether n is a row or grid of other products'
+// cards, as a product page shows under "related", "bought together" or
+// "recently viewed" whatever it calls them: three or more children, two
+// thirds of those with text, each a short block with a link and a price.
+// The product's own price and options are one block, not cards with
+// links of their own.
+func isProductGrid(n *html.Node, stats map[*html.Node]*blockStats, skip map[*html.Node]bool) bool {
+	if s := stats[n]; s == nil || s.prices < 3 || s.links < 3 {
+		return false
+	}
+	cards, blocks := 0, 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		s := stats[c]
+		if c.Type != html.ElementNode || skip[c] || s == nil || s.chars == 0 {
+			continue
+		}
+		blocks++
+		if s.prices > 0 && s.links > 0 && s.chars <= maxCardChars {
+			cards++
+		}
+	}
+	return cards >= 3 && cards*3 >= blocks*2
+}
+
+// maxCardChars is the length of text above which a block is more than a
+// product card: a name, a price, a rating and a line or two.
+const maxCardChars = 400
+
 // region is the main block of a page made of many blocks: the page's main
 // landmark (<main>, role="main") when it holds a good part of the text,
 // else the body, without furniture by tag, role or name, and cleaned
@@ -1027,6 +1064,10 @@ func (f *finder) region(kind string) *mainBlock {
 			return false
 		}
 		if kind == PageForum && isLinkBlock(n, stats[n]) && !holdsMost(stats[n], stats[root]) {
+			skip[n] = true
+			return false
+		}
+		if kind == PageProduct && isProductGrid(n, stats, skip) && stats[n].chars*2 < stats[root].chars {
 			skip[n] = true
 			return false
 		}

@@ -617,3 +617,30 @@ func TestCookieDialogOutweighingCards(t *testing.T) {
 		t.Errorf("kept the cookie dialog:\n%s", res.Text)
 	}
 }
+
+// TestOtherProductsCards checks that a product page's row of other
+// products' cards (a link and a price each) is left out, whatever its
+// heading calls it, while the product's own price and description stay.
+func TestOtherProductsCards(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"Product","name":"Iris dress"}</script></head>
+		<body><nav><a href="/">Shop</a></nav><main><h1>Iris dress</h1><p class="price">$149.00</p>
+		<div class="summary"><p>We are in love with the Iris dress: three layers of flowy hemp, a side zip, and a pocket on the right side.</p>
+		<ul><li>Materials: 100% hemp</li><li>Care: dry clean only</li></ul></div>
+		<section><h2>Pairs well with</h2><div class="grid">`)
+	for _, p := range []string{"Coffee bags dress", "Red short dress", "Lenzing shirt dress", "Ichigo dress"} {
+		page.WriteString(`<div class="item"><a href="/p/x"><img src="/x.jpg" alt=""><span>` + p + `</span></a><span class="amount">$213.12</span><span>In stock</span></div>`)
+	}
+	page.WriteString(`</div></section></main><footer>© Shop</footer></body></html>`)
+	res := extractMain(t, "https://shop.example/p/iris-dress", page.String())
+	for _, want := range []string{"$149.00", "three layers of flowy hemp", "dry clean only"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, not := range []string{"Coffee bags dress", "$213.12"} {
+		if strings.Contains(res.Text, not) {
+			t.Errorf("kept %q:\n%s", not, res.Text)
+		}
+	}
+}
