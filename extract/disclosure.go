@@ -48,7 +48,7 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		if !hidden(n) && !unseen[n] {
 			return true
 		}
-		panel := strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "tabpanel") || controlled[attrOr(n, "id")]
+		panel := isPanel(n, controlled) || wrapsPanel(n, controlled)
 		if !panel && !unseen[n] {
 			// A wrapper that script shows: most of the page, or of its
 			// main landmark, inside it (a shop's product behind a
@@ -67,6 +67,41 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		delete(unseen, n)
 		return true
 	})
+}
+
+// isPanel reports whether n is a tab panel or the element a disclosure's
+// button controls.
+func isPanel(n *html.Node, controlled map[string]bool) bool {
+	return strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "tabpanel") || controlled[attrOr(n, "id")]
+}
+
+// wrapsPanel reports whether n is a wrapper around one panel and nothing
+// else: widget libraries collapse a disclosure by hiding a wrapper of
+// their own around the panel its button names (Chakra's "collapse", a
+// Bootstrap-like "collapse" div).
+func wrapsPanel(n *html.Node, controlled map[string]bool) bool {
+	for range 3 {
+		var only *html.Node
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode && strings.TrimSpace(c.Data) != "":
+				return false
+			case c.Type != html.ElementNode || neverText(c):
+			case only != nil:
+				return false
+			default:
+				only = c
+			}
+		}
+		if only == nil {
+			return false
+		}
+		if isPanel(only, controlled) {
+			return true
+		}
+		n = only
+	}
+	return false
 }
 
 // textOutsideFurniture counts the characters of n's text outside its navigation,

@@ -33,6 +33,15 @@ func TestHiddenPanelsAreContent(t *testing.T) {
 			not:  []string{"hidden note"},
 		},
 		{
+			name: "accordion whose library hides a wrapper around the panel",
+			html: `<p>Summit 24: our most advanced fire pit yet, which lights three times faster and seats five to seven people.</p>
+				<h3><button aria-expanded="false" aria-controls="p1">Description</button></h3>
+				<div class="collapse" style="overflow:hidden;display:none"><style>.x{}</style><div role="region" id="p1"><p>A fire pit of stainless steel that burns without smoke.</p></div></div>
+				<div class="collapse" style="display:none"><div id="p2"><p>A hidden note.</p></div><div role="region" id="p1b"><p>Another.</p></div></div>`,
+			want: []string{"burns without smoke"},
+			not:  []string{"hidden note"},
+		},
+		{
 			name: "a wrapper script shows",
 			html: `<div class="lockdown" style="display:none"><h2>Dark roast</h2><p>Meet the yin to your yang: a bold and smooth blend of arabica and robusta beans.</p></div><p>Short.</p>`,
 			want: []string{"Meet the yin"},
