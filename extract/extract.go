@@ -69,6 +69,7 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 	unseen := layoutHidden(doc, page)
 	// After layoutHidden, which counts elements as the browser did.
 	revealNoscript(doc)
+	revealStreamedContent(doc)
 
 	// Readers of the pristine tree first: cleaning removes the JSON-LD
 	// scripts that metadata needs.
