@@ -793,7 +793,7 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// A block named both ways ("post-meta", "entry-footer") is
 		// taken for the post's own, unless it is a list of links
 		// ("article-tags").
-		if name := f.name(n); name.cardBoilerplate && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) {
+		if name := f.name(n); name.cardBoilerplate && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) && !holdsCards(n, s) {
 			return true
 		}
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
@@ -1053,7 +1053,7 @@ func (f *finder) region(kind string) *mainBlock {
 		if isElement(n, "a", "table", "pre", "code", "article", "main") {
 			return true
 		}
-		if name := f.name(n); name.cardBoilerplate && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) {
+		if name := f.name(n); name.cardBoilerplate && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) {
 			skip[n] = true
 			return false
 		}
@@ -1076,4 +1076,51 @@ func (f *finder) region(kind string) *mainBlock {
 	m := &mainBlock{parts: []*html.Node{root}, skip: skip, region: true}
 	m.chars = f.cleanInside(root, skip, finderMode{cards: true}, nil)
 	return m
+}
+
+// holdsCards reports whether n is a grid of cards: three or more children
+// of one tag and class holding most of its text, not all of it in links.
+// A grid's wrapper is often named for what the site does around it
+// ("hide-read-more-ad", "promo-grid"), and on a page of many blocks the
+// cards are the content whatever their wrapper is called.
+func holdsCards(n *html.Node, s *blockStats) bool {
+	if s == nil || s.chars < minCardsChars || s.linkDensity() > 0.7 || namesElsewhere(n) {
+		return false
+	}
+	type shape struct{ tag, class string }
+	count := map[shape]int{}
+	best := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		class, _, _ := strings.Cut(strings.TrimSpace(attrOr(c, "class")), " ")
+		k := shape{c.Data, class}
+		count[k]++
+		best = max(best, count[k])
+	}
+	return best >= 3
+}
+
+// minCardsChars is the length of text below which a block is too slight
+// to be a grid of cards.
+const minCardsChars = 200
+
+// elsewhereStems begin the words that name blocks set beside a page's
+// content, whatever they hold: its sidebar, its menus, its footer, links
+// to other pages and the comments under it.
+var elsewhereStems = []string{"sidebar", "related", "recommend", "footer", "nav", "menu", "comment"}
+
+// namesElsewhere reports whether n's class or id says it sits beside the
+// content (elsewhereStems).
+func namesElsewhere(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		if nameWords(a.Val, func(word string) bool { return hasStem(word, elsewhereStems) }) {
+			return true
+		}
+	}
+	return false
 }

@@ -644,3 +644,32 @@ func TestOtherProductsCards(t *testing.T) {
 		}
 	}
 }
+
+// TestCardGridNamedForAds checks that on a listing the grid of its story
+// cards stays though its wrapper's name says it also places ads, while a
+// grid of related links beside it goes.
+func TestCardGridNamedForAds(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/">News</a></nav><main><h1>Science</h1><div class="grid">`)
+	for _, story := range []string{"The CDC has a leadership crisis", "Digital twins help people manage diabetes", "Big tech signs a data center pledge", "What the Artemis crew eats"} {
+		page.WriteString(`<div class="card"><h3><a href="/story/2">` + story + `</a></h3><p>Why it happened, who is involved, and what comes next for the people it touches.</p><time>March 5</time></div>`)
+	}
+	page.WriteString(`</div><div class="grid with-ads">`)
+	for _, story := range []string{"Left-handed people are more competitive", "Sleep apnea often goes undetected", "A galaxy made of dark matter", "The physics of the quadruple axel"} {
+		page.WriteString(`<div class="card"><h3><a href="/story/1">` + story + `</a></h3><p>What the study found, who ran it, and what it means for the rest of us.</p><time>March 6</time></div>`)
+	}
+	page.WriteString(`</div><div class="related-grid with-ads">`)
+	for _, other := range []string{"Gear we tested", "The best laptops", "Our favourite headphones"} {
+		page.WriteString(`<div class="card"><h3><a href="/gear/1">` + other + `</a></h3><p>Reviews and buying advice from the people who tried them.</p></div>`)
+	}
+	page.WriteString(`</div></main><footer>© News</footer></body></html>`)
+	res := extractMain(t, "https://news.example/category/science/", page.String())
+	for _, want := range []string{"Left-handed people", "quadruple axel", "what it means for the rest of us"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Gear we tested") {
+		t.Errorf("kept the related grid:\n%s", res.Text)
+	}
+}
