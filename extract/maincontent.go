@@ -57,7 +57,7 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	if body == nil {
 		return
 	}
-	f := newFinder(body, headlines(doc))
+	f := newFinder(body, headlines(doc), kind.name)
 	if regionKinds[kind.name] {
 		if region := f.region(kind.name); region != nil && region.chars > 0 {
 			region.replaceBody(body)
@@ -224,17 +224,22 @@ func (s *blockStats) linkDensity() float64 {
 	return float64(s.linkChars) / float64(s.chars)
 }
 
-func newFinder(body *html.Node, headlines []string) *finder {
+func newFinder(body *html.Node, headlines []string, kind string) *finder {
 	f := &finder{body: body, headlines: headlines, furniture: map[*html.Node]bool{}, names: map[*html.Node]nameClass{}}
 	// Sizes first, so that furniture which holds most of the page (a
 	// <form> around an ASP.NET page, a <header> around everything) stays.
 	stats := measure(body, nil, nil)
+	var cards map[*html.Node]bool
+	if kind != PageForum {
+		// A post's header is its author's line, not what it says.
+		cards = repeatedArticles(body)
+	}
 	walkElements(body, func(n *html.Node) bool {
 		if neverText(n) {
 			f.furniture[n] = true
 			return false
 		}
-		if isFurniture(n) && !holdsMost(stats[n], stats[body]) {
+		if isFurniture(n) && !holdsMost(stats[n], stats[body]) && !headsCard(n, cards) {
 			f.furniture[n] = true
 			return false
 		}
@@ -1120,6 +1125,45 @@ func namesElsewhere(n *html.Node) bool {
 		}
 		if nameWords(a.Val, func(word string) bool { return hasStem(word, elsewhereStems) }) {
 			return true
+		}
+	}
+	return false
+}
+
+// repeatedArticles returns the <article> elements of the page that share
+// their class with two others or more: the cards of a listing, each a
+// story, a product or an event, rather than the page's one article.
+func repeatedArticles(body *html.Node) map[*html.Node]bool {
+	byClass := map[string][]*html.Node{}
+	walkElements(body, func(n *html.Node) bool {
+		if isElement(n, "article") {
+			class := attrOr(n, "class")
+			byClass[class] = append(byClass[class], n)
+		}
+		return true
+	})
+	cards := map[*html.Node]bool{}
+	for _, articles := range byClass {
+		if len(articles) >= 3 {
+			for _, n := range articles {
+				cards[n] = true
+			}
+		}
+	}
+	return cards
+}
+
+// headsCard reports whether n is the <header> or <footer> of one of the
+// cards: a card's header holds its title and summary, which are what the
+// listing lists, and no page furniture (HTML makes a header a banner only
+// outside articles).
+func headsCard(n *html.Node, cards map[*html.Node]bool) bool {
+	if len(cards) == 0 || !isElement(n, "header", "footer") {
+		return false
+	}
+	for a := n.Parent; a != nil; a = a.Parent {
+		if isElement(a, "article") {
+			return cards[a]
 		}
 	}
 	return false

@@ -673,3 +673,25 @@ func TestCardGridNamedForAds(t *testing.T) {
 		t.Errorf("kept the related grid:\n%s", res.Text)
 	}
 }
+
+// TestCardHeaders checks that the cards of a listing, each an <article>
+// whose title and summary sit in its <header>, keep them: a header is the
+// page's banner only outside an article.
+func TestCardHeaders(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><header><nav><a href="/">Tech news</a> <a href="/mac">Mac</a></nav></header><main><h1>Headphones</h1><section>`)
+	for _, story := range []string{"Beats Solo 4 gains new colours", "Hands on with live translation", "New firmware for the USB-C model", "The Lightning adapter is discontinued"} {
+		page.WriteString(`<article class="river-article"><header><h2><a href="/articles/1">` + story + `</a></h2>
+			<p><a href="/articles/1">What changed, what it costs and when it ships, from our editors.</a></p></header></article>`)
+	}
+	page.WriteString(`</section><button>Load more</button></main><footer><p>© Tech news</p></footer></body></html>`)
+	res := extractMain(t, "https://technews.example/topic/headphones", page.String())
+	for _, want := range []string{"Beats Solo 4 gains new colours", "The Lightning adapter is discontinued", "what it costs"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Mac") {
+		t.Errorf("kept the page's header:\n%s", res.Text)
+	}
+}
