@@ -337,7 +337,10 @@ var boilerplateLabels = map[string]bool{
 }
 
 // isBoilerplatePhrase reports whether short text reads like furniture.
-func isBoilerplatePhrase(text string) bool {
+// The text of a block with a heading (titled) is furniture only when it
+// starts so: a card's "3 min read" beside its title does not make the
+// card a reading-time line.
+func isBoilerplatePhrase(text string, titled bool) bool {
 	t := strings.ToLower(strings.TrimSpace(text))
 	if boilerplateLabels[strings.TrimLeft(strings.TrimRight(t, ":.…!"), "0123456789 ")] {
 		return true
@@ -348,7 +351,7 @@ func isBoilerplatePhrase(text string) bool {
 		}
 	}
 	for _, p := range boilerplateInfixes {
-		if strings.Contains(t, p) {
+		if !titled && strings.Contains(t, p) {
 			return true
 		}
 	}

@@ -804,7 +804,7 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
 		return true
 	}
-	if s.chars < 120 && isBoilerplatePhrase(shortText(n)) {
+	if s.chars < 120 && isBoilerplatePhrase(shortText(n), s.headings > 0) {
 		return true
 	}
 	return mode.cleanWidgets && f.isWidget(n, s)

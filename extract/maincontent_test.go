@@ -695,3 +695,21 @@ func TestCardHeaders(t *testing.T) {
 		t.Errorf("kept the page's header:\n%s", res.Text)
 	}
 }
+
+// TestCardsWithReadingTimes checks that the short cards of a blog's
+// listing, each a title, an author and "3 min read", stay: the reading
+// time makes a line of its own furniture, not the card it sits in.
+func TestCardsWithReadingTimes(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/">Tech blog</a> <a href="/about">About</a></nav><main><div class="feed">`)
+	for _, story := range []string{"Scaling global storytelling", "Vector API for recommendations", "Modernizing localization analytics", "A faster image diff tool"} {
+		page.WriteString(`<article><div class="card"><a href="/p/1"><h2>` + story + `</h2></a><p>Ann Writer</p><span>3 min read</span></div></article>`)
+	}
+	page.WriteString(`</div></main><footer><p>© Tech blog</p></footer></body></html>`)
+	res := extractMain(t, "https://blog.example/", page.String())
+	for _, want := range []string{"Scaling global storytelling", "A faster image diff tool"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+}
