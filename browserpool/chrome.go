@@ -111,6 +111,7 @@ type process struct {
 	cmd     *exec.Cmd
 	conn    *conn
 	dataDir string
+	tmpDir  string   // the browser's TMPDIR, or ""; see chromeTempDir
 	guard   *os.File // write end of the guard's pipe; see startGuard
 
 	exited  chan struct{} // closed when the process has exited and been reaped
@@ -141,9 +142,11 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 		os.RemoveAll(dataDir)
 		return nil, err
 	}
-	guard, err := startGuard(dataDir)
+	tmpDir := chromeTempDir()
+	guard, err := startGuard(dataDir, tmpDir)
 	if err != nil {
 		os.RemoveAll(dataDir)
+		os.RemoveAll(tmpDir)
 		return nil, err
 	}
 
@@ -157,6 +160,9 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
+	if tmpDir != "" {
+		cmd.Env = append(cmd.Env, "TMPDIR="+tmpDir)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if stderr == nil {
 		stderr = io.Discard
@@ -178,7 +184,7 @@ func launch(ctx context.Context, execPath string, extraFlags []string, stderr io
 	}
 	cmd.ExtraFiles = []*os.File{childR, childW} // fd 3 and 4: --remote-debugging-pipe
 
-	p := &process{cmd: cmd, dataDir: dataDir, guard: guard, exited: make(chan struct{}), cgroup: cgroup}
+	p := &process{cmd: cmd, dataDir: dataDir, tmpDir: tmpDir, guard: guard, exited: make(chan struct{}), cgroup: cgroup}
 	started := make(chan error, 1)
 	go func() {
 		// Pdeathsig fires when the thread that started the child exits, not
@@ -296,6 +302,9 @@ func (p *process) close() {
 		killUsing(p.dataDir)
 		removeSingletonDir(p.dataDir)
 		os.RemoveAll(p.dataDir)
+		if p.tmpDir != "" {
+			os.RemoveAll(p.tmpDir)
+		}
 		p.guard.Close()
 		if p.cgroup != nil {
 			p.cgroup.remove()
@@ -366,7 +375,7 @@ func (p *process) alive() bool {
 // using the profile directory and removes it. Chromium's zygote and renderers
 // can outlive a killed browser process, and they are not always in its
 // process group, so the profile directory on the command line is what finds
-// them.
+// them. It removes the browser's own TMPDIR too, when it has one ($2).
 const guardScript = `cat >/dev/null
 for f in /proc/[0-9]*/cmdline; do
   # Renderers forked by the zygote rewrite their command line as one
@@ -380,13 +389,35 @@ done
 s=$(readlink "$1/SingletonSocket" 2>/dev/null) && case "$s" in
   */org.chromium.Chromium.*/SingletonSocket) rm -rf -- "${s%/SingletonSocket}" ;;
 esac
-rm -rf -- "$1"`
+rm -rf -- "$1" ${2:+"$2"}`
+
+// chromeTempDir makes the directory a browser gets as its TMPDIR, removed
+// with its profile, or returns "" to leave Chromium the service's own.
+//
+// Chromium makes its singleton socket in TMPDIR
+// (org.chromium.Chromium.XXXXXX/SingletonSocket) and links to it from the
+// profile. A browser killed between the two leaves a directory nothing
+// points to, one per such launch, in the shared /tmp. In a directory of its
+// own that is removed with the rest. The socket's path must fit a Unix
+// socket's 108 bytes; where the temporary directory is too deep for that,
+// the profile's link is the only way to find it (removeSingletonDir).
+func chromeTempDir() string {
+	const socketSuffix = "/org.chromium.Chromium.XXXXXX/SingletonSocket"
+	dir, err := os.MkdirTemp("", "sous-tmp-")
+	if err != nil {
+		return ""
+	}
+	if len(dir)+len(socketSuffix) >= 108 {
+		os.Remove(dir)
+		return ""
+	}
+	return dir
+}
 
 // removeSingletonDir removes the directory Chromium made in TMPDIR for its
 // singleton socket (org.chromium.Chromium.XXXXXX), which the profile's
-// SingletonSocket links to; left alone, one would pile up in /tmp per
-// launch. (Pointing Chromium's TMPDIR into the profile instead makes the
-// socket's path too long for a Unix socket when the profile is deep.)
+// SingletonSocket links to, where the browser had no TMPDIR of its own (see
+// chromeTempDir); left alone, one would pile up in /tmp per launch.
 func removeSingletonDir(dataDir string) {
 	target, err := os.Readlink(filepath.Join(dataDir, "SingletonSocket"))
 	if err != nil || filepath.Base(target) != "SingletonSocket" {
@@ -400,12 +431,12 @@ func removeSingletonDir(dataDir string) {
 
 // startGuard starts the guard for dataDir and returns the write end of its
 // standard input; closing it (or exiting) sets the guard off.
-func startGuard(dataDir string) (*os.File, error) {
+func startGuard(dataDir, tmpDir string) (*os.File, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("/bin/sh", "-c", guardScript, "sous-guard", dataDir)
+	cmd := exec.Command("/bin/sh", "-c", guardScript, "sous-guard", dataDir, tmpDir)
 	cmd.Stdin = r
 	// Its own process group, so that a Ctrl-C aimed at the service does not
 	// stop the guard before it has done its work.
@@ -478,20 +509,11 @@ func hasArg(cmdline, arg []byte) bool {
 
 // pssOf sums the proportional set size of the processes using dataDir.
 func pssOf(dataDir string) int64 {
-	want := []byte("--user-data-dir=" + dataDir)
-	entries, _ := os.ReadDir("/proc")
 	var total int64
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !hasArg(cmdline, want) {
-			continue
-		}
-		rollup, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))
+	eachProcess(dataDir, func(dir string, _ []byte) {
+		rollup, err := os.ReadFile(filepath.Join(dir, "smaps_rollup"))
 		if err != nil {
-			continue
+			return
 		}
 		for line := range strings.Lines(string(rollup)) {
 			if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
@@ -499,8 +521,76 @@ func pssOf(dataDir string) int64 {
 				total += kb << 10
 			}
 		}
-	}
+	})
 	return total
+}
+
+// clockTick is the unit of the times in /proc/PID/stat: USER_HZ, which is
+// 100 on every Linux architecture Go runs on.
+const clockTick = 10 * time.Millisecond
+
+// cpuOf adds to byKind the processor time, user and system, that the live
+// Chromium processes of the profile dataDir have used, with that of the
+// children they have reaped (a renderer that exited is counted in its
+// zygote), under each process's kind: "browser", "renderer", "gpu-process",
+// "zygote", or a utility's service ("network", "storage" …).
+func cpuOf(dataDir string, byKind map[string]time.Duration) {
+	eachProcess(dataDir, func(dir string, cmdline []byte) {
+		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			return
+		}
+		// The command name, field 2, is in parentheses and may hold
+		// spaces: the fields after it start past the last ')'.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			return
+		}
+		fields := strings.Fields(string(stat[i+1:]))
+		// utime, stime, cutime, cstime are fields 14-17; fields[0] is 3.
+		if len(fields) < 15 {
+			return
+		}
+		var ticks int64
+		for _, f := range fields[11:15] {
+			n, _ := strconv.ParseInt(f, 10, 64)
+			ticks += n
+		}
+		byKind[processKind(cmdline)] += time.Duration(ticks) * clockTick
+	})
+}
+
+// processKind names a Chromium process by its --type, and a utility process
+// by its service ("network.mojom.NetworkService" is "network"). Chromium
+// rewrites its children's command lines into one space-separated argument.
+func processKind(cmdline []byte) string {
+	kind := "browser"
+	for _, arg := range strings.FieldsFunc(string(cmdline), func(r rune) bool { return r == 0 || r == ' ' }) {
+		if v, ok := strings.CutPrefix(arg, "--type="); ok && kind == "browser" {
+			kind = v
+		} else if v, ok := strings.CutPrefix(arg, "--utility-sub-type="); ok {
+			return strings.Split(v, ".")[0]
+		}
+	}
+	return kind
+}
+
+// eachProcess calls fn with the /proc directory and the command line of
+// every process started with the profile dataDir.
+func eachProcess(dataDir string, fn func(procDir string, cmdline []byte)) {
+	want := []byte("--user-data-dir=" + dataDir)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		dir := filepath.Join("/proc", e.Name())
+		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil || !hasArg(cmdline, want) {
+			continue
+		}
+		fn(dir, cmdline)
+	}
 }
 
 // CountProcesses returns how many processes run with a profile directory

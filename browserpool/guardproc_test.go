@@ -35,7 +35,11 @@ func TestGuardKillsLeftovers(t *testing.T) {
 	joined := start("sh --type=renderer --user-data-dir=" + dir + " --lang=en")
 	bystander := start("sh", "--user-data-dir="+other)
 
-	w, err := startGuard(dir)
+	tmp := filepath.Join(t.TempDir(), "tmp")
+	if err := os.MkdirAll(filepath.Join(tmp, "org.chromium.Chromium.abcdef"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w, err := startGuard(dir, tmp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +59,13 @@ func TestGuardKillsLeftovers(t *testing.T) {
 		t.Fatal("the guard left a process using the profile running")
 	}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
+		_, errDir := os.Stat(dir)
+		_, errTmp := os.Stat(tmp)
+		if os.IsNotExist(errDir) && os.IsNotExist(errTmp) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the guard did not remove the profile")
+			t.Fatal("the guard did not remove the profile and the browser's TMPDIR")
 		}
 	}
 	if err := bystander.Process.Signal(syscall.Signal(0)); err != nil {
