@@ -628,6 +628,23 @@ func (p *Pool) Process() (pid int) {
 	return p.current.proc.cmd.Process.Pid
 }
 
+// CPUTime returns the processor time the pool's live browsers have used
+// since they started, their exited renderers included, by kind of process
+// (see processKind); benchmarks divide its growth by the renders done.
+func (p *Pool) CPUTime() map[string]time.Duration {
+	p.mu.Lock()
+	dirs := make([]string, 0, len(p.browsers))
+	for b := range p.browsers {
+		dirs = append(dirs, b.proc.dataDir)
+	}
+	p.mu.Unlock()
+	byKind := map[string]time.Duration{}
+	for _, d := range dirs {
+		cpuOf(d, byKind)
+	}
+	return byKind
+}
+
 // MemoryPSS returns the proportional set size, in bytes, of every Chromium
 // process of the pool: the fair share of memory they use.
 func (p *Pool) MemoryPSS() int64 {

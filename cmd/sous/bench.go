@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -40,10 +43,22 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fidelity := fs.Bool("fidelity", true, "also measure what settling, the scroll pass and frames cost (one render at a time)")
 	fidelityRenders := fs.Int("fidelity-renders", 15, "renders per row of the fidelity table")
 	corpusPages := fs.Int("corpus-pages", 10, "article-corpus pages in the fidelity table (0: none)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (pool, extraction, fixture server) to `file`, for go tool pprof")
 	if rest, err := fs.parse(args); err != nil {
 		return err
 	} else if len(rest) > 0 {
 		return fs.usageError("bench takes no arguments, got %q", rest)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var conc []int
 	for _, s := range strings.Split(*levels, ",") {
@@ -63,8 +78,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(stdout, "page: %s, %d renders per level (naive: %d), %d CPUs\n\n", target, *requests, max(*requests/3, 4), runtime.NumCPU())
-	fmt.Fprintln(tw, "mode\tconcurrency\tpages/s\tp50 ms\tp99 ms\tbrowser PSS MiB\terrors\t")
+	fmt.Fprintln(tw, "mode\tconcurrency\tpages/s\tp50 ms\tp99 ms\tCPU ms/page\tbrowser PSS MiB\terrors\t")
 	rates := map[string]map[int]float64{}
+	var split []string // CPU ms/page by kind of process, per pool mode and level
 	for _, mode := range strings.Split(*modes, ",") {
 		mode = strings.TrimSpace(mode)
 		var fetcher render.Fetcher
@@ -105,13 +121,25 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if mode != "naive" { // warm every tab first
 				runLevel(ctx, do, maxConc, maxConc)
 			}
+			cpu0 := benchCPU(ctx, pool)
 			r := runLevel(ctx, do, c, n)
-			pss := "-"
-			if pool != nil {
+			pss, cpu := "-", "-"
+			if done := n - r.errors; pool != nil && done > 0 {
 				pss = fmt.Sprintf("%.0f", float64(pool.MemoryPSS())/(1<<20))
+				var total time.Duration
+				var kinds []string
+				for kind, d := range benchCPU(ctx, pool) {
+					if d -= cpu0[kind]; d > 0 {
+						total += d
+						kinds = append(kinds, fmt.Sprintf("%s %.0f", kind, float64(d.Milliseconds())/float64(done)))
+					}
+				}
+				cpu = fmt.Sprintf("%.0f", float64(total.Milliseconds())/float64(done))
+				slices.Sort(kinds)
+				split = append(split, fmt.Sprintf("%s at concurrency %d: %s", mode, c, strings.Join(kinds, ", ")))
 			}
 			rates[mode][c] = r.rate
-			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d\t%d\t%s\t%d\t\n", mode, c, r.rate, r.p50.Milliseconds(), r.p99.Milliseconds(), pss, r.errors)
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d\t%d\t%s\t%s\t%d\t\n", mode, c, r.rate, r.p50.Milliseconds(), r.p99.Milliseconds(), cpu, pss, r.errors)
 			fmt.Fprintf(stderr, "bench: %s at concurrency %d: %.2f pages/s\n", mode, c, r.rate)
 		}
 		if pool != nil {
@@ -125,6 +153,13 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout)
+	if len(split) > 0 {
+		fmt.Fprintln(stdout, "CPU ms/page by process (sous: this process, fixture server included):")
+		for _, line := range split {
+			fmt.Fprintln(stdout, "  "+line)
+		}
+		fmt.Fprintln(stdout)
+	}
 	for _, c := range conc {
 		iso, reused, naive, service := rates["isolated"][c], rates["reused"][c], rates["naive"][c], rates["service"][c]
 		var ratios []string
@@ -149,6 +184,25 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchFidelity(ctx, stdout, *chrome, *fidelityRenders, dir, *corpusPages)
 	}
 	return nil
+}
+
+// benchCPU returns the processor time used so far by this process
+// ("sous") and by the pool's browsers, by kind of process, once every tab is
+// back in the pool: the cleanup after a render is part of its cost. Without
+// a pool it returns nil.
+func benchCPU(ctx context.Context, pool *browserpool.Pool) map[string]time.Duration {
+	if pool == nil {
+		return nil
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for st := pool.Stats(); st.Idle < st.Tabs && ctx.Err() == nil && time.Now().Before(deadline); st = pool.Stats() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	byKind := pool.CPUTime()
+	byKind["sous"] = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return byKind
 }
 
 type levelResult struct {
