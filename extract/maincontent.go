@@ -171,6 +171,9 @@ type finder struct {
 	// names caches what each element's class and id say (classifyName),
 	// asked of every element by every attempt.
 	names map[*html.Node]nameClass
+	// listed holds, in a region, the blocks of its main run of repeated
+	// blocks (listedBlocks).
+	listed map[*html.Node]bool
 }
 
 // name is classifyName(n), read once per element.
@@ -798,7 +801,7 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// A block named both ways ("post-meta", "entry-footer") is
 		// taken for the post's own, unless it is a list of links
 		// ("article-tags").
-		if name := f.name(n); name.cardBoilerplate && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) && !holdsCards(n, s) {
+		if name := f.name(n); name.cardBoilerplate && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) && !holdsCards(n, s) && !f.listed[n] {
 			return true
 		}
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
@@ -1051,6 +1054,12 @@ func (f *finder) region(kind string) *mainBlock {
 		}
 		return true
 	})
+	f.listed = nil
+	if regionKinds[kind] && kind != PageForum {
+		// Posts are listed too, but their furniture is named in them
+		// (signatures, notices) and goes.
+		f.listed = listedBlocks(root, stats, skip)
+	}
 	walkElements(root, func(n *html.Node) bool {
 		if skip[n] {
 			return false
@@ -1058,7 +1067,7 @@ func (f *finder) region(kind string) *mainBlock {
 		if isElement(n, "a", "table", "pre", "code", "article", "main") {
 			return true
 		}
-		if name := f.name(n); name.cardBoilerplate && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) {
+		if name := f.name(n); name.cardBoilerplate && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) && !f.listed[n] {
 			skip[n] = true
 			return false
 		}
@@ -1167,4 +1176,59 @@ func headsCard(n *html.Node, cards map[*html.Node]bool) bool {
 		}
 	}
 	return false
+}
+
+// listedBlocks returns the blocks of root's main run: three or more
+// siblings of one tag and class that together hold more than half of
+// root's text. They are what a listing lists, whatever their name says
+// ("recirc-list", "promo-card"): a page's furniture does not make up
+// most of it.
+func listedBlocks(root *html.Node, stats map[*html.Node]*blockStats, skip map[*html.Node]bool) map[*html.Node]bool {
+	whole := stats[root]
+	if whole == nil || whole.chars == 0 {
+		return nil
+	}
+	type shape struct{ tag, class string }
+	var listed map[*html.Node]bool
+	walkElements(root, func(n *html.Node) bool {
+		if skip[n] || listed != nil {
+			return false
+		}
+		s := stats[n]
+		if s == nil || s.chars*2 <= whole.chars {
+			return false // no run under n holds enough
+		}
+		chars := map[shape]int{}
+		count := map[shape]int{}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode || skip[c] || stats[c] == nil {
+				continue
+			}
+			k := shape{c.Data, attrOr(c, "class")}
+			count[k]++
+			chars[k] += stats[c].chars
+		}
+		for k, total := range chars {
+			if count[k] >= 3 && total*2 > whole.chars {
+				listed = map[*html.Node]bool{}
+				for c := n.FirstChild; c != nil; c = c.NextSibling {
+					if c.Type == html.ElementNode && !skip[c] && (shape{c.Data, attrOr(c, "class")}) == k {
+						listed[c] = true
+						// And the wrappers inside it that hold
+						// nearly all of it.
+						walkElements(c, func(d *html.Node) bool {
+							if skip[d] || stats[d] == nil || stats[d].chars*10 < stats[c].chars*9 {
+								return false
+							}
+							listed[d] = true
+							return true
+						})
+					}
+				}
+				return false
+			}
+		}
+		return true
+	})
+	return listed
 }

@@ -713,3 +713,29 @@ func TestCardsWithReadingTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestListedBlocksNamedAsFurniture checks that a category page's run of
+// repeated blocks, most of its text, stays though each block's name reads
+// as furniture ("recirc-list"), wrappers within them and all.
+func TestListedBlocksNamedAsFurniture(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/">Recipes</a></nav><main><h1>Dinner recipes</h1>
+		<p>What's for dinner? Take the work out of searching with these popular five-star dinner recipes.</p><div class="lists">`)
+	for _, group := range []string{"Gumbo", "Tacos", "Casseroles", "Soups"} {
+		page.WriteString(`<div class="recirc-list-container"><div class="recirc-list card-list">`)
+		for _, n := range []string{"Ten must-make", "Our favourite", "Easy weeknight"} {
+			page.WriteString(`<a class="card" href="/r/1"><span class="card-title">` + n + ` ` + group + ` recipes</span></a>`)
+		}
+		page.WriteString(`</div></div>`)
+	}
+	page.WriteString(`</div><div class="recirc-widget"><a href="/x">Subscribe to our magazine</a></div></main><footer>© Recipes</footer></body></html>`)
+	res := extractMain(t, "https://recipes.example/collections/dinner", page.String())
+	for _, want := range []string{"Ten must-make Gumbo recipes", "Easy weeknight Soups recipes", "five-star dinner recipes"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "magazine") {
+		t.Errorf("kept the widget:\n%s", res.Text)
+	}
+}
