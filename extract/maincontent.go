@@ -162,6 +162,7 @@ type finderMode struct {
 type finder struct {
 	body      *html.Node
 	headlines []string
+	kind      string // the page's kind (classifyPage)
 	// furniture holds the elements left out by every attempt.
 	furniture map[*html.Node]bool
 	// stats are those of every element with the furniture left out,
@@ -228,7 +229,7 @@ func (s *blockStats) linkDensity() float64 {
 }
 
 func newFinder(body *html.Node, headlines []string, kind string) *finder {
-	f := &finder{body: body, headlines: headlines, furniture: map[*html.Node]bool{}, names: map[*html.Node]nameClass{}}
+	f := &finder{body: body, headlines: headlines, kind: kind, furniture: map[*html.Node]bool{}, names: map[*html.Node]nameClass{}}
 	// Sizes first, so that furniture which holds most of the page (a
 	// <form> around an ASP.NET page, a <header> around everything) stays.
 	stats := measure(body, nil, nil)
@@ -466,7 +467,7 @@ func (f *finder) find(mode finderMode) *mainBlock {
 			if isElement(n, "a", "table", "pre", "code", "article", "main") {
 				return true
 			}
-			if name := f.name(n); name.boilerplate && !name.content && !holdsMost(stats[n], f.page) && !quotesPosts(stats[n]) {
+			if name := f.name(n); name.boilerplate && !name.content && !holdsMost(stats[n], f.page) && !quotesPosts(stats[n]) && !f.leadsDocument(n) {
 				skip[n] = true
 				return false
 			}
@@ -478,7 +479,16 @@ func (f *finder) find(mode finderMode) *mainBlock {
 	if top == nil {
 		return nil
 	}
+	if f.kind == PageDocumentation {
+		top = sectionAround(top)
+	}
 	parts := f.withSiblings(top, scores, stats, skip)
+	if f.kind == PageDocumentation {
+		if lead := f.leadBefore(parts[0]); lead != nil {
+			delete(skip, lead)
+			parts = append([]*html.Node{lead}, parts...)
+		}
+	}
 	m := &mainBlock{parts: parts, skip: skip}
 	for _, part := range parts {
 		// The parts are apart, and cleaning one leaves the others'
@@ -732,6 +742,10 @@ func (f *finder) withSiblings(top *html.Node, scores map[*html.Node]float64, sta
 		switch {
 		case scored && score >= threshold:
 			parts = append(parts, c)
+		case f.kind == PageDocumentation && class != "" && c.Data == top.Data && attrOr(c, "class") == class &&
+			startsWithHeading(c) && s.chars > 0 && s.linkDensity() < 0.5:
+			// Sections of a manual, whatever their length.
+			parts = append(parts, c)
 		case isElement(c, "p") || (isBlock(c) && s.inlineChars == s.chars):
 			density := s.linkDensity()
 			if s.chars > 80 && density < 0.25 || s.chars > 0 && s.chars <= 80 && density == 0 && endsSentence(shortText(c)) {
@@ -740,6 +754,79 @@ func (f *finder) withSiblings(top *html.Node, scores map[*html.Node]float64, sta
 		}
 	}
 	return parts
+}
+
+// leadBefore returns the header of the document whose body first is in,
+// when it stands before first or one of its three nearest ancestors.
+func (f *finder) leadBefore(first *html.Node) *html.Node {
+	for a, up := first, 0; a != nil && a != f.body && up < 3; a, up = a.Parent, up+1 {
+		for c := a.PrevSibling; c != nil; c = c.PrevSibling {
+			if c.Type == html.ElementNode && !f.furniture[c] && f.leadsDocument(c) {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// leadsDocument reports whether n is, on a documentation page, the
+// header of the document: its title (h1) with the paragraphs that
+// introduce what it documents, which a reference page puts in a wrapper
+// of its own, named for its layout's header and so taken for furniture.
+func (f *finder) leadsDocument(n *html.Node) bool {
+	if f.kind != PageDocumentation {
+		return false
+	}
+	s := f.stats[n]
+	return s != nil && s.paragraphs >= 2 && s.linkDensity() < 0.3 && find(n, func(h *html.Node) bool { return isElement(h, "h1") }) != nil
+}
+
+// sectionAround returns the section of documentation that top is in, when
+// the document is a run of sibling sections alike in tag and class, each
+// under its heading (a manual page's NAME, SYNOPSIS, DESCRIPTION and
+// OPTIONS): top is often the body of its longest section, and
+// withSiblings takes its sections together from there.
+func sectionAround(top *html.Node) *html.Node {
+	for a, up := top, 0; a != nil && up < 3; a, up = a.Parent, up+1 {
+		if isElement(a, "body") {
+			break
+		}
+		if sameSections(a) {
+			return a
+		}
+	}
+	return top
+}
+
+// sameSections reports whether n starts with a heading and a sibling of
+// the same tag and class does too.
+func sameSections(n *html.Node) bool {
+	class := attrOr(n, "class")
+	if class == "" || !startsWithHeading(n) {
+		return false
+	}
+	for _, next := range []func(*html.Node) *html.Node{
+		func(c *html.Node) *html.Node { return c.PrevSibling },
+		func(c *html.Node) *html.Node { return c.NextSibling },
+	} {
+		for c := next(n); c != nil; c = next(c) {
+			if c.Type == html.ElementNode && c.Data == n.Data && attrOr(c, "class") == class && startsWithHeading(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// startsWithHeading reports whether n's first element child is a
+// heading: n is a section of a document.
+func startsWithHeading(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode {
+			return isElement(c, "h1", "h2", "h3", "h4", "h5", "h6")
+		}
+	}
+	return false
 }
 
 func endsSentence(text string) bool {
@@ -805,7 +892,7 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 			return true
 		}
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
-		return true
+		return !f.leadsDocument(n)
 	}
 	if s.chars < 120 && isBoilerplatePhrase(shortText(n), s.headings > 0) {
 		return true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -737,5 +738,48 @@ func TestListedBlocksNamedAsFurniture(t *testing.T) {
 	}
 	if strings.Contains(res.Text, "magazine") {
 		t.Errorf("kept the widget:\n%s", res.Text)
+	}
+}
+
+// TestManualOfSections checks that a documentation page made of sibling
+// sections alike in class, each under its heading, keeps all of them,
+// not only its longest one.
+func TestManualOfSections(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/docs">Docs</a></nav><div id="main"><h1>git-commit(1)</h1>
+		<div class="sect1"><h2>NAME</h2><div class="sectionbody"><p>git-commit - Record changes to the repository</p></div></div>
+		<div class="sect1"><h2>SYNOPSIS</h2><div class="sectionbody"><pre>git commit [-a] [--amend] [-m msg]</pre></div></div>
+		<div class="sect1"><h2>DESCRIPTION</h2><div class="sectionbody"><p>Create a new commit containing the current contents of the index and the given log message describing the changes.</p></div></div>
+		<div class="sect1"><h2>OPTIONS</h2><div class="sectionbody"><dl>`)
+	for i := range 40 {
+		o := "option-" + strconv.Itoa(i)
+		page.WriteString(`<dt><code>--` + o + `</code></dt><dd><p>Tell the command to ` + o + `, which changes how the commit is made, recorded, or shown, in the ways described here at some length.</p></dd>`)
+	}
+	page.WriteString(`</dl></div></div></div><footer>© Git</footer></body></html>`)
+	res := extractMain(t, "https://git.example/docs/git-commit", page.String())
+	for _, want := range []string{"Record changes to the repository", "git commit [-a]", "Create a new commit", "--option-39"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+}
+
+// TestDocumentLeadInItsHeader checks that a reference page's
+// introduction, which sits with its title in a wrapper named for the
+// layout's header, stays with the reference below it.
+func TestDocumentLeadInItsHeader(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/docs">Docs</a></nav><main><div class="layout__header"><h1>WebSocket</h1>
+		<section><p>The WebSocket object provides the API for creating and managing a connection to a server, and for sending and receiving data on it.</p>
+		<p>To construct a WebSocket, use the WebSocket() constructor.</p></section></div><div class="layout__body">`)
+	for _, s := range []string{"Constructor", "Instance properties", "Instance methods", "Events", "Examples"} {
+		page.WriteString(`<section class="content-section"><h2>` + s + `</h2><p>The ` + s + ` of the interface, each with what it does, its arguments, and what it returns when called, in a few sentences.</p><pre><code>const socket = new WebSocket("ws://localhost:8080");</code></pre></section>`)
+	}
+	page.WriteString(`</div></main><footer>© Docs</footer></body></html>`)
+	res := extractMain(t, "https://developer.example/docs/Web/API/WebSocket", page.String())
+	for _, want := range []string{"provides the API for creating", "WebSocket() constructor", "Instance methods"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
 	}
 }
