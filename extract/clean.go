@@ -318,3 +318,47 @@ func isCJK(r rune) bool {
 	}
 	return false
 }
+
+// dropIdentifierText removes the text nodes that are nothing but a UUID,
+// outside code: no one reads those. Shops that fight scrapers spell a
+// word ("Sponsored") in one-letter spans between spans of UUIDs their
+// stylesheet hides, a dozen to a card; a UUID a page means to be read
+// is in code or inside a sentence.
+func dropIdentifierText(doc *html.Node) {
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; {
+			next := c.NextSibling
+			switch {
+			case c.Type == html.TextNode && isUUID(strings.TrimSpace(c.Data)):
+				n.RemoveChild(c)
+			case c.Type == html.ElementNode && !isElement(c, "pre", "code", "kbd", "samp"):
+				walk(c)
+			}
+			c = next
+		}
+	}
+	walk(doc)
+}
+
+// isUUID reports whether s is a UUID in its usual spelling: 32 hex digits
+// in groups of 8, 4, 4, 4 and 12, joined by hyphens.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

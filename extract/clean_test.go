@@ -99,3 +99,24 @@ func TestInlineHiddenTextIsDropped(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentifierTextIsDropped checks that main content leaves out text
+// that is nothing but a UUID (the spans a shop hides around the letters
+// of "Sponsored"), and keeps a UUID in code or in a sentence.
+func TestIdentifierTextIsDropped(t *testing.T) {
+	page := `<html><body><main><h1>Chain</h1><p>A drive chain of 104 links, gold, for motorcycles of most makes and models.</p>
+		<div><span>S</span><span class="zx">f2f260c3-bf1f-466a-b856-6f031758a086</span><span>p</span><span class="zx">16207f0d-5442-4472-ad51-162a45a841c3</span></div>
+		<p>Your order id is 9b2c6a8e-1f0d-4c4e-9a51-3c2f0e9d7b21, keep it.</p>
+		<pre>id: 0d48abc0-6602-4407-a05b-e5f87e8f229c</pre></main></body></html>`
+	got := extractMain(t, "https://shop.example/itm/1", page).Text
+	for _, not := range []string{"f2f260c3", "16207f0d"} {
+		if strings.Contains(got, not) {
+			t.Errorf("kept %q:\n%s", not, got)
+		}
+	}
+	for _, want := range []string{"9b2c6a8e-1f0d", "0d48abc0-6602", "drive chain"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lost %q:\n%s", want, got)
+		}
+	}
+}

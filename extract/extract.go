@@ -117,6 +117,7 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 			headline = collapseSpace(textContent(h1))
 		}
 		narrowToMainContent(doc, pageType)
+		dropIdentifierText(doc)
 	}
 	if want[render.FormatHTML] {
 		var buf bytes.Buffer
