@@ -122,14 +122,16 @@ func TestMainContentOfBlocks(t *testing.T) {
 
 // TestForumPostsWithoutMemberDetails checks that a thread keeps each
 // post's author and text but not what the forum says about the member
-// beside it (title, join date, message count), its buttons, nor the list
-// of other threads under it.
+// beside it (avatar, title, join date, message count), its buttons, votes
+// and reactions, nor the list of other threads under it.
 func TestForumPostsWithoutMemberDetails(t *testing.T) {
 	post := func(name, text string) string {
-		return `<article class="message"><div class="message-user"><div class="message-userDetails"><h4 class="message-name"><a href="/members/` + name + `">` + name + `</a></h4>` +
+		return `<article class="message"><div class="message-user"><div class="message-avatar"><a href="/members/` + name + `"><span class="avatar-u1-m">Q</span></a></div><div class="message-userDetails"><h4 class="message-name"><a href="/members/` + name + `">` + name + `</a></h4>` +
 			`<h5 class="userTitle message-userTitle">Well-known member</h5></div>` +
 			`<div class="message-userExtras"><dl class="pairs"><dt>Joined</dt><dd>Mar 3, 2019</dd></dl><dl class="pairs"><dt>Messages</dt><dd>4,211</dd></dl></div></div>` +
 			`<div class="message-content"><div class="bbWrapper"><blockquote><div>An earlier post, quoted.</div><div class="bbCodeBlock-expandLink"><a>Click to expand...</a></div></blockquote>` + text + `</div></div>` +
+			`<div class="reactionsBar"><a href="/reactions">Reactions: Zed, Yuki and Xavier</a></div>` +
+			`<div class="vote-box"><a>Upvote</a> 7 <a>Downvote</a></div>` +
 			`<ul class="actions"><li><a href="/reply">Reply with quote</a></li></ul></article>`
 	}
 	var page strings.Builder
@@ -159,7 +161,8 @@ func TestForumPostsWithoutMemberDetails(t *testing.T) {
 			t.Errorf("post of %s is missing from:\n%s", name, res.Text)
 		}
 	}
-	for _, unwanted := range []string{"Well-known member", "Joined", "4,211", "Click to expand", "Reply with quote", "open headphones for the office"} {
+	for _, unwanted := range []string{"Well-known member", "Joined", "4,211", "Click to expand", "Reply with quote", "open headphones for the office",
+		"Q\n", "Reactions:", "Upvote"} {
 		if strings.Contains(res.Text, unwanted) {
 			t.Errorf("kept %q:\n%s", unwanted, res.Text)
 		}
