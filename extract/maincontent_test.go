@@ -783,3 +783,23 @@ func TestDocumentLeadInItsHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestCardsPrintedTwice checks that a listing whose cards print their
+// title and date twice, once per layout, reads each once, while a
+// sentence each card repeats stays in each.
+func TestCardsPrintedTwice(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><nav><a href="/">Events</a></nav><main><h1>Tech conferences</h1><ul class="results">`)
+	for _, event := range []string{"Tech writing meetup", "Women in tech day", "Green tech pitch night", "STEM educators clinic"} {
+		page.WriteString(`<li class="event"><div class="small"><h3>` + event + `</h3><p>Wed, Apr 1, 10:00 AM</p></div>
+			<div class="wide"><h3>` + event + `</h3><p>Wed, Apr 1, 10:00 AM</p><p>Free</p></div><p>Bring a laptop and a friend.</p></li>`)
+	}
+	page.WriteString(`</ul></main><footer>© Events</footer></body></html>`)
+	res := extractMain(t, "https://events.example/category/tech-conferences/", page.String())
+	if n := strings.Count(res.Text, "Women in tech day"); n != 1 {
+		t.Errorf("the title %d times:\n%s", n, res.Text)
+	}
+	if n := strings.Count(res.Text, "Bring a laptop"); n != 4 {
+		t.Errorf("the repeated sentence %d times:\n%s", n, res.Text)
+	}
+}

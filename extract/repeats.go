@@ -2,6 +2,7 @@ package extract
 
 import (
 	"hash/fnv"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -55,6 +56,48 @@ func (m *mainBlock) dropRepeats() {
 				}
 			}
 			walk(c)
+		}
+	}
+	for _, part := range m.parts {
+		walk(part)
+	}
+	m.dropNearbyCopies()
+}
+
+// nearbyLines is how many lines back a line is looked for: a card printed
+// twice, once for narrow screens and once for wide ones, repeats its
+// title and date a line or three apart.
+const nearbyLines = 4
+
+// dropNearbyCopies leaves out each line of a region (a block with no block
+// inside it) of two words or more that repeats one of the few lines just
+// before it: a card's title and date printed once per layout. A line
+// repeated further away (each card's "Free shipping") stays, and so does a
+// sentence, which a page repeats on purpose (each coupon's terms).
+func (m *mainBlock) dropNearbyCopies() {
+	var recent []string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode || m.skip[c] || neverText(c) || isElement(c, "blockquote", "pre", "code", "table") {
+				continue
+			}
+			if !isBlock(c) || find(c, func(d *html.Node) bool { return d != c && isBlock(d) }) != nil {
+				walk(c)
+				continue
+			}
+			text := shortText(c)
+			if !strings.Contains(text, " ") || endsSentence(text) {
+				continue
+			}
+			if slices.Contains(recent, text) {
+				m.skip[c] = true
+				continue
+			}
+			recent = append(recent, text)
+			if len(recent) > nearbyLines {
+				recent = recent[1:]
+			}
 		}
 	}
 	for _, part := range m.parts {
