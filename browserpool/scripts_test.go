@@ -37,6 +37,11 @@ func TestPageScripts(t *testing.T) {
 				t.Errorf("got %s steps, want 10 pages and the bottom", v)
 			}
 		}},
+		{"scroll", "/fidelity/long.html?img=late", []any{10, 0}, func(t *testing.T, v json.RawMessage) {
+			if string(v) != "1" {
+				t.Errorf("got %s steps with no time left, want the look at the bottom", v)
+			}
+		}},
 		{"scroll", "/about.html", []any{10, 2000}, func(t *testing.T, v json.RawMessage) {
 			if string(v) != "0" {
 				t.Errorf("got %s steps on a page shorter than its window, want 0", v)
