@@ -878,6 +878,12 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 	if quotesPosts(s) {
 		return false
 	}
+	if isElement(n, "table") && isDataTable(n) {
+		// A table of data is named for how it looks ("sticky-header",
+		// "table-meta"), not for where it sits: a list of laureates
+		// whose names are links stays.
+		return false
+	}
 	if !isBlock(n) {
 		// Inside a line of text, a name like "date" or "author" marks
 		// words of the sentence; only hover cards, share buttons and ads

@@ -803,3 +803,25 @@ func TestCardsPrintedTwice(t *testing.T) {
 		t.Errorf("the repeated sentence %d times:\n%s", n, res.Text)
 	}
 }
+
+// TestDataTableNamedForItsLook checks that a table of data whose class
+// names how it looks ("sticky-header") stays in an article, its cells
+// links and all.
+func TestDataTableNamedForItsLook(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><title>List of laureates</title></head><body><nav><a href="/">Encyclopedia</a></nav><div id="content">
+		<h1>List of laureates</h1>
+		<p>The prizes are awarded annually by the academies, for outstanding contributions in physics, chemistry, medicine and literature, and they have been since the first ceremony in 1901.</p>
+		<p>Different organisations are responsible for awarding the individual prizes, and each announces its laureates in October, before the ceremony in December.</p>
+		<table class="wikitable sortable sticky-header"><tr><th>Year</th><th>Physics</th><th>Chemistry</th></tr>`)
+	for _, row := range [][3]string{{"1901", "Wilhelm Röntgen", "Jacobus van 't Hoff"}, {"1902", "Hendrik Lorentz", "Emil Fischer"}, {"1903", "Marie Curie", "Svante Arrhenius"}} {
+		page.WriteString(`<tr><td>` + row[0] + `</td><td><a href="/w/1">` + row[1] + `</a></td><td><a href="/w/2">` + row[2] + `</a></td></tr>`)
+	}
+	page.WriteString(`</table></div><footer>© Encyclopedia</footer></body></html>`)
+	res := extractMain(t, "https://encyclopedia.example/wiki/List_of_laureates", page.String())
+	for _, want := range []string{"Wilhelm Röntgen", "Svante Arrhenius", "before the ceremony"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+}
