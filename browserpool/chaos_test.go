@@ -16,11 +16,16 @@ import (
 	"github.com/sous-dev/sous/render"
 )
 
-// renderers returns the pids of the renderer processes of the browsers whose
-// profile directories are under dir (the pool puts them in $TMPDIR), found
-// the way CountProcesses finds them: by their command lines. (Chromium
-// rewrites a renderer's command line into one space-separated string.)
-func renderers(dir string) []int {
+// renderers returns the pids of the renderer processes of the browser whose
+// profile directory is dir.
+func renderers(dir string) []int { return processesOf(dir, "--type=renderer") }
+
+// processesOf returns the pids of the processes of the browser whose profile
+// directory is dir, of one --type if kind is not "", found the way
+// CountProcesses finds them: by their command lines. (Chromium rewrites a
+// child's command line into one space-separated string.)
+func processesOf(dir, kind string) []int {
+	arg := []byte("--user-data-dir=" + dir)
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range entries {
@@ -32,7 +37,8 @@ func renderers(dir string) []int {
 		if err != nil {
 			continue
 		}
-		if bytes.Contains(cmdline, []byte("--user-data-dir="+dir)) && bytes.Contains(cmdline, []byte("--type=renderer")) {
+		ours := bytes.Contains(cmdline, append(arg, ' ')) || bytes.Contains(cmdline, append(arg, 0))
+		if ours && bytes.Contains(cmdline, []byte(kind)) {
 			pids = append(pids, pid)
 		}
 	}
@@ -57,7 +63,17 @@ func cpuTicks(pid int) int64 {
 	return utime + stime
 }
 
-// busiestRenderer waits for the renderer under dir that is burning CPU — the
+// profileDir returns the profile directory of p's one browser.
+func profileDir(t *testing.T, p *browserpool.Pool) string {
+	t.Helper()
+	dirs := browserpool.ProfileDirs(p)
+	if len(dirs) != 1 {
+		t.Fatalf("the pool runs %d browsers, want 1", len(dirs))
+	}
+	return dirs[0]
+}
+
+// busiestRenderer waits for the renderer of the profile dir that is burning CPU — the
 // one running a page stuck in a loop — and returns its pid. A renderer that
 // is starting up is busy for a moment too, so the same one must be busy in
 // two samples in a row.
@@ -112,13 +128,13 @@ const spin = `<!doctype html><title>spin</title><script>for (;;) {}</script>`
 // Killing the renderer of a page mid-render (the browser survives) fails
 // that render at once with a crashed-page error, and the next render works.
 func TestRendererKilledMidRequest(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	dir := profileDir(t, p)
 	fetch(t, p, &render.Request{URL: site.URL + "/about.html"})
 	browserPid := p.Process()
 	waitIdle(t, p) // so no renderer is busy starting up
@@ -156,13 +172,13 @@ func TestRendererKilledMidRequest(t *testing.T) {
 // Renderers of idle tabs can die too (the kernel's OOM killer picks the
 // biggest process, not the busiest). Renders after that still work.
 func TestIdleRenderersKilled(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	dir := profileDir(t, p)
 	fetch(t, p, &render.Request{URL: site.URL + "/about.html"})
 	waitIdle(t, p) // so every tab has a renderer
 	pids := renderers(dir)

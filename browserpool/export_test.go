@@ -45,3 +45,15 @@ func CallScript(ctx context.Context, p *Pool, url, name string, args ...any) (js
 	failed = err != nil
 	return v, err
 }
+
+// ProfileDirs returns the profile directories of p's running browsers, by
+// which tests find their processes (CountProcesses and the like).
+func ProfileDirs(p *Pool) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var dirs []string
+	for b := range p.browsers {
+		dirs = append(dirs, b.proc.dataDir)
+	}
+	return dirs
+}

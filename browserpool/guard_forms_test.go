@@ -72,6 +72,7 @@ func (rec *recorder) requests() []string {
 // stopped at the redirect, whatever kind of request it is: the guard checks
 // every connection, not only the first of a chain.
 func TestGuardBlocksSubresourceRedirects(t *testing.T) {
+	t.Parallel()
 	v := startVictim(t, "127.0.0.2")
 	// The page is served by the allowed host, so its fetches are same-origin
 	// up to the redirect, and the browser follows it.
@@ -117,6 +118,7 @@ func TestGuardBlocksSubresourceRedirects(t *testing.T) {
 // cannot pass by Chromium simply refusing the URL) the same forms of the
 // allowed 127.0.0.1 do reach a server there.
 func TestGuardAgreesWithChromiumOnOddHosts(t *testing.T) {
+	t.Parallel()
 	v := startVictim(t, "127.0.0.2")
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(v.url, "http://"))
 	canary := startRecorder(t, "", "")

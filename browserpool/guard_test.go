@@ -52,6 +52,7 @@ func (v *victim) requests() []string {
 // pool here allows only the fixtures' address, 127.0.0.1, and the victim
 // listens on 127.0.0.2.
 func TestGuardKeepsPagesOffPrivateAddresses(t *testing.T) {
+	t.Parallel()
 	v := startVictim(t, "127.0.0.2")
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	if err != nil {
@@ -122,6 +123,7 @@ func startRedirector(t *testing.T, target string) string {
 
 // Subresources of an allowed page still load through the guard's proxy.
 func TestGuardLetsAllowedTrafficThrough(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +158,7 @@ func TestGuardLetsAllowedTrafficThrough(t *testing.T) {
 // A page that exhausts memory or opens windows in a loop harms only its own
 // render; the next render works.
 func TestHostilePagesAreContained(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)

@@ -188,6 +188,7 @@ func TestNavigationErrors(t *testing.T) {
 }
 
 func TestPrivateAddressesBlockedByDefault(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -204,6 +205,7 @@ func TestPrivateAddressesBlockedByDefault(t *testing.T) {
 // Each render must start from a clean browser: what one page stores, the
 // next request must not see, even in the same reused tab.
 func TestRendersAreIsolated(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -315,6 +317,7 @@ func TestScreenshotOptionsAndPDF(t *testing.T) {
 // After the browser is killed, renders in flight fail fast and the pool
 // brings a new browser up for the next ones.
 func TestBrowserCrashIsReplaced(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -347,6 +350,7 @@ func TestBrowserCrashIsReplaced(t *testing.T) {
 
 // Recycling replaces the browser every few renders without failing any.
 func TestRecycleDropsNoWork(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true, RecycleAfterRenders: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -364,24 +368,24 @@ func TestRecycleDropsNoWork(t *testing.T) {
 
 // Close leaves no Chromium process behind.
 func TestCloseLeavesNoProcesses(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fetch(t, p, &render.Request{URL: site.URL + "/article.html"})
-	if n := browserpool.CountProcesses(dir); n == 0 {
+	dir := profileDir(t, p)
+	if n := len(processesOf(dir, "")); n == 0 {
 		t.Fatal("found no Chromium process while the pool runs; the check is broken")
 	}
 	p.Close()
 	p.Close() // twice is fine
 	// Close has killed them all; under load the kernel can take a moment to
 	// tear a big renderer down, so allow it that before calling one left.
-	for deadline := time.Now().Add(10 * time.Second); browserpool.CountProcesses(dir) > 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); len(processesOf(dir, "")) > 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := browserpool.CountProcesses(dir); n != 0 {
+	if n := len(processesOf(dir, "")); n != 0 {
 		t.Errorf("%d Chromium processes left after Close", n)
 	}
 	if _, err := p.Fetch(context.Background(), &render.Request{URL: site.URL}); !errors.Is(err, render.ErrClosed) {

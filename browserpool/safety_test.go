@@ -150,6 +150,7 @@ func TestWebRTCSendsNoUDP(t *testing.T) {
 // kept the browser process from answering anyone for a minute, and grew it by
 // gigabytes.)
 func TestPushStateFloodDoesNotWedgeThePool(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +170,7 @@ func TestPushStateFloodDoesNotWedgeThePool(t *testing.T) {
 // the health check: the pool says it is not ready, replaces the browser, and
 // renders work again.
 func TestUnansweringBrowserIsReplaced(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true,
 		HealthInterval: 200 * time.Millisecond, HealthTimeout: 2 * time.Second})
 	if err != nil {
@@ -256,6 +258,7 @@ func TestCredentialsStayWithTheRequestedOrigin(t *testing.T) {
 // the next render works. (A gigabyte here: sixteen 64 MiB typed arrays
 // against a 256 MiB cap.)
 func TestArrayBufferBombIsCapped(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true, RendererMemory: 256 << 20, BrowserMemory: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -288,6 +291,7 @@ document.body.dataset.held = held.length;
 // back, so that one of them runs in the same tab (a pool of one tab keeps
 // one spare, and the two take turns).
 func TestNothingSurvivesToTheNextRender(t *testing.T) {
+	t.Parallel()
 	const user, password = "sous", "secret"
 	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
 		switch req.URL.Path {
@@ -368,6 +372,7 @@ func textBetween(s, from, to string) string {
 // A new pool says it is ready only once every tab has rendered its warm-up
 // page and waits, clean, for a caller: the first callers do not pay for it.
 func TestReadyAfterWarmUp(t *testing.T) {
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, SpareTabs: 1, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -399,6 +404,7 @@ func TestReadyAfterWarmUp(t *testing.T) {
 // someone asked before it. The readers must see every permission as a
 // fresh context shows it, and so must the setter after its requests.
 func TestNoPermissionDecisionSurvivesToTheNextRender(t *testing.T) {
+	t.Parallel()
 	const states = `
 const names = ["geolocation", "notifications", "midi", "clipboard-read"];
 const states = () => Promise.all(names.map(n => navigator.permissions.query(n === "midi" ? {name: n, sysex: true} : {name: n}).then(s => n + "=" + s.state, e => n + "=" + e.name))).then(s => s.join(" "));
@@ -448,6 +454,7 @@ states().then(s => document.body.insertAdjacentHTML("beforeend", "<pre id=got>" 
 // the wipe replaces a tab whose page opened one. Either suffices; the test
 // fails when neither holds.
 func TestOpenedWindowsDoNotReachTheNextRender(t *testing.T) {
+	t.Parallel()
 	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		switch req.URL.Path {
@@ -499,6 +506,7 @@ setTimeout(() => {
 // while another port of that address stays reachable (so the address
 // itself is not what is refused).
 func TestPagesCannotCallTheServiceOnAnyLocalAddress(t *testing.T) {
+	t.Parallel()
 	var lan netip.Addr
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {
@@ -566,13 +574,13 @@ Promise.all([get("http://%[1]s:%[2]d/metrics"), get("http://%[1]s:%[3]d/metrics"
 // gigabytes for minutes, a few of them together nearing the browser's cap
 // while nothing rendered.)
 func TestRenderersGiveBackMemoryAfterTheirRender(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir) // so that the browser's profile, in its command line, finds its renderers
+	t.Parallel()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true, RendererMemory: 1 << 30, BrowserMemory: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	dir := profileDir(t, p)
 	page := fetch(t, p, &render.Request{HTML: `<p>x</p><script>
 window.held = [];
 for (let i = 0; i < 6; i++) held.push(new Uint8Array(64 << 20).fill(1));
