@@ -399,19 +399,21 @@ rm -rf -- "$1" ${2:+"$2"}`
 // profile. A browser killed between the two leaves a directory nothing
 // points to, one per such launch, in the shared /tmp. In a directory of its
 // own that is removed with the rest. The socket's path must fit a Unix
-// socket's 108 bytes; where the temporary directory is too deep for that,
-// the profile's link is the only way to find it (removeSingletonDir).
+// socket's 108 bytes: where the service's temporary directory is too deep
+// for that, the browser's goes in /tmp.
 func chromeTempDir() string {
 	const socketSuffix = "/org.chromium.Chromium.XXXXXX/SingletonSocket"
-	dir, err := os.MkdirTemp("", "sous-tmp-")
-	if err != nil {
-		return ""
-	}
-	if len(dir)+len(socketSuffix) >= 108 {
+	for _, parent := range []string{os.TempDir(), "/tmp"} {
+		dir, err := os.MkdirTemp(parent, "sous-tmp-")
+		if err != nil {
+			continue
+		}
+		if len(dir)+len(socketSuffix) < 108 {
+			return dir
+		}
 		os.Remove(dir)
-		return ""
 	}
-	return dir
+	return ""
 }
 
 // removeSingletonDir removes the directory Chromium made in TMPDIR for its
