@@ -32,6 +32,12 @@ func TestPageScripts(t *testing.T) {
 				t.Errorf("got %s, want the one timer the page set for a second later", v)
 			}
 		}},
+		{`() => { fetch("/hang"); const x = new XMLHttpRequest(); x.open("GET", "/hang"); x.send();
+			return window[Symbol.for("sous.settle")].state(0, false).requests; }`, "/about.html", nil, func(t *testing.T, v json.RawMessage) {
+			if string(v) != "2" {
+				t.Errorf("got %s requests awaited, want the fetch and the XHR the page has just made", v)
+			}
+		}},
 		{"scroll", "/fidelity/long.html?img=script", []any{10, 2000}, func(t *testing.T, v json.RawMessage) {
 			if string(v) != "11" {
 				t.Errorf("got %s steps, want 10 pages and the bottom", v)

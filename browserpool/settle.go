@@ -33,7 +33,8 @@ var errUnsettled = errors.New("the page was still busy when its settle budget ra
 // settle waits until the page is quiet: no request in flight, and none
 // whose answer goes to script (fetch, XHR, script) started or
 // ended for networkQuiet, no DOM change for domQuiet, no timer due within
-// the budget pending and none fired for timerQuiet (settle.js), and the main
+// the budget pending and none fired for timerQuiet, no fetch or XHR of the
+// page's script awaiting its answer or its handler (settle.js), and the main
 // frame not loading a document. Activity
 // before since (the load event, or the start of a scroll) does not count,
 // so a page that was idle by then settles at the first poll. It returns
@@ -95,7 +96,7 @@ func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Durati
 	}
 	timerFired := state.TimerQuietMs < float64(timerQuiet.Milliseconds())
 	leaving := state.Leaving && !r.refusedAny()
-	return state.Timers == 0 && !timerFired && !leaving && !state.Parsing, nil
+	return state.Timers == 0 && state.Requests == 0 && !timerFired && !leaving && !state.Parsing, nil
 }
 
 // refusedAny reports whether the navigation gate has refused the page a
@@ -114,9 +115,10 @@ type settleState struct {
 	QuietMs float64 `json:"quietMs"` // since the DOM last changed
 	// TimerQuietMs is the time since a timer settle.js follows fired.
 	TimerQuietMs float64 `json:"timerQuietMs"`
-	Timers       int     `json:"timers"`  // pending, due within the budget left
-	Leaving      bool    `json:"leaving"` // a navigation to another document has started
-	Parsing      bool    `json:"parsing"` // the document is still being parsed: scripts are to come
+	Timers       int     `json:"timers"`   // pending, due within the budget left
+	Requests     int     `json:"requests"` // fetches and XHRs of the page's script not yet answered and handled
+	Leaving      bool    `json:"leaving"`  // a navigation to another document has started
+	Parsing      bool    `json:"parsing"`  // the document is still being parsed: scripts are to come
 }
 
 // pageState asks settle.js for the page's state, setting a mark with mark.

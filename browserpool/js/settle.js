@@ -53,6 +53,50 @@
       return Reflect.apply(target, self, args);
     },
   });
+  // A request the page's script makes (fetch, XHR) is activity from the
+  // call until what answers it has run: the browser's network events show
+  // it a moment after the call, and end a moment before the page's handler
+  // has used the answer, gaps a busy machine makes long enough for a settle
+  // poll to fall into. Only requests younger than requestHorizon count, so
+  // that a long poll or a stream is not awaited (the network events drop
+  // those too).
+  const requestHorizon = 2000;
+  const requests = new Map(); // request number -> when it was asked for
+  let requestCount = 0;
+  const begin = () => { const id = ++requestCount; requests.set(id, now()); return id; };
+  // The handlers of an answer run as microtasks or events right after it;
+  // the request ends with a task after those.
+  const end = (id) => { nativeSet.call(window, () => requests.delete(id), 0); };
+  const track = (promise) => {
+    const id = begin();
+    promise.then(() => end(id), () => end(id));
+    return promise;
+  };
+  const tracked = {
+    apply(target, self, args) { return track(Reflect.apply(target, self, args)); },
+  };
+  if (window.fetch) window.fetch = new Proxy(window.fetch, tracked);
+  if (window.Response) {
+    for (const read of ["json", "text", "arrayBuffer", "blob", "formData", "bytes"]) {
+      if (Response.prototype[read]) Response.prototype[read] = new Proxy(Response.prototype[read], tracked);
+    }
+  }
+  if (window.XMLHttpRequest) {
+    const proto = XMLHttpRequest.prototype;
+    const listen = proto.addEventListener; // before the proxy below
+    proto.send = new Proxy(proto.send, {
+      apply(target, self, args) {
+        const id = begin();
+        try {
+          Reflect.apply(listen, self, ["loadend", () => end(id)]);
+          return Reflect.apply(target, self, args);
+        } catch (e) {
+          requests.delete(id);
+          throw e;
+        }
+      },
+    });
+  }
   new MutationObserver(() => { lastMutation = now(); })
     .observe(document, {childList: true, subtree: true, characterData: true});
   // A navigation to another document the page has just started (a script
@@ -97,19 +141,20 @@
       // state says whether the DOM changed since the last mark (and sets
       // a new one when mark is true), how long it has been still, in
       // milliseconds, how long since a followed timer fired, how many
-      // timers will fire within the next within milliseconds, whether the
-      // page is leaving for another document, and whether it is still
-      // being parsed.
+      // timers will fire within the next within milliseconds, how many
+      // requests its script awaits, whether the page is leaving for
+      // another document, and whether it is still being parsed.
       state(within, mark) {
         const t = now();
-        let timers = 0;
+        let timers = 0, awaited = 0;
         for (const due of pending.values()) if (due - t <= within) timers++;
+        for (const asked of requests.values()) if (t - asked < requestHorizon) awaited++;
         const changed = lastMutation > marked;
         if (mark) marked = t;
         // A document still being parsed has scripts to come, which may
         // set the timers and requests that would say it is busy.
         const parsing = document.readyState === "loading";
-        return {changed, quietMs: t - lastMutation, timerQuietMs: t - lastTimer, timers, leaving, parsing};
+        return {changed, quietMs: t - lastMutation, timerQuietMs: t - lastTimer, timers, requests: awaited, leaving, parsing};
       },
       // watchesView says whether the page's scripts watch the viewport.
       watchesView() {
