@@ -13,17 +13,14 @@ build:
 
 # Tests whose name has "Corpus" score the shared corpora: single-threaded
 # work the race detector slows tenfold and has nothing to find in, so they
-# run without it, beside the main pass, which mostly waits on browsers.
-# -vet=all runs every vet check as each package is built, instead of a
-# separate go vet pass before the tests start.
+# run in a second pass without it.
 CORPUS_TESTS := Corpus
 CORPUS_PKGS  := ./extract ./cmd/sous
 
 test: chromium poppler tools
-	$(GO) test -count=1 -timeout 5m -run '$(CORPUS_TESTS)' $(CORPUS_PKGS) & corpus=$$!; \
-	$(GO) test -race -vet=all -count=1 -timeout 9m -skip '$(CORPUS_TESTS)' ./...; status=$$?; \
-	wait $$corpus || status=1; \
-	exit $$status
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 9m -skip '$(CORPUS_TESTS)' ./...
+	$(GO) test -count=1 -timeout 5m -run '$(CORPUS_TESTS)' $(CORPUS_PKGS)
 
 # 2,000 renders with hostile pages mixed in against a running sous serve;
 # prints processes, fds, goroutines and memory before and after. Minutes long,
