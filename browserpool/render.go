@@ -384,11 +384,15 @@ func (r *renderRun) scroll(ctx context.Context) error {
 	if steps == 0 {
 		return nil
 	}
-	budget := scrollSettle
+	// The wait runs from the end of the pass, though activity counts from
+	// its start: a pass through a long page on a busy machine takes a
+	// second or more, and what its last steps set loading (the section at
+	// the bottom) would not have been waited for at all.
+	wait := scrollSettle
 	if d, ok := ctx.Deadline(); ok {
-		budget = min(budget, time.Until(d)/4)
+		wait = min(wait, time.Until(d)/4)
 	}
-	if err := r.settle(ctx, budget, start); err != nil && !errors.Is(err, errUnsettled) {
+	if err := r.settle(ctx, time.Since(start)+wait, start); err != nil && !errors.Is(err, errUnsettled) {
 		return fmt.Errorf("settle after the scroll pass: %w", err)
 	}
 	return nil
