@@ -243,7 +243,7 @@ func newFinder(body *html.Node, headlines []string, kind string) *finder {
 			f.furniture[n] = true
 			return false
 		}
-		if isFurniture(n) && !holdsMost(stats[n], stats[body]) && !headsCard(n, cards) {
+		if isFurniture(n) && !holdsMost(stats[n], stats[body]) && !headsCard(n, cards) && !formOfProse(n, stats[n]) {
 			f.furniture[n] = true
 			return false
 		}
@@ -259,6 +259,18 @@ func newFinder(body *html.Node, headlines []string, kind string) *finder {
 	f.page = f.stats[body]
 	return f
 }
+
+// formOfProse reports whether n is a form around paragraphs of prose
+// rather than fields: forum software wraps a thread's posts in the form
+// that lets moderators tick and act on several at once.
+func formOfProse(n *html.Node, s *blockStats) bool {
+	return isElement(n, "form") && s != nil && s.paragraphs >= minFormParagraphs && s.chars-s.linkChars >= minFormProseChars
+}
+
+const (
+	minFormParagraphs = 3
+	minFormProseChars = 1000
+)
 
 // isDialog reports whether n is a dialog: a <dialog>, role="dialog" or
 // "alertdialog", or aria-modal="true".

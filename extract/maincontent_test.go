@@ -825,3 +825,37 @@ func TestDataTableNamedForItsLook(t *testing.T) {
 		}
 	}
 }
+
+// TestPostsInAModerationForm checks that a thread whose posts sit in the
+// form moderators tick them in keeps them: the form is prose, not fields.
+func TestPostsInAModerationForm(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><title>New case ports</title><script type="application/ld+json">{"@type":"DiscussionForumPosting","headline":"New case ports"}</script></head><body>
+		<header><a href="/">Forums</a> <a href="/latest">Latest</a> <a href="/members">Members</a><p>Welcome to the community forums, where owners help each other with builds, questions and troubleshooting of all kinds.</p>
+		<p>Sign in to post, follow threads and get notified of replies; guests can read every board, but cannot vote or answer.</p><p>Read the rules before posting, and search first: most questions have been answered before, often more than once.</p></header>
+		<aside><h2>Community guidelines</h2><p>Be kind to one another: everyone here was new once, and a question that seems simple to you may have cost someone an evening.</p>
+		<p>Stay on topic in each board, and start a new thread for a new question rather than adding it to an old one that happens to be close.</p>
+		<p>Do not post serial numbers, order numbers or other personal details; the support team will ask for them privately when it needs them.</p>
+		<p>Advertising, referral links and offers to buy or sell are removed, and the members who post them may lose the right to post at all.</p>
+		<p>Mark the answer that solved your problem, so that the next member with the same question finds it at the top of the thread.</p>
+		<p>Report posts that break these rules instead of answering them; the moderators read every report, usually within a day.</p></aside>
+		<main><h1>New case ports</h1><form action="/topic/1?do=multimod" method="post"><input type="hidden" name="csrf" value="x">`)
+	for i, post := range []string{
+		"Does anyone know what the two ports on the new case are for? The manual says nothing about them, but they both look very intentional.",
+		"I have heard a rumour that the rear one is for an external connection to the lighting hub, so that it can be reached from outside the case.",
+		"The one on the bottom, beside the fans, is for the fan hub's cable, which can then run under the shroud without being seen at all.",
+		"Thanks, both of you: that explains it, and the fan hub's cable now runs where it should, under the shroud and out of sight.",
+		"Worth adding to the manual, if anyone from the company reads this: I spent an hour looking for what the ports were meant for.",
+	} {
+		page.WriteString(`<article class="post"><div class="author">member` + strconv.Itoa(i) + `</div><p>` + post + `</p><p>Posted from the app; edited once, for spelling and to add the model number of the case, which the first version of this post left out.</p><input type="checkbox" name="multimod[]"></article>`)
+	}
+	page.WriteString(`</form></main><footer><p>These forums are run by the company for its customers, who answer one another; staff join in when they can, but are not obliged to answer every question.</p>
+		<p>What members post is their own, and neither the company's advice nor a promise: check with support before opening the case of a product still under warranty.</p>
+		<p>© Forums. Cookies keep you signed in and count visits; the privacy policy says which, and how to refuse those that are not needed.</p></footer></body></html>`)
+	res := extractMain(t, "https://forum.example/topic/1-new-case-ports/", page.String())
+	for _, want := range []string{"two ports on the new case", "rumour that the rear one", "beside the fans", "now runs where it should"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+}
