@@ -203,6 +203,10 @@ type nameClass struct {
 	// blocks of a region of many blocks, where the words that describe
 	// a block (describingStems, "date") are not boilerplate.
 	cardBoilerplate, cardContent bool
+	// comments says cardBoilerplate is for comment words alone
+	// ("comment-container", "ipsComment"): forum software calls the
+	// posts of a thread comments.
+	comments bool
 	// weight is Readability's bonus for a block whose class or id says
 	// it holds content, and malus for one whose name says it does not:
 	// ±25 for the class and ±25 for the id.
@@ -213,12 +217,13 @@ type nameClass struct {
 // the finder asks of every element in every attempt.
 func classifyName(n *html.Node) nameClass {
 	var c nameClass
+	var comment, other bool
 	for _, a := range n.Attr {
 		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
 			continue
 		}
 		if a.Key == "class" && hasHidingClass(a.Val) {
-			c.boilerplate, c.cardBoilerplate = true, true
+			c.boilerplate, c.cardBoilerplate, other = true, true, true
 		}
 		var good, bad bool
 		nameWords(a.Val, func(word string) bool {
@@ -229,6 +234,11 @@ func classifyName(n *html.Node) nameClass {
 				bad = true
 				if word != "date" && !hasStem(word, describingStems) {
 					c.cardBoilerplate = true
+					if strings.HasPrefix(word, "comment") {
+						comment = true
+					} else {
+						other = true
+					}
 				}
 			}
 			return false
@@ -243,6 +253,7 @@ func classifyName(n *html.Node) nameClass {
 			c.weight += 25
 		}
 	}
+	c.comments = comment && !other
 	return c
 }
 

@@ -58,6 +58,7 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 		return
 	}
 	f := newFinder(body, headlines(doc), kind.name)
+	f.schema = kind.schema
 	if regionKinds[kind.name] {
 		if region := f.region(kind.name); region != nil && region.chars > 0 {
 			region.replaceBody(body)
@@ -163,6 +164,7 @@ type finder struct {
 	body      *html.Node
 	headlines []string
 	kind      string // the page's kind (classifyPage)
+	schema    bool   // the page's schema.org types say its kind
 	// furniture holds the elements left out by every attempt.
 	furniture map[*html.Node]bool
 	// stats are those of every element with the furniture left out,
@@ -175,6 +177,9 @@ type finder struct {
 	// listed holds, in a region, the blocks of its main run of repeated
 	// blocks (listedBlocks).
 	listed map[*html.Node]bool
+	// commentsArePosts says the blocks of a forum named for comments
+	// are its posts (commentsArePosts).
+	commentsArePosts bool
 }
 
 // name is classifyName(n), read once per element.
@@ -906,7 +911,7 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// A block named both ways ("post-meta", "entry-footer") is
 		// taken for the post's own, unless it is a list of links
 		// ("article-tags").
-		if name := f.name(n); name.cardBoilerplate && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) && !holdsCards(n, s) && !f.listed[n] {
+		if name := f.name(n); f.namesCardFurniture(name, s) && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) && !holdsCards(n, s) && !f.listed[n] {
 			return true
 		}
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
@@ -1165,6 +1170,7 @@ func (f *finder) region(kind string) *mainBlock {
 		// (signatures, notices) and goes.
 		f.listed = listedBlocks(root, stats, skip)
 	}
+	f.commentsArePosts = kind == PageForum && f.schema && commentsArePosts(root, stats, skip, f.name)
 	walkElements(root, func(n *html.Node) bool {
 		if skip[n] {
 			return false
@@ -1172,7 +1178,7 @@ func (f *finder) region(kind string) *mainBlock {
 		if isElement(n, "a", "table", "pre", "code", "article", "main") {
 			return true
 		}
-		if name := f.name(n); name.cardBoilerplate && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) && !f.listed[n] {
+		if name := f.name(n); f.namesCardFurniture(name, stats[n]) && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) && !f.listed[n] {
 			skip[n] = true
 			return false
 		}
@@ -1195,6 +1201,44 @@ func (f *finder) region(kind string) *mainBlock {
 	m := &mainBlock{parts: []*html.Node{root}, skip: skip, region: true}
 	m.chars = f.cleanInside(root, skip, finderMode{cards: true}, nil)
 	return m
+}
+
+// namesCardFurniture reports whether a block of a region of many blocks
+// is furniture by its name. Where the comments are the posts, a block
+// named for them is a post, or part of one, when it holds a paragraph;
+// the post's number, permalink and date line still go.
+func (f *finder) namesCardFurniture(name nameClass, s *blockStats) bool {
+	return name.cardBoilerplate && !(f.commentsArePosts && name.comments && s != nil && s.paragraphs > 0)
+}
+
+// commentsArePosts reports whether the blocks under root named for
+// comments alone hold a third of its prose, in paragraphs, one a block or
+// more: forum software that calls a thread's replies comments
+// ("comment-container", "ItemComment"). A question-and-answer site's
+// comments are one-line remarks under each post, with no paragraph, and
+// go. Only a page whose schema.org types say it is a forum is asked: a
+// story typed a forum for its long comment thread is still a story.
+func commentsArePosts(root *html.Node, stats map[*html.Node]*blockStats, skip map[*html.Node]bool, name func(*html.Node) nameClass) bool {
+	whole := stats[root]
+	if whole == nil {
+		return false
+	}
+	prose, blocks, paragraphs := 0, 0, 0
+	walkElements(root, func(n *html.Node) bool {
+		if skip[n] {
+			return false
+		}
+		if name(n).comments {
+			if s := stats[n]; s != nil && s.chars > 0 {
+				prose += s.chars - s.linkChars
+				blocks++
+				paragraphs += s.paragraphs
+			}
+			return false
+		}
+		return true
+	})
+	return paragraphs >= blocks && prose*3 > whole.chars-whole.linkChars
 }
 
 // holdsCards reports whether n is a grid of cards: three or more children

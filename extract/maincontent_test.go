@@ -859,3 +859,32 @@ func TestPostsInAModerationForm(t *testing.T) {
 		}
 	}
 }
+
+// TestRepliesNamedComments checks that a thread whose software calls its
+// replies comments keeps them, while the one-line remarks under a post,
+// which hold no paragraph, still go.
+func TestRepliesNamedComments(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><title>Is consulting worth it?</title><script type="application/ld+json">{"@type":"DiscussionForumPosting","headline":"Is consulting worth it?"}</script></head><body>
+		<nav><a href="/">Forums</a> <a href="/consulting">Consulting</a></nav><main><h1>Is consulting worth it?</h1>
+		<div class="post"><div class="author">analyst_42</div><p>I have an offer from a consulting firm and another from a bank; the pay is close, the hours are not. Which would you take, and why?</p>
+		<ul class="comments-list"><li class="comment"><span>Which firm? It matters a lot.</span></li><li class="comment"><span>Same question here last year.</span></li></ul></div>
+		<div class="comments">`)
+	for i, reply := range []string{
+		"Consulting, if the firm is a good one: you see many industries in a few years, and the exits are wide.",
+		"The bank, if you already know you want finance: consulting's travel wears most people out by the third year.",
+		"I did both. Consulting taught me more, the bank paid me more, and I would still choose consulting again.",
+	} {
+		page.WriteString(`<div class="comment comment-container" id="cid-` + strconv.Itoa(i) + `"><div class="author">member` + strconv.Itoa(i) + `</div><p>` + reply + `</p></div>`)
+	}
+	page.WriteString(`</div></main><footer>© Forums</footer></body></html>`)
+	res := extractMain(t, "https://forum.example/consulting/is-consulting-worth-it", page.String())
+	for _, want := range []string{"the hours are not", "the exits are wide", "wears most people out", "choose consulting again"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "It matters a lot") {
+		t.Errorf("kept a remark under the post:\n%s", res.Text)
+	}
+}

@@ -82,7 +82,7 @@ type pageSignals struct {
 func classifyPage(doc *html.Node, pageURL string) pageKind {
 	s := readSignals(doc, pageURL)
 	if kind := s.fromSchema(); kind != "" {
-		return pageKind{name: kind, sure: true}
+		return pageKind{name: kind, sure: true, schema: true}
 	}
 	kind := s.fromStructure()
 	// An OpenGraph type of "article" alone says little: CMSs give it to
@@ -96,6 +96,8 @@ func classifyPage(doc *html.Node, pageURL string) pageKind {
 type pageKind struct {
 	name string
 	sure bool
+	// schema says the kind is the one the page's schema.org types name.
+	schema bool
 }
 
 func (s *pageSignals) fromSchema() string {
