@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // narrowToMainContent replaces the children of doc's body by the page's
@@ -62,6 +63,7 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	if regionKinds[kind.name] {
 		if region := f.region(kind.name); region != nil && region.chars > 0 {
 			region.replaceBody(body)
+			addMissingDescription(body, kind.description)
 			return
 		}
 	}
@@ -132,6 +134,54 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	}
 	best.replaceBody(body)
 }
+
+// addMissingDescription puts a product's description, as its JSON-LD
+// gives it, at the head of the main content when the page does not show
+// it: shops print it in a tab or a drawer their scripts fill, or under a
+// "read more" their scripts expand, and the structured data is then the
+// only copy in the HTML.
+func addMissingDescription(body *html.Node, description string) {
+	if strings.Contains(description, "<") {
+		nodes, err := html.ParseFragment(strings.NewReader(description), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
+		if err != nil {
+			return
+		}
+		var b strings.Builder
+		for _, n := range nodes {
+			b.WriteString(textContent(n))
+			b.WriteString(" ")
+		}
+		description = b.String()
+	}
+	description = collapseSpace(description)
+	if !strings.Contains(description, " ") {
+		return // escaped for an address ("An%20elegant%20sofa"), not written for people
+	}
+	words := strings.FieldsFunc(strings.ToLower(description), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) < minDescriptionWords {
+		return
+	}
+	shown := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(textContent(body)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		shown[w] = true
+	}
+	found := 0
+	for _, w := range words {
+		if shown[w] {
+			found++
+		}
+	}
+	if found*2 >= len(words) {
+		return
+	}
+	p := &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+	p.AppendChild(&html.Node{Type: html.TextNode, Data: description})
+	body.InsertBefore(p, body.FirstChild)
+}
+
+// minDescriptionWords is the length below which a product's description
+// is a slogan rather than a description.
+const minDescriptionWords = 10
 
 // shortArticleChars is the length of text below which an article found on
 // a page that says it is one is taken for a scrap of a page of many

@@ -888,3 +888,27 @@ func TestRepliesNamedComments(t *testing.T) {
 		t.Errorf("kept a remark under the post:\n%s", res.Text)
 	}
 }
+
+// TestProductDescriptionOnlyInStructuredData checks that a product whose
+// description only its JSON-LD holds (the page's drawer is filled by a
+// script) has it in its main content, once, and that one the page shows
+// is not added again.
+func TestProductDescriptionOnlyInStructuredData(t *testing.T) {
+	const description = "Our everyday quarter socks, cushioned where you need it and ventilated where you sweat, with a honeycomb arch support that holds them in place."
+	for _, tc := range []struct {
+		name, drawer string
+	}{
+		{name: "not shown", drawer: `<div class="drawer" data-fill="description"></div>`},
+		{name: "shown", drawer: `<div class="drawer"><p>` + description + `</p></div>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			page := `<html><head><title>Quarter socks</title><script type="application/ld+json">{"@type":"Product","name":"Quarter socks","description":"` + description + `","offers":{"price":"14.00"}}</script></head>
+				<body><nav><a href="/">Socks</a> <a href="/men">Men</a></nav><main><h1>Quarter socks</h1><p>$14.00</p><button>Add to cart</button>
+				<ul><li>Size M</li><li>Size L</li></ul>` + tc.drawer + `</main><footer>© Socks</footer></body></html>`
+			res := extractMain(t, "https://shop.example/products/quarter-socks", page)
+			if n := strings.Count(res.Text, "honeycomb arch support"); n != 1 {
+				t.Errorf("the description %d times:\n%s", n, res.Text)
+			}
+		})
+	}
+}

@@ -53,9 +53,12 @@ type pageSignals struct {
 	// productsLD and productsMicrodata count Product entities (several
 	// make a collection); a page may name its one product both ways.
 	productsLD, productsMicrodata int
-	ogType                        string
-	published                     bool   // an article:published_time
-	path                          string // the address's path, lower-cased
+	// productDescription is the description of the first Product its
+	// JSON-LD names.
+	productDescription string
+	ogType             string
+	published          bool   // an article:published_time
+	path               string // the address's path, lower-cased
 
 	pres, codes     int // <pre> blocks and <code> outside them
 	prices          int // text nodes that read as a price
@@ -81,13 +84,20 @@ type pageSignals struct {
 // article's is.
 func classifyPage(doc *html.Node, pageURL string) pageKind {
 	s := readSignals(doc, pageURL)
-	if kind := s.fromSchema(); kind != "" {
-		return pageKind{name: kind, sure: true, schema: true}
+	var kind pageKind
+	if name := s.fromSchema(); name != "" {
+		kind = pageKind{name: name, sure: true, schema: true}
+	} else {
+		name = s.fromStructure()
+		// An OpenGraph type of "article" alone says little: CMSs give
+		// it to every page. With a publication time, or prose, it is a
+		// story.
+		kind = pageKind{name: name, sure: name != PageArticle || s.ogType == "article" && (s.published || s.paragraphChars > 1000)}
 	}
-	kind := s.fromStructure()
-	// An OpenGraph type of "article" alone says little: CMSs give it to
-	// every page. With a publication time, or prose, it is a story.
-	return pageKind{name: kind, sure: kind != PageArticle || s.ogType == "article" && (s.published || s.paragraphChars > 1000)}
+	if kind.name == PageProduct {
+		kind.description = s.productDescription
+	}
+	return kind
 }
 
 // pageKind is a page's kind, and whether its markup says so (schema.org
@@ -98,6 +108,8 @@ type pageKind struct {
 	sure bool
 	// schema says the kind is the one the page's schema.org types name.
 	schema bool
+	// description is a product's description, as its JSON-LD gives it.
+	description string
 }
 
 func (s *pageSignals) fromSchema() string {
@@ -329,6 +341,9 @@ func (s *pageSignals) readJSONLD(block string) {
 			for _, t := range schemaTypes(v["@type"]) {
 				if s.addSchemaType(t) == "product" {
 					s.productsLD++
+					if d, ok := v["description"].(string); ok && s.productDescription == "" {
+						s.productDescription = d
+					}
 				}
 			}
 			visit(v["@graph"], depth+1)
