@@ -1229,6 +1229,21 @@ func (f *finder) region(kind string) *mainBlock {
 			return true
 		}
 		if name := f.name(n); f.namesCardFurniture(name, stats[n]) && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) && !f.listed[n] {
+			if title := titlesCards(n, stats); title != nil {
+				// A titled section of cards stays, with its title,
+				// through the cleaning too.
+				if f.listed == nil {
+					f.listed = map[*html.Node]bool{}
+				}
+				f.listed[n], f.listed[title] = true, true
+				walkElements(title, func(d *html.Node) bool {
+					if isElement(d, "h1", "h2", "h3", "h4", "h5", "h6") {
+						f.listed[d] = true
+					}
+					return true
+				})
+				return true
+			}
 			skip[n] = true
 			return false
 		}
@@ -1313,6 +1328,74 @@ func holdsCards(n *html.Node, s *blockStats) bool {
 		best = max(best, count[k])
 	}
 	return best >= 3
+}
+
+// titlesCards returns the title of n when n is a titled section of
+// cards: a short block with a heading first, then a wrapper of nearly
+// all the rest that holds, itself or in a wrapper of nearly all of it, a
+// grid of cards (holdsCards). A listing's sections are often named for
+// their header ("section-with-header"), and their cards are what the
+// listing lists. A hidden block or a pop-up is no section.
+func titlesCards(n *html.Node, stats map[*html.Node]*blockStats) *html.Node {
+	s := stats[n]
+	if s == nil || s.chars < minCardsChars || s.linkDensity() > 0.7 || namesElsewhere(n) || hasHidingClass(attrOr(n, "class")) || namesPopup(n) {
+		return nil
+	}
+	var title, body *html.Node
+	for c := n.FirstChild; c != nil && body == nil; c = c.NextSibling {
+		cs := stats[c]
+		switch {
+		case c.Type != html.ElementNode || cs == nil || cs.chars == 0:
+		case cs.chars*4 >= s.chars*3:
+			body = c
+		case title == nil && cs.headings > 0 && cs.chars < maxTitleChars:
+			title = c
+		default:
+			return nil
+		}
+	}
+	if title == nil {
+		return nil
+	}
+	for d := body; d != nil; d = wrapperOfMost(d, stats) {
+		if holdsCards(d, stats[d]) {
+			return title
+		}
+	}
+	return nil
+}
+
+// maxTitleChars is the length of text above which a block is more than a
+// section's title: a heading and a "View all" link.
+const maxTitleChars = 200
+
+// wrapperOfMost returns n's child that holds nine tenths of its text, or
+// nil.
+func wrapperOfMost(n *html.Node, stats map[*html.Node]*blockStats) *html.Node {
+	s := stats[n]
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if cs := stats[c]; c.Type == html.ElementNode && cs != nil && cs.chars*10 >= s.chars*9 {
+			return c
+		}
+	}
+	return nil
+}
+
+// popupStems begin the words that name pop-ups.
+var popupStems = []string{"modal", "popup", "popover", "dialog", "overlay"}
+
+// namesPopup reports whether n's class or id names a pop-up: a modal,
+// a popover, a dialog.
+func namesPopup(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		if nameWords(a.Val, func(word string) bool { return hasStem(word, popupStems) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // minCardsChars is the length of text below which a block is too slight

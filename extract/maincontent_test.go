@@ -912,3 +912,32 @@ func TestProductDescriptionOnlyInStructuredData(t *testing.T) {
 		})
 	}
 }
+
+// TestTitledSectionsOfCards checks that a listing made of titled
+// sections of cards, each named for its header ("section-with-header")
+// and styled its own way, keeps every section's title and cards: a section that opens with a
+// heading and holds a grid of cards is the listing, whatever it is
+// called.
+func TestTitledSectionsOfCards(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"ItemList"}</script></head><body>
+		<nav><a href="/">Engineering blog</a> <a href="/about">About</a></nav><main>`)
+	for _, section := range []struct{ style, title, first string }{{"light", "Latest", "How we rebuilt search"}, {"dark", "Security", "Scanning for leaked tokens"}, {"dimmed", "Open source", "Ten years of our parser"}} {
+		page.WriteString(`<div class="section-with-header is-style-` + section.style + `"><div class="section-with-header__top"><h2 class="section-with-header__heading">` + section.title + `</h2>
+			<a href="/category">View all</a></div><div class="group"><ul>`)
+		for _, story := range []string{section.first, "What we learned running it for a year", "A field guide for new maintainers"} {
+			page.WriteString(`<li class="post"><h3><a href="/p/1">` + story + `</a></h3><p>From the engineers who built it, with the numbers behind each decision.</p></li>`)
+		}
+		page.WriteString(`</ul></div></div>`)
+	}
+	page.WriteString(`</main><footer>© Engineering blog</footer></body></html>`)
+	res := extractMain(t, "https://engineering.example/", page.String())
+	for _, want := range []string{"Latest", "How we rebuilt search", "Security", "Scanning for leaked tokens", "Open source", "Ten years of our parser"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "About") {
+		t.Errorf("kept the menu:\n%s", res.Text)
+	}
+}
