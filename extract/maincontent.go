@@ -230,6 +230,8 @@ type finder struct {
 	// commentsArePosts says the blocks of a forum named for comments
 	// are its posts (commentsArePosts).
 	commentsArePosts bool
+	// wrapsMain holds the ancestors of the page's main landmarks.
+	wrapsMain map[*html.Node]bool
 }
 
 // name is classifyName(n), read once per element.
@@ -293,6 +295,15 @@ func newFinder(body *html.Node, headlines []string, kind string) *finder {
 		// A post's header is its author's line, not what it says.
 		cards = repeatedArticles(body)
 	}
+	f.wrapsMain = map[*html.Node]bool{}
+	walkElements(body, func(n *html.Node) bool {
+		if isMainLandmark(n) {
+			for a := n.Parent; a != nil && a != body && !f.wrapsMain[a]; a = a.Parent {
+				f.wrapsMain[a] = true
+			}
+		}
+		return true
+	})
 	walkElements(body, func(n *html.Node) bool {
 		if neverText(n) {
 			f.furniture[n] = true
@@ -961,7 +972,7 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// A block named both ways ("post-meta", "entry-footer") is
 		// taken for the post's own, unless it is a list of links
 		// ("article-tags").
-		if name := f.name(n); f.namesCardFurniture(name, s) && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) && !holdsCards(n, s) && !f.listed[n] {
+		if name := f.name(n); f.namesCardFurniture(name, s) && (!name.cardContent || s.linkDensity() > 0.5) && !holdsMost(s, whole) && !isSectionTitle(before) && !holdsCards(n, s) && !f.listed[n] && !f.wrapsMain[n] {
 			return true
 		}
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
@@ -1228,7 +1239,7 @@ func (f *finder) region(kind string) *mainBlock {
 		if isElement(n, "a", "table", "pre", "code", "article", "main") {
 			return true
 		}
-		if name := f.name(n); f.namesCardFurniture(name, stats[n]) && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) && !f.listed[n] {
+		if name := f.name(n); f.namesCardFurniture(name, stats[n]) && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) && !f.listed[n] && !f.wrapsMain[n] {
 			if title := titlesCards(n, stats); title != nil {
 				// A titled section of cards stays, with its title,
 				// through the cleaning too.
@@ -1422,19 +1433,26 @@ func namesElsewhere(n *html.Node) bool {
 }
 
 // repeatedArticles returns the <article> elements of the page that share
-// their class with two others or more: the cards of a listing, each a
-// story, a product or an event, rather than the page's one article.
+// their class with two others or more, or their parent: the cards of a
+// listing, each a story, a product or an event, rather than the page's
+// one article. A blog's archive names each card for its post and its
+// categories ("post-30149 category-recipes"), and its cards are siblings.
 func repeatedArticles(body *html.Node) map[*html.Node]bool {
-	byClass := map[string][]*html.Node{}
+	type group struct {
+		class  string
+		parent *html.Node
+	}
+	groups := map[group][]*html.Node{}
 	walkElements(body, func(n *html.Node) bool {
 		if isElement(n, "article") {
-			class := attrOr(n, "class")
-			byClass[class] = append(byClass[class], n)
+			byClass, byParent := group{class: attrOr(n, "class")}, group{parent: n.Parent}
+			groups[byClass] = append(groups[byClass], n)
+			groups[byParent] = append(groups[byParent], n)
 		}
 		return true
 	})
 	cards := map[*html.Node]bool{}
-	for _, articles := range byClass {
+	for _, articles := range groups {
 		if len(articles) >= 3 {
 			for _, n := range articles {
 				cards[n] = true

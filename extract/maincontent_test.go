@@ -941,3 +941,32 @@ func TestTitledSectionsOfCards(t *testing.T) {
 		t.Errorf("kept the menu:\n%s", res.Text)
 	}
 }
+
+// TestArchiveCardsBesideASidebar checks that a blog's archive keeps its
+// cards, each an <article> named for its post and categories whose title
+// is a link in its <header>, though the wrapper of the page's <main> is
+// named for the sidebar beside it ("content-sidebar-wrap") and holds
+// nothing but links: what wraps the main landmark is no furniture.
+func TestArchiveCardsBesideASidebar(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"CollectionPage"}</script></head><body>
+		<header class="site-header"><nav><a href="/">Fit recipes</a> <a href="/recipes">Recipes</a></nav></header>
+		<div class="archive-description"><h1>Air fryer recipes</h1>
+		<p>Quick and healthy air fryer recipes, everything from breakfast to snacks to dinners, crispy and delicious in record time with little to no oil.</p>
+		<p>For meal prep we love making turkey bacon and hard boiled eggs, and do not miss the reader favourite, sticky chicken thighs, juicy and simple.</p></div>
+		<div class="content-sidebar-wrap"><main class="content">`)
+	for i, recipe := range []string{"Sticky chicken thighs", "Cottage cheese bagels", "Roasted honeynut squash", "Crispy sweet potato fries"} {
+		page.WriteString(`<article class="post-` + strconv.Itoa(30100+i) + ` post category-recipes category-airfryer entry"><header class="entry-header">
+			<h2 class="entry-title"><a href="/r/` + strconv.Itoa(i) + `">` + recipe + `</a></h2></header></article>`)
+	}
+	page.WriteString(`</main><aside class="sidebar"><p>Hi, I am the cook behind this site.</p></aside></div><footer>© Fit recipes</footer></body></html>`)
+	res := extractMain(t, "https://recipes.example/category/airfryer/", page.String())
+	for _, want := range []string{"Quick and healthy", "Sticky chicken thighs", "Crispy sweet potato fries"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "the cook behind") {
+		t.Errorf("kept the sidebar:\n%s", res.Text)
+	}
+}
