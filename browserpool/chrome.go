@@ -335,9 +335,10 @@ var userAgents sync.Map
 // agent without "Headless", and returns it with that user agent. A tab's
 // Emulation override covers only that tab: a window a page opens sends its
 // first requests before anything can be set on it. Only the --user-agent
-// flag covers those, and it needs the browser's version, so the first
-// launch of an executable asks a browser for it and starts another with the
-// flag; later launches know it.
+// flag covers those, and it needs the browser's version. The first launch of
+// an executable reads it from `--version` (userAgentFromVersion); only an
+// executable that does not answer that is asked by a probe browser, started
+// and closed first. Later launches know it.
 func launchWithUserAgent(ctx context.Context, execPath string, flags []string, stderr io.Writer, caps memoryCaps) (*process, string, error) {
 	if slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "--user-agent=") }) {
 		p, err := launch(ctx, execPath, flags, stderr, caps)
@@ -350,6 +351,10 @@ func launchWithUserAgent(ctx context.Context, execPath string, flags []string, s
 		p, err := launch(ctx, execPath, append(slices.Clone(flags), "--user-agent="+ua.(string)), stderr, caps)
 		return p, ua.(string), err
 	}
+	if ua := userAgentFromVersion(ctx, execPath); ua != "" {
+		userAgents.Store(execPath, ua)
+		return launchWithUserAgent(ctx, execPath, flags, stderr, caps)
+	}
 	probe, err := launch(ctx, execPath, flags, stderr, memoryCaps{})
 	if err != nil {
 		return nil, "", err
@@ -361,6 +366,37 @@ func launchWithUserAgent(ctx context.Context, execPath string, flags []string, s
 	}
 	userAgents.Store(execPath, ua)
 	return launchWithUserAgent(ctx, execPath, flags, stderr, caps)
+}
+
+// userAgentFromVersion builds the user agent of execPath from its
+// `--version` ("Chromium 156.0.8078.114 built on Debian ..."), or returns ""
+// if it cannot. Since user-agent reduction, Chromium's user agent names only
+// the major version and one fixed platform per operating system, so that is
+// exactly what a browser would report, with "Chrome" for "HeadlessChrome".
+// It saves starting a whole browser (about 1.5 CPU-seconds) in every
+// process that launches one: every `sous render` and `sous serve`.
+func userAgentFromVersion(ctx context.Context, execPath string) string {
+	platform, ok := map[string]string{
+		"linux":   "X11; Linux x86_64",
+		"darwin":  "Macintosh; Intel Mac OS X 10_15_7",
+		"windows": "Windows NT 10.0; Win64; x64",
+	}[runtime.GOOS]
+	if !ok {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, execPath, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	for _, field := range strings.Fields(string(out)) {
+		major, _, ok := strings.Cut(field, ".")
+		if n, err := strconv.Atoi(major); ok && err == nil && n > 0 && strings.Count(field, ".") == 3 {
+			return fmt.Sprintf("Mozilla/5.0 (%s) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36", platform, n)
+		}
+	}
+	return ""
 }
 
 // alive reports whether the browser process is still running.
