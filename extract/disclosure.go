@@ -16,8 +16,10 @@ import (
 // hidden stays hidden: text no one can see is no part of a page, and a
 // classic carrier of instructions meant for models.
 //
-// A panel is an element with role="tabpanel", or one whose id an
-// aria-controls of a tab or of a button with aria-expanded names.
+// A panel is an element with role="tabpanel", one whose id an
+// aria-controls of a tab or of a button with aria-expanded names, or a
+// hidden pane among siblings alike that are nothing else, one of them
+// shown (isHiddenPane).
 func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 	body := find(doc, func(n *html.Node) bool { return isElement(n, "body") })
 	if body == nil {
@@ -48,7 +50,7 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		if !hidden(n) && !unseen[n] {
 			return true
 		}
-		panel := isPanel(n, controlled) || wrapsPanel(n, controlled)
+		panel := isPanel(n, controlled) || wrapsPanel(n, controlled) || isHiddenPane(n, unseen)
 		if !panel && !unseen[n] {
 			// A wrapper that script shows: most of the page, or of its
 			// main landmark, inside it (a shop's product behind a
@@ -73,6 +75,38 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 // button controls.
 func isPanel(n *html.Node, controlled map[string]bool) bool {
 	return strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "tabpanel") || controlled[attrOr(n, "id")]
+}
+
+// isHiddenPane reports whether n is a hidden pane of a set of tabs or
+// slides marked up without ARIA roles: its parent holds nothing but two
+// or more elements of n's tag and class, at least one of them shown (the
+// pane that is open) and n hidden until its tab is clicked. A shop's
+// specifications wait in such a pane beside its overview.
+func isHiddenPane(n *html.Node, unseen unseenByLayout) bool {
+	p := n.Parent
+	if p == nil || !hidden(n) {
+		return false
+	}
+	class := attrOr(n, "class")
+	if strings.TrimSpace(class) == "" {
+		return false
+	}
+	panes, shown := 0, 0
+	for c := p.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode && strings.TrimSpace(c.Data) != "":
+			return false
+		case c.Type != html.ElementNode || neverText(c):
+		case c.Data != n.Data || attrOr(c, "class") != class:
+			return false
+		default:
+			panes++
+			if !hidden(c) && !unseen[c] {
+				shown++
+			}
+		}
+	}
+	return panes >= 2 && shown >= 1
 }
 
 // wrapsPanel reports whether n is a wrapper around one panel and nothing

@@ -59,6 +59,15 @@ func TestHiddenPanelsAreContent(t *testing.T) {
 			want: []string{"crunchy almond crisps"},
 		},
 		{
+			name: "tab panes without roles",
+			html: `<ul class="tab-nav"><li>Overview</li><li>Specs</li></ul><div class="tab-panes">
+				<div class="tab-pane" style="display:block"><p>A graphics card with three fans.</p></div>
+				<div class="tab-pane" style="display:none"><table><tr><th>Boost clock</th><td>2550 MHz</td></tr></table></div></div>
+				<div class="panes"><div class="note" style="display:none"><p>A hidden note.</p></div><div class="other"><p>Shown.</p></div></div>`,
+			want: []string{"three fans", "2550 MHz"},
+			not:  []string{"hidden note"},
+		},
+		{
 			name: "a pop-up in a main landmark stays hidden",
 			html: `<nav><ul>` + strings.Repeat(`<li><a href="/c">A category of the shop with a long name</a></li>`, 12) + `</ul></nav>
 				<main><p>Short.</p><div class="newsletter-modal" style="display:none"><p>Sign up for ten percent off your first order, and news of every new roast.</p></div></main>`,
