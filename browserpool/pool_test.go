@@ -356,9 +356,18 @@ func TestRecycleDropsNoWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	// The last of the ten waits for four rounds of renders and three browser
+	// starts, each with its warm-up: seconds apiece on a busy machine, so
+	// the deadline is for a hang, not for speed.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	var wg sync.WaitGroup
 	for range 10 {
-		wg.Go(func() { fetch(t, p, &render.Request{URL: site.URL + "/article.html"}) })
+		wg.Go(func() {
+			if _, err := p.Fetch(ctx, &render.Request{URL: site.URL + "/article.html"}); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	wg.Wait()
 	if s := p.Stats(); s.Restarts < 2 {

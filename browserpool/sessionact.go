@@ -160,6 +160,7 @@ func (st *sessionTab) settle(ctx context.Context, act func(context.Context) erro
 	if err := act(ctx); err != nil {
 		return err
 	}
+	st.flushTasks(ctx)
 	if st.pendingDialog() != nil {
 		return nil
 	}
@@ -191,6 +192,19 @@ func (st *sessionTab) settle(ctx context.Context, act func(context.Context) erro
 	}
 	quiet(ctx, net)
 	return nil
+}
+
+// flushTasks waits, at most a second, until the page has run the tasks it
+// had queued: what an action sets off is often such a task (a form's
+// submission, a handler's setTimeout), and only once it has run does its
+// navigation or request show. On a busy machine it ran after the quiet
+// period had ended the action, and the agent was shown the page it was
+// leaving. An error means the document went away, as a navigation does:
+// fine here.
+func (st *sessionTab) flushTasks(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	evaluate(ctx, st.s, 0, `new Promise(done => setTimeout(done))`)
 }
 
 // waitLoaded waits for the main frame's load event; for its loading to

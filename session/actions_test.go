@@ -376,3 +376,29 @@ func TestDownloads(t *testing.T) {
 		t.Errorf("a download that is not there: %v", err)
 	}
 }
+
+// An action whose navigation starts a moment later, from a task the page
+// queued, as a form's submission does, is followed to the next page: on a
+// busy machine that task ran after the quiet period that ends an action,
+// and the agent was shown the page it had left.
+func TestActionFollowsALateNavigation(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Path == "/done" {
+			io.WriteString(w, `<title>Done</title><p>Arrived.</p>`)
+			return
+		}
+		// The page is busy for 400 ms (a slow machine) before it submits.
+		io.WriteString(w, `<title>Form</title><form action=/done><button type=button onclick="setTimeout(() => {
+  for (const end = Date.now() + 400; Date.now() < end;);
+  this.form.submit();
+})">Go</button></form>`)
+	}))
+	defer srv.Close()
+	m := newManager(t, session.Options{})
+	id := newSession(t, m, nil)
+	res := act(t, m, id, &session.ActRequest{Actions: []session.Action{navigate(srv.URL + "/form"), {Kind: session.DoClick, Target: "button"}}})
+	if !strings.Contains(res.URL, "/done") || !strings.Contains(res.Snapshot, "Arrived.") {
+		t.Errorf("after the click the agent sees %s:\n%s", res.URL, res.Snapshot)
+	}
+}
