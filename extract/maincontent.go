@@ -530,6 +530,20 @@ func (f *finder) wholeBody() *mainBlock {
 	return m
 }
 
+// namesSectionHeading reports whether n is a heading whose name reads as
+// furniture for the layout it sits in ("section-header__title",
+// "widget-heading"), not for what it says: the heading of a section,
+// which the first attempt would otherwise strip before scoring. A
+// heading named for a byline, a date line or a caption, or a class that
+// hides it, is still furniture.
+func (f *finder) namesSectionHeading(n *html.Node) bool {
+	if !isElement(n, "h1", "h2", "h3", "h4", "h5", "h6") {
+		return false
+	}
+	name := f.name(n)
+	return !name.boilerplate || name.cardBoilerplate && !hasHidingClass(attrOr(n, "class"))
+}
+
 // find runs one attempt.
 func (f *finder) find(mode finderMode) *mainBlock {
 	skip := make(map[*html.Node]bool, len(f.furniture))
@@ -542,7 +556,7 @@ func (f *finder) find(mode finderMode) *mainBlock {
 			if skip[n] {
 				return false
 			}
-			if isElement(n, "a", "table", "pre", "code", "article", "main") {
+			if isElement(n, "a", "table", "pre", "code", "article", "main") || f.namesSectionHeading(n) {
 				return true
 			}
 			if name := f.name(n); name.boilerplate && !name.content && !holdsMost(stats[n], f.page) && !quotesPosts(stats[n]) && !f.leadsDocument(n) {

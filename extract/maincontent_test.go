@@ -970,3 +970,30 @@ func TestArchiveCardsBesideASidebar(t *testing.T) {
 		t.Errorf("kept the sidebar:\n%s", res.Text)
 	}
 }
+
+// TestSectionHeadingsNamedForTheLayout checks that an article keeps the
+// headings of its sections whose class names the layout's parts
+// ("section-header__title"), while a heading named for the byline goes.
+func TestSectionHeadingsNamedForTheLayout(t *testing.T) {
+	page := `<html><head><title>Caching guide</title></head><body><nav><a href="/">Docs</a> <a href="/guides">Guides</a></nav>
+		<div class="content"><h1>Caching guide</h1><h3 class="byline">By Sam Lee</h3>
+		<p>A cache keeps the answers to expensive questions close at hand, so that the second asker does not pay what the first one did, and the database rests.</p>
+		<h2 class="section-header__title">Choosing what to cache</h2>
+		<p>Cache what is read far more often than it is written, and what is slow to compute; a value that changes on every request gains nothing from a cache.</p>
+		<h2 class="section-header__title">Expiring entries</h2>
+		<p>Give every entry a time to live, and prefer a short one with a refresh in the background to a long one that serves stale answers for hours.</p>
+		<p>When the data behind an entry changes, delete the entry rather than update it: the next reader fills it again, and two writers cannot race to leave the older value.</p>
+		<h2 class="section-header__title">Measuring the cache</h2>
+		<p>Count hits and misses for every kind of entry, and watch the ratio over a week; a cache that rarely hits costs memory and a network hop, and saves nothing at all.</p>
+		<p>Watch the size of the entries too, since a few large ones can push out thousands of small ones, and the hit ratio falls without anything else having changed.</p></div>
+		<footer>© Docs</footer></body></html>`
+	res := extractMain(t, "https://docs.example/guides/caching", page)
+	for _, want := range []string{"Choosing what to cache", "Expiring entries", "Measuring the cache", "slow to compute", "stale answers"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Sam Lee") {
+		t.Errorf("kept the byline:\n%s", res.Text)
+	}
+}
