@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -161,7 +162,6 @@ func TestToolCalls(t *testing.T) {
 		})},
 
 		// Failures are results a model can act on, never protocol errors.
-		{"timeout", "render", map[string]any{"url": site.URL + "/never.html", "waitUntil": "load"}, wantError("Error (timeout)", `waitUntil "domcontentloaded"`)},
 		{"neither url nor html", "render", map[string]any{}, wantError("Error (invalid_request)", "give either url or html")},
 		{"page past the end", "render", map[string]any{"html": "<p>short</p>", "page": 3}, wantError("page 3 is past the end")},
 		{"unknown format", "render", map[string]any{"html": "<p>x</p>", "format": "mp3"}, wantError("format")},
@@ -181,6 +181,26 @@ func TestToolCalls(t *testing.T) {
 					tc.check(t, call(t, cs, tc.tool, tc.args))
 				})
 			}
+		})
+	}
+}
+
+// A render that runs out of time is a result that says so and what to try.
+// Its service gives renders 3 s, not the package's 20, which the test would
+// otherwise wait out on each transport.
+func TestTimeoutIsAToolResult(t *testing.T) {
+	t.Parallel()
+	short, err := render.NewService(render.Options{Fetcher: pool, Extractor: extract.New(), Concurrency: 2, DefaultTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { short.Close() }) // after the parallel subtests
+	for _, transport := range transports {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			cs := connect(t, transport, short, nil)
+			res := call(t, cs, "render", map[string]any{"url": site.URL + "/never.html", "waitUntil": "load"})
+			wantError("Error (timeout)", `waitUntil "domcontentloaded"`)(t, res)
 		})
 	}
 }
