@@ -1290,6 +1290,14 @@ func (f *finder) region(kind string) *mainBlock {
 	})
 	m := &mainBlock{parts: []*html.Node{root}, skip: skip, region: true}
 	m.chars = f.cleanInside(root, skip, finderMode{cards: true}, nil)
+	if root != f.body && (kind != PageProduct || stats[root].prices >= minGridPrices) {
+		// The guide under a category's grid is its content; under one
+		// product, what follows <main> is the shop's.
+		for _, after := range f.proseAfter(root, skip) {
+			m.parts = append(m.parts, after)
+			m.chars += f.cleanInside(after, skip, finderMode{cards: true}, nil)
+		}
+	}
 	return m
 }
 
@@ -1330,6 +1338,32 @@ func commentsArePosts(root *html.Node, stats map[*html.Node]*blockStats, skip ma
 	})
 	return paragraphs >= blocks && prose*3 > whole.chars-whole.linkChars
 }
+
+// proseAfter returns the blocks of prose that follow the main landmark
+// outside it, up to the body: a shop puts its category's guide under the
+// grid of products, and often outside <main>. A block is prose when it
+// holds three paragraphs or more and 1,000 characters, few links, no
+// form fields and no furniture name (a sign-up, the footer, its legal
+// notes).
+func (f *finder) proseAfter(main *html.Node, skip map[*html.Node]bool) []*html.Node {
+	var blocks []*html.Node
+	for n := main; n != nil && n != f.body; n = n.Parent {
+		for c := n.NextSibling; c != nil; c = c.NextSibling {
+			s := f.stats[c]
+			if c.Type != html.ElementNode || skip[c] || s == nil {
+				continue
+			}
+			if s.chars >= 1000 && s.paragraphs >= 3 && s.inputs == 0 && s.linkDensity() < 0.3 && !f.name(c).boilerplate {
+				blocks = append(blocks, c)
+			}
+		}
+	}
+	return blocks
+}
+
+// minGridPrices is the number of prices from which a page called a
+// product's holds a grid of products: a shop's category.
+const minGridPrices = 8
 
 // holdsCards reports whether n is a grid of cards: three or more children
 // of one tag and class holding most of its text, not all of it in links.

@@ -997,3 +997,38 @@ func TestSectionHeadingsNamedForTheLayout(t *testing.T) {
 		t.Errorf("kept the byline:\n%s", res.Text)
 	}
 }
+
+// TestCategoryGuideAfterTheGrid checks that a shop's category keeps the
+// guide it puts under its grid of products, outside <main>, while a
+// sign-up form there and the footer go.
+func TestCategoryGuideAfterTheGrid(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"CollectionPage"}</script></head><body>
+		<header><nav><a href="/">Grill shop</a> <a href="/gas">Gas grills</a></nav></header><main><h1>Gas grills</h1><div class="grid">`)
+	for i, grill := range []string{"Spirit 425", "Genesis 325", "Baron 490", "Rogue 365", "Siesta 412", "Pro S3", "Traveler", "Q 1200", "Crown 310"} {
+		page.WriteString(`<article class="card"><h2><a href="/p/` + strconv.Itoa(i) + `">Gas grill ` + grill + `</a></h2><p>Cast iron grates, a lid thermometer and a side table that folds away.</p><span class="price">$` + strconv.Itoa(400+50*i) + `.00</span></article>`)
+	}
+	page.WriteString(`</div></main>
+		<div class="description-bottom"><h2>Choosing a gas grill</h2>
+		<p>A gas grill lights at the push of a button and is ready in five minutes, which is why most people who grill on weeknights choose one over charcoal.</p>
+		<h3>Burners and heat</h3><p>Count the burners and look at the searing zone: two burners cook for a couple, four feed a family, and a searing burner marks a steak as a restaurant's grill does.</p>
+		<h3>Propane or natural gas</h3><p>Propane comes in bottles and goes anywhere in the garden; natural gas needs a line to the house, but the bottle never runs out halfway through the cooking.</p>
+		<h3>Looking after it</h3><p>Brush the grates while they are hot, empty the grease tray every few weeks, and keep the grill under a cover in winter: a well kept grill lasts ten years or more.</p>
+		<p>Check the hose for cracks each spring with soapy water on the joints; bubbles mean a leak, and the hose is cheap to replace before the season starts.</p>
+		<h3>Size and space</h3><p>Measure the terrace before you order: leave a metre on every side of the grill, away from walls, fences and anything under the eaves that could catch a flame.</p>
+		<p>A cart with wheels moves out of the way when the terrace is needed for a party, and a built-in grill needs a stone base and a cover made to its measure.</p>
+		<p>Every grill here ships free, and our team answers questions about fitting and gas connections by phone seven days a week.</p></div>
+		<div class="signup"><h2>Grilling tips by email</h2><p>Recipes and offers every week.</p><form><input type="email" name="email"><button>Subscribe</button></form></div>
+		<footer><p>© Grill shop. Prices include taxes.</p></footer></body></html>`)
+	res := extractMain(t, "https://grills.example/gas-grills", page.String())
+	for _, want := range []string{"Gas grill Spirit 425", "Gas grill Crown 310", "Choosing a gas grill", "searing burner", "never runs out"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Recipes and offers", "Prices include taxes"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
