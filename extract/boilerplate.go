@@ -300,7 +300,8 @@ func isFurniture(n *html.Node) bool {
 		if a.Key == "class" {
 			for _, c := range strings.Fields(a.Val) {
 				switch strings.ToLower(c) {
-				case "sr-only", "visually-hidden", "screen-reader-text", "screenreader-only", "hidden-visually", "skip-link":
+				case "sr-only", "visually-hidden", "screen-reader-text", "screenreader-only", "hidden-visually", "skip-link",
+					"show-for-sr", "visuallyhidden", "element-invisible", "u-visually-hidden", "is-visually-hidden", "screen-reader-only", "assistive-text":
 					return true
 				}
 			}

@@ -1032,3 +1032,28 @@ func TestCategoryGuideAfterTheGrid(t *testing.T) {
 		}
 	}
 }
+
+// TestScreenReaderTextOfOtherFrameworks checks that the labels a page
+// writes for screen readers only stay out of its main content whichever
+// framework names them: Foundation's show-for-sr, the HTML5 Boilerplate's
+// visuallyhidden, Drupal's element-invisible, as Bootstrap's sr-only.
+func TestScreenReaderTextOfOtherFrameworks(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"ItemList"}</script></head><body><nav><a href="/">Courses</a></nav><main><h1>Data science courses</h1><div class="results">`)
+	for i, course := range []string{"Probability", "Inference and modeling", "Linear regression", "Machine learning"} {
+		page.WriteString(`<article class="course"><h2><a href="/c/` + strconv.Itoa(i) + `">` + course + `</a></h2><p>Learn the ideas behind it with case studies from finance, medicine and sport.</p>
+			<div><span class="show-for-sr">Price</span> Free</div><div><span class="visuallyhidden">Duration</span> 8 weeks</div><div><span class="element-invisible">Level</span> Introductory</div></article>`)
+	}
+	page.WriteString(`</div></main><footer>© Courses</footer></body></html>`)
+	res := extractMain(t, "https://courses.example/subject/data-science", page.String())
+	for _, want := range []string{"Inference and modeling", "8 weeks", "Introductory"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Price", "Duration", "Level"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept the screen readers' %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
