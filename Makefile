@@ -17,9 +17,10 @@ build:
 CORPUS_TESTS := Corpus
 CORPUS_PKGS  := ./extract ./cmd/sous
 
+# -vet=all runs every go vet check on the packages as they are built for the
+# race pass, instead of a go vet of its own that type-checked them all again.
 test: chromium poppler tools
-	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 9m -skip '$(CORPUS_TESTS)' ./...
+	$(GO) test -race -vet=all -count=1 -timeout 9m -skip '$(CORPUS_TESTS)' ./...
 	$(GO) test -count=1 -timeout 5m -run '$(CORPUS_TESTS)' $(CORPUS_PKGS)
 
 # 2,000 renders with hostile pages mixed in against a running sous serve;

@@ -143,14 +143,14 @@ func TestErrorsAndToken(t *testing.T) {
 
 // A 429 is retried after the Retry-After the service sent.
 func TestRetriesOverload(t *testing.T) {
-	var calls atomic.Int32
+	var calls, retryAfter atomic.Int32
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) <= 2 {
-			w.Header().Set("Retry-After", "0")
+			w.Header().Set("Retry-After", fmt.Sprint(retryAfter.Load()))
 			w.WriteHeader(http.StatusTooManyRequests)
 			fmt.Fprint(w, `{"success": false, "errors": [{"code": "overloaded", "message": "busy"}]}`)
 			return
@@ -172,7 +172,10 @@ func TestRetriesOverload(t *testing.T) {
 	if !errors.Is(err, render.ErrOverloaded) {
 		t.Errorf("err = %v, want ErrOverloaded after the retries", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// The service now asks for a minute: the context ends in that wait,
+	// however slow the machine is to answer the first try.
+	retryAfter.Store(60)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	c, _ = client.New(client.Options{BaseURL: "http://" + ln.Addr().String(), MaxRetries: 100})
 	if _, err := c.Render(ctx, &render.Request{HTML: "<p>x</p>"}); err == nil || !strings.Contains(err.Error(), "giving up") {
