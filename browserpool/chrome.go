@@ -95,8 +95,14 @@ var chromeFlags = []string{
 	// renderer of its own (chrome://omnibox-popup.top-chrome), which no
 	// headless page ever shows: without the three WebUIOmnibox features,
 	// isolated renders at concurrency 4 took 314-386 CPU ms/page instead
-	// of 568-576, and ran at 5.2-6.3 pages/s instead of 3.5.
-	"--disable-features=Translate,BackForwardCache,MediaRouter,OptimizationHints,DialMediaRouteProvider,AcceptCHFrame,InterestFeedContentSuggestions,ProactivelySwapBrowsingInstance,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
+	// of 568-576, and ran at 5.2-6.3 pages/s instead of 3.5. RenderDocument
+	// gives every new document a new frame host, in the browser and in the
+	// renderer, where the pool's navigations (and the about:blank that ends
+	// a render) can keep the one they have: without it, in three pairs of
+	// sous bench runs at concurrency 8, isolated renders took 291-369 CPU
+	// ms/page instead of 363-443 (5.3-6.8 pages/s instead of 4.4-5.4) and
+	// reused ones 176-227 instead of 234-283.
+	"--disable-features=Translate,BackForwardCache,MediaRouter,OptimizationHints,DialMediaRouteProvider,AcceptCHFrame,InterestFeedContentSuggestions,ProactivelySwapBrowsingInstance,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,RenderDocument",
 	"--disable-dev-shm-usage",
 	"--force-color-profile=srgb",
 	"--hide-scrollbars",
