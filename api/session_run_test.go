@@ -22,7 +22,9 @@ import (
 // from that state, and see the login page from a third. The sessions the
 // program opened end with it, and the reply shows no secret.
 func TestCodeModeSession(t *testing.T) {
-	isolates, err := isolate.New(context.Background(), isolate.Options{Command: isolate.SelfCommand()})
+	// The program opens three sessions and signs in: 30 s, the default
+	// limit, ran out beside four busy processes.
+	isolates, err := isolate.New(context.Background(), isolate.Options{Command: isolate.SelfCommand(), Code: isolate.Limits{Timeout: 2 * time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,9 @@ func TestGuardKeepsPagesOffPrivateAddresses(t *testing.T) {
   navigator.sendBeacon && navigator.sendBeacon("VICTIM/beacon", "x");
   try { new Worker("VICTIM/worker"); } catch (e) {}
 </script>`, "VICTIM", v.url)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// One deadline for the four renders below, which only guards against a
+	// hang: beside four busy processes 20 s ran out before the last.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if _, err := p.Fetch(ctx, &render.Request{HTML: html, GotoOptions: &render.GotoOptions{WaitUntil: render.WaitUntil{"networkidle0"}}}); err != nil {
 		t.Fatalf("render: %v", err)

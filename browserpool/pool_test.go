@@ -46,7 +46,13 @@ func TestMain(m *testing.M) {
 
 func fetch(t *testing.T, p *browserpool.Pool, req *render.Request) *render.Page {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return fetchWithin(t, p, req, 30*time.Second)
+}
+
+// fetchWithin is fetch with a deadline of d, for pages that take long.
+func fetchWithin(t *testing.T, p *browserpool.Pool, req *render.Request, d time.Duration) *render.Page {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	page, err := p.Fetch(ctx, req)
 	if err != nil {
