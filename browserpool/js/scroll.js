@@ -21,10 +21,14 @@ async (maxPages, maxMs, lazyImages) => {
   if (settle && !settle.watchesView() && !document.querySelector(lazy)) return 0;
   const x0 = window.scrollX, y0 = window.scrollY;
   const step = Math.max(1, window.innerHeight);
+  // rAF does not run in a page that is not drawn, so a timer bounds the
+  // wait: 50 ms until a frame has been seen, then a second, since a busy
+  // machine draws slowly, and a step that moves on before its frame is one
+  // whose intersections are never computed.
+  let drawn = false;
   const frame = () => new Promise((resolve) => {
-    // rAF does not run in a page that is not drawn; the timer bounds it.
-    const timer = setTimeout(resolve, 50);
-    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); resolve(); }));
+    const timer = setTimeout(resolve, drawn ? 1000 : 50);
+    requestAnimationFrame(() => { drawn = true; requestAnimationFrame(() => { clearTimeout(timer); resolve(); }); });
   });
   let steps = 0;
   for (let y = step; steps < maxPages && performance.now() - start < maxMs; y += step) {
