@@ -270,3 +270,17 @@ func TestPageNavigations(t *testing.T) {
 		}
 	})
 }
+
+// A page that never settles is read when its budget runs out, with a
+// warning that says what kept it busy: "network, DOM changes, timers or a
+// navigation" left the caller, and whoever debugs the page, to guess.
+func TestUnsettledPageSaysWhy(t *testing.T) {
+	t.Parallel()
+	settle := 1000
+	page := fetch(t, shared, normalized(t, &render.Request{SettleTimeout: &settle,
+		HTML: `<p id=n>0</p><script>setInterval(() => n.textContent++, 100)</script>`}))
+	warnings := strings.Join(page.Warnings, "\n")
+	if !strings.Contains(warnings, "still busy (its DOM kept changing) when its settle budget of 1000 ms ran out") {
+		t.Errorf("warnings %q, want one saying the DOM kept changing", page.Warnings)
+	}
+}

@@ -47,6 +47,7 @@ type renderRun struct {
 	refused    int  // navigations refused
 	htmlServed bool // the document given as html was served
 	unsettled  bool
+	busy       string // what kept the page from settling at the last look
 
 	page *render.Page
 }
@@ -322,7 +323,7 @@ func (r *renderRun) settleAfterLoad(ctx context.Context) error {
 	err := r.settle(ctx, time.Until(r.settleBy), r.loaded)
 	if errors.Is(err, errUnsettled) {
 		r.unsettled = true
-		r.warn("the page was still busy (network, DOM changes, timers or a navigation) when its settle budget of %d ms ran out; it was read as it stood", r.req.Settle().Milliseconds())
+		r.warn("the page was still busy (%s) when its settle budget of %d ms ran out; it was read as it stood", r.busy, r.req.Settle().Milliseconds())
 		return nil
 	}
 	if err != nil {

@@ -61,42 +61,59 @@ func (r *renderRun) settle(ctx context.Context, budget time.Duration, since time
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		quiet, err := r.quiet(ctx, since, time.Until(deadline))
+		busy, err := r.quiet(ctx, since, time.Until(deadline))
 		if err != nil {
 			return err
 		}
-		if quiet {
+		if busy == "" {
 			return nil
 		}
+		r.busy = busy
 		if !time.Now().Before(deadline) {
 			return errUnsettled
 		}
 	}
 }
 
-// quiet reports whether the page is quiet now (see settle).
-func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Duration) (bool, error) {
+// quiet returns "" when the page is quiet now (see settle), else what keeps
+// it busy, in words for the warning of a page that never settled.
+func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Duration) (string, error) {
 	if _, loading := r.nav.state(); loading {
-		return false, nil
+		return "a document was loading", nil
 	}
 	inflight, changed := r.net.activity(staleRequest)
-	if inflight > 0 || (changed.After(since) && time.Since(changed) < networkQuiet) {
-		return false, nil
+	if inflight > 0 {
+		return fmt.Sprintf("%d requests were in flight", inflight), nil
+	}
+	if changed.After(since) && time.Since(changed) < networkQuiet {
+		return "a request had just ended", nil
 	}
 	if !r.scripts {
-		return true, nil // nothing changes the DOM of a page without script
+		return "", nil // nothing changes the DOM of a page without script
 	}
 	state, err := r.pageState(ctx, left, false)
-	if err != nil || state == nil {
-		return false, err
+	if err != nil {
+		return "", err
+	}
+	if state == nil {
+		return "the page did not answer", nil
 	}
 	r.domChanged = r.domChanged || state.Changed
-	if r.domChanged && state.QuietMs < float64(domQuiet.Milliseconds()) {
-		return false, nil
+	switch {
+	case r.domChanged && state.QuietMs < float64(domQuiet.Milliseconds()):
+		return "its DOM kept changing", nil
+	case state.Timers > 0:
+		return fmt.Sprintf("%d timers were pending", state.Timers), nil
+	case state.Requests > 0:
+		return fmt.Sprintf("its scripts awaited %d requests", state.Requests), nil
+	case state.TimerQuietMs < float64(timerQuiet.Milliseconds()):
+		return "a timer had just fired", nil
+	case state.Leaving && !r.refusedAny():
+		return "a navigation it started had not reached the browser", nil
+	case state.Parsing:
+		return "its document was still being parsed", nil
 	}
-	timerFired := state.TimerQuietMs < float64(timerQuiet.Milliseconds())
-	leaving := state.Leaving && !r.refusedAny()
-	return state.Timers == 0 && state.Requests == 0 && !timerFired && !leaving && !state.Parsing, nil
+	return "", nil
 }
 
 // refusedAny reports whether the navigation gate has refused the page a
