@@ -1445,12 +1445,16 @@ var popupStems = []string{"modal", "popup", "popover", "dialog", "overlay"}
 
 // namesPopup reports whether n's class or id names a pop-up: a modal,
 // a popover, a dialog.
-func namesPopup(n *html.Node) bool {
+func namesPopup(n *html.Node) bool { return namedWithStem(n, popupStems) }
+
+// namedWithStem reports whether a word of n's class or id begins with one
+// of stems.
+func namedWithStem(n *html.Node, stems []string) bool {
 	for _, a := range n.Attr {
 		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
 			continue
 		}
-		if nameWords(a.Val, func(word string) bool { return hasStem(word, popupStems) }) {
+		if nameWords(a.Val, func(word string) bool { return hasStem(word, stems) }) {
 			return true
 		}
 	}
@@ -1468,17 +1472,7 @@ var elsewhereStems = []string{"sidebar", "related", "recommend", "footer", "nav"
 
 // namesElsewhere reports whether n's class or id says it sits beside the
 // content (elsewhereStems).
-func namesElsewhere(n *html.Node) bool {
-	for _, a := range n.Attr {
-		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
-			continue
-		}
-		if nameWords(a.Val, func(word string) bool { return hasStem(word, elsewhereStems) }) {
-			return true
-		}
-	}
-	return false
-}
+func namesElsewhere(n *html.Node) bool { return namedWithStem(n, elsewhereStems) }
 
 // repeatedArticles returns the <article> elements of the page that share
 // their class with two others or more, or their parent: the cards of a
