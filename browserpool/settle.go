@@ -78,7 +78,11 @@ func (r *renderRun) settle(ctx context.Context, budget time.Duration, since time
 // quiet returns "" when the page is quiet now (see settle), else what keeps
 // it busy, in words for the warning of a page that never settled.
 func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Duration) (string, error) {
-	if _, loading := r.nav.state(); loading {
+	// Once the gate has refused a navigation it refuses every later one,
+	// so no document can load any more: a load the main frame still
+	// reports is the refused one, which Chromium does not always report
+	// ended (the suite saw it hold a render to its 50 s budget).
+	if _, loading := r.nav.state(); loading && !r.refusedAny() {
 		return "a document was loading", nil
 	}
 	inflight, changed := r.net.activity(staleRequest)
