@@ -80,9 +80,11 @@ func (r *renderRun) settle(ctx context.Context, budget time.Duration, since time
 func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Duration) (string, error) {
 	// Once the gate has refused a navigation it refuses every later one,
 	// so no document can load any more: a load the main frame still
-	// reports is the refused one, which Chromium does not always report
-	// ended (the suite saw it hold a render to its 50 s budget).
-	if _, loading := r.nav.state(); loading && !r.refusedAny() {
+	// reports, or a navigation settle.js saw the page start, is the refused
+	// one, whose end Chromium does not always report (the suite saw it hold
+	// a render to its 50 s budget).
+	refused := r.refusedAny()
+	if _, loading := r.nav.state(); loading && !refused {
 		return "a document was loading", nil
 	}
 	inflight, changed := r.net.activity(staleRequest)
@@ -112,7 +114,7 @@ func (r *renderRun) quiet(ctx context.Context, since time.Time, left time.Durati
 		return fmt.Sprintf("its scripts awaited %d requests", state.Requests), nil
 	case state.TimerQuietMs < float64(timerQuiet.Milliseconds()):
 		return "a timer had just fired", nil
-	case state.Leaving && !r.refusedAny():
+	case state.Leaving && !refused:
 		return "a navigation it started had not reached the browser", nil
 	case state.Parsing:
 		return "its document was still being parsed", nil
