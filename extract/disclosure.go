@@ -59,7 +59,7 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 			// pop-up is not such a wrapper, however long.
 			chars := textOutsideFurniture(n)
 			inMain := main != nil && contains(main, n) && chars*2 > mainTotal
-			if boilerplate, _ := nameKind(n); chars*2 <= total && !inMain || boilerplate {
+			if boilerplate, _ := nameKind(n); chars*2 <= total && !inMain || boilerplate || chars < minShownWrapperChars {
 				return false
 			}
 		} else if !panel {
@@ -70,6 +70,12 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		return true
 	})
 }
+
+// minShownWrapperChars is the length of text below which a hidden
+// block is a line, not a wrapper that script shows, however little else
+// the page holds: a skip link hidden at the top of a page whose content
+// its scripts draw.
+const minShownWrapperChars = 50
 
 // isPanel reports whether n is a tab panel or the element a disclosure's
 // button controls.

@@ -309,7 +309,7 @@ func newFinder(body *html.Node, headlines []string, kind string) *finder {
 			f.furniture[n] = true
 			return false
 		}
-		if isFurniture(n) && !holdsMost(stats[n], stats[body]) && !headsCard(n, cards) && !formOfProse(n, stats[n]) {
+		if isFurniture(n) && (!holdsMost(stats[n], stats[body]) || closesPage(n, stats[n])) && !headsCard(n, cards) && !formOfProse(n, stats[n]) {
 			f.furniture[n] = true
 			return false
 		}
@@ -324,6 +324,15 @@ func newFinder(body *html.Node, headlines []string, kind string) *finder {
 	f.stats = measure(body, f.furniture, nil)
 	f.page = f.stats[body]
 	return f
+}
+
+// closesPage reports whether n is the page's footer, by its tag or ARIA
+// role, and mostly links: however much of the page's text it holds, it
+// is furniture. A shop's page whose product its scripts draw holds
+// nothing else, and its footer's lists of links are no product.
+func closesPage(n *html.Node, s *blockStats) bool {
+	footer := isElement(n, "footer") || strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "contentinfo")
+	return footer && s != nil && s.linkDensity() > 0.5
 }
 
 // formOfProse reports whether n is a form around paragraphs of prose

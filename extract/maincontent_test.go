@@ -1057,3 +1057,27 @@ func TestScreenReaderTextOfOtherFrameworks(t *testing.T) {
 		}
 	}
 }
+
+// TestShellWithOnlyItsFooter checks that a page whose content its
+// scripts draw, holding nothing but its footer's lists of links and a
+// hidden skip link, has no main content: the footer is furniture however
+// much of the page it holds, and the hidden line is no wrapper that a
+// script shows.
+func TestShellWithOnlyItsFooter(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><title>Ceramic vase</title><meta property="og:type" content="product"></head><body>
+		<div style="display:none;"><h1>Shop</h1><ul><li><a href="#search" accesskey="h">I'm shopping for...</a></li></ul></div>
+		<div id="root"></div><footer><div class="site-footer">`)
+	for _, group := range []string{"Help", "Sites in other languages", "Browse by category", "Our group"} {
+		page.WriteString(`<dl><dt><h5>` + group + `</h5></dt><dd>`)
+		for i := range 8 {
+			page.WriteString(`<a href="/` + strconv.Itoa(i) + `">` + group + ` link number ` + strconv.Itoa(i) + `</a>, `)
+		}
+		page.WriteString(`</dd></dl>`)
+	}
+	page.WriteString(`</div></footer></body></html>`)
+	res := extractMain(t, "https://shop.example/item/1005.html", page.String())
+	if strings.TrimSpace(res.Text) != "" {
+		t.Errorf("kept furniture of a page with no content:\n%s", res.Text)
+	}
+}
