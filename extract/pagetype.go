@@ -119,7 +119,9 @@ func (s *pageSignals) fromSchema() string {
 		return PageForum
 	case products > 1 || s.schema[PageCollection] > 0 && products > 0:
 		return PageCollection
-	case s.schema[PageProduct] > 0 && s.schema[PageArticle] == 0:
+	case s.schema[PageProduct] > 0 && (s.schema[PageArticle] == 0 || s.ogType == "product"):
+		// A shop's page may name an Article too (its buying guide's
+		// teaser); its OpenGraph type says which is the page.
 		return PageProduct
 	case s.schema[PageDocumentation] > 0 && s.pres > 0:
 		return PageDocumentation
@@ -142,12 +144,14 @@ func (s *pageSignals) fromStructure() string {
 		return PageOther
 	case s.posts >= 3 && pathHas(s.path, "/t/", "thread", "topic", "forum", "/questions/", "/comments/", "discussion", "/d/", "community"):
 		return PageForum
+	case s.cartButtons > 0 && s.prices >= 1 && (s.prices <= 6 || s.cartButtons <= 2):
+		// Before the posts: a product's reviews are often named as a
+		// thread's messages are.
+		return PageProduct
 	case s.posts >= 5:
 		return PageForum
 	case s.pres+s.codes >= 3 && pathHas(s.path, "doc", "api", "reference", "manual", "guide", "learn", "library", "tutorial", "/std/", "handbook"):
 		return PageDocumentation
-	case s.cartButtons > 0 && s.prices >= 1 && (s.prices <= 6 || s.cartButtons <= 2):
-		return PageProduct
 	case s.prices >= 8 && !s.prosy():
 		return PageCollection
 	case pathHas(s.path, "/product/", "/products/", "/dp/", "/p/", "/item/", "/pd/", "/pdp/"):

@@ -36,6 +36,12 @@ func TestPageType(t *testing.T) {
 		{"one cart button among a carousel's prices", "https://example.com/mug",
 			`<h1>Mug</h1><span>$12.00</span>` + prose + `<button>Add to cart</button>` +
 				strings.Repeat(`<div><a href="/m">Bowl with a long name for the carousel</a><span>$9.00</span></div>`, 10), extract.PageProduct},
+		{"a product whose reviews are named as posts", "https://example.com/tumbler",
+			`<h1>Tumbler</h1><span>$35.00</span>` + prose + `<button>Add to cart</button>` +
+				strings.Repeat(`<div class="review message">`+prose+`</div>`, 6), extract.PageProduct},
+		{"a product that names an article too", "https://shop.example/guitar",
+			`<meta property="og:type" content="product"><div itemscope itemtype="https://schema.org/Product"><h1>Guitar</h1></div>` +
+				`<div itemscope itemtype="https://schema.org/Article">` + strings.Repeat(prose, 4) + `</div>`, extract.PageProduct},
 		{"many prices", "https://example.com/mugs",
 			strings.Repeat(`<div><a href="/m">Mug with a long name for the grid</a><span>$12.00</span></div>`, 10), extract.PageCollection},
 		{"a buyer's guide: prices among long paragraphs", "https://example.com/best-mugs",
