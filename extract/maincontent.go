@@ -471,6 +471,9 @@ type mainBlock struct {
 	// region says the block is a region of many blocks (posts, cards,
 	// sections) rather than an article.
 	region bool
+	// thread says the region is a forum's thread, whose posts quote
+	// one another.
+	thread bool
 }
 
 // flat reports whether the block's parts are children of the body, with
@@ -495,6 +498,9 @@ func (m *mainBlock) totals() blockStats {
 func (m *mainBlock) replaceBody(body *html.Node) {
 	if m.region {
 		m.dropRepeats()
+	}
+	if m.thread {
+		m.dropQuotedPosts()
 	}
 	for _, part := range m.parts {
 		removeSkipped(part, m.skip)
@@ -1297,7 +1303,7 @@ func (f *finder) region(kind string) *mainBlock {
 		}
 		return true
 	})
-	m := &mainBlock{parts: []*html.Node{root}, skip: skip, region: true}
+	m := &mainBlock{parts: []*html.Node{root}, skip: skip, region: true, thread: kind == PageForum}
 	m.chars = f.cleanInside(root, skip, finderMode{cards: true}, nil)
 	if root != f.body && (kind != PageProduct || stats[root].prices >= minGridPrices) {
 		// The guide under a category's grid is its content; under one

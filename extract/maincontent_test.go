@@ -1081,3 +1081,35 @@ func TestShellWithOnlyItsFooter(t *testing.T) {
 		t.Errorf("kept furniture of a page with no content:\n%s", res.Text)
 	}
 }
+
+// TestQuotedPostsInAThread checks that a reply quoting a post above it
+// keeps its own words but not the copy of the post, which the thread
+// already holds, while a quotation of something the page does not hold
+// stays.
+func TestQuotedPostsInAThread(t *testing.T) {
+	const first = "The fan on my new case rattles at low speed, and only when the case stands on the carpet rather than on the desk."
+	const manual = "Place the case on a hard, level surface, away from soft furnishings that may block its vents."
+	var page strings.Builder
+	page.WriteString(`<html><head><title>Rattling fan</title><script type="application/ld+json">{"@type":"DiscussionForumPosting","headline":"Rattling fan"}</script></head><body>
+		<nav><a href="/">Forums</a> <a href="/cases">Cases</a></nav><main><h1>Rattling fan</h1>`)
+	for i, post := range []string{
+		`<p>` + first + `</p>`,
+		`<blockquote><div class="quote-title">member0 said:</div><div>` + first + `</div><div>Click to expand...</div></blockquote><p>Mine did that too: the carpet pushes the bottom panel against the fan's frame, so raise it on its feet.</p>`,
+		`<blockquote><cite>The manual says:</cite> ` + manual + `</blockquote><p>So the manual agrees with the answer above, in its own dry way, and the carpet was the problem all along.</p>`,
+	} {
+		page.WriteString(`<article class="message"><div class="username">member` + strconv.Itoa(i) + `</div><div class="message-body">` + post + `</div></article>`)
+	}
+	page.WriteString(`</main><footer>© Forums</footer></body></html>`)
+	res := extractMain(t, "https://forum.example/threads/rattling-fan.42/", page.String())
+	if n := strings.Count(res.Text, "rattles at low speed"); n != 1 {
+		t.Errorf("the first post %d times:\n%s", n, res.Text)
+	}
+	for _, want := range []string{"raise it on its feet", "away from soft furnishings", "the carpet was the problem"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Click to expand") {
+		t.Errorf("kept the quotation's frame:\n%s", res.Text)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/html"
 )
@@ -25,9 +26,10 @@ type textKey struct {
 // for word, that of an earlier block: pages print some of their content
 // twice, one copy for narrow screens and one for wide ones (a product's
 // description, a card carousel's clones), and a stylesheet we do not
-// apply shows one of them. Quotations and code are copies on purpose (a
-// post quoting another, an example repeated), so nothing inside a
-// blockquote, pre, code or table is compared. Articles are left as they
+// apply shows one of them. Quotations and code are copies on purpose (an
+// example repeated), so nothing inside a blockquote, pre, code or table
+// is compared here; a thread's quotations of its own posts go by
+// dropQuotedPosts. Articles are left as they
 // are: a story may repeat a passage (a recipe's steps, a meal plan's
 // days), and an article is one block, not a page's blocks side by side.
 //
@@ -132,4 +134,88 @@ func (m *mainBlock) hashText(n *html.Node, keys map[*html.Node]textKey) (h, powe
 		keys[n] = textKey{hash: h, words: words}
 	}
 	return h, power, words
+}
+
+// quoteShingleWords is the length, in words, of the runs of words that
+// dropQuotedPosts compares.
+const quoteShingleWords = 4
+
+// dropQuotedPosts leaves out each quotation in a thread whose words, run
+// by run, mostly appear earlier in the thread outside quotations: a reply
+// that quotes a post above it repeats that post, which the thread already
+// holds. The quoting site adds its own words (who said it, "Click to
+// expand...") and may cut the post short, so three fifths of the
+// quotation's runs of four words are enough. A quotation of something the
+// page does not hold (a post on an earlier page, a manual) stays.
+func (m *mainBlock) dropQuotedPosts() {
+	seen := map[uint64]bool{}
+	var recent []string // the last words outside quotations
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				for _, w := range lowerWords(c.Data) {
+					recent = append(recent, w)
+					if len(recent) > quoteShingleWords {
+						recent = recent[1:]
+					}
+					if len(recent) == quoteShingleWords {
+						seen[shingleHash(recent)] = true
+					}
+				}
+			case c.Type != html.ElementNode || m.skip[c] || neverText(c):
+			case isElement(c, "blockquote"):
+				if m.quotesEarlierText(c, seen) {
+					m.skip[c] = true
+				}
+			default:
+				walk(c)
+			}
+		}
+	}
+	for _, part := range m.parts {
+		walk(part)
+	}
+}
+
+// quotesEarlierText reports whether three fifths or more of the runs of
+// words of quote are in seen.
+func (m *mainBlock) quotesEarlierText(quote *html.Node, seen map[uint64]bool) bool {
+	var words []string
+	var collect func(n *html.Node)
+	collect = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				words = append(words, lowerWords(c.Data)...)
+			case c.Type == html.ElementNode && !m.skip[c] && !neverText(c):
+				collect(c)
+			}
+		}
+	}
+	collect(quote)
+	runs, found := 0, 0
+	for i := 0; i+quoteShingleWords <= len(words); i++ {
+		runs++
+		if seen[shingleHash(words[i:i+quoteShingleWords])] {
+			found++
+		}
+	}
+	return runs > 0 && found*5 >= runs*3
+}
+
+// lowerWords splits text into lower-cased runs of letters and digits.
+func lowerWords(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// shingleHash hashes a run of words.
+func shingleHash(words []string) uint64 {
+	h := fnv.New64a()
+	for _, w := range words {
+		h.Write([]byte(w))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
 }
