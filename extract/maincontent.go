@@ -1268,7 +1268,7 @@ func (f *finder) region(kind string) *mainBlock {
 		if isElement(n, "a", "table", "pre", "code", "article", "main") {
 			return true
 		}
-		if name := f.name(n); f.namesCardFurniture(name, stats[n]) && !name.cardContent && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) && !f.listed[n] && !f.wrapsMain[n] {
+		if name := f.name(n); f.namesCardFurniture(name, stats[n]) && !name.cardContent && !titlesBlock(n, stats) && !holdsMost(stats[n], stats[root]) && !quotesPosts(stats[n]) && !holdsCards(n, stats[n]) && !f.listed[n] && !f.wrapsMain[n] {
 			if title := titlesCards(n, stats); title != nil {
 				// A titled section of cards stays, with its title,
 				// through the cleaning too.
@@ -1323,6 +1323,41 @@ func (f *finder) region(kind string) *mainBlock {
 func (f *finder) namesCardFurniture(name nameClass, s *blockStats) bool {
 	return name.cardBoilerplate && !(f.commentsArePosts && name.comments && s != nil && s.paragraphs > 0)
 }
+
+// titlesBlock reports whether n, in a region of many blocks, is the
+// title of the card or section it sits in: a short block (under
+// maxTitleChars) more than half of whose text is one heading, named for
+// its place in the card and for nothing else ("new-listing__header",
+// "card-footer", "accordion-header"). A listing's cards put their title
+// and date in a header of their own, which is not the page's header. A
+// block named for more than its place (a trending strip's header, a
+// follow box) is still furniture, and so is a hidden one.
+func titlesBlock(n *html.Node, stats map[*html.Node]*blockStats) bool {
+	s := stats[n]
+	if s == nil || s.chars >= maxTitleChars {
+		return false
+	}
+	h := find(n, func(d *html.Node) bool { return isElement(d, "h1", "h2", "h3", "h4", "h5", "h6") })
+	if h == nil || stats[h] == nil || stats[h].chars*2 <= s.chars {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		if a.Key == "class" && hasHidingClass(a.Val) {
+			return false
+		}
+		if nameWords(a.Val, func(word string) bool { return isBoilerplateWord(word) && !hasStem(word, placeStems) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// placeStems begin the boilerplate words that name where a block sits in
+// the card or section around it, not what it is for.
+var placeStems = []string{"header", "footer"}
 
 // commentsArePosts reports whether the blocks under root named for
 // comments alone hold a third of its prose, in paragraphs, one a block or

@@ -1113,3 +1113,25 @@ func TestQuotedPostsInAThread(t *testing.T) {
 		t.Errorf("kept the quotation's frame:\n%s", res.Text)
 	}
 }
+
+// TestCardTitlesInTheirHeaders checks that a listing keeps the title of
+// each card, which sits with its date in a block named for the card's
+// header, while a block named for a trending strip's header goes.
+func TestCardTitlesInTheirHeaders(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"ItemList"}</script></head><body><nav><a href="/">Remote jobs</a></nav><main><h1>Programming jobs</h1><ul class="jobs">`)
+	for i, job := range []string{"Senior software engineer", "Platform engineer", "Frontend developer", "Data engineer"} {
+		page.WriteString(`<li class="job"><a href="/jobs/` + strconv.Itoa(i) + `"><div class="job__header"><h3 class="job__header__title">` + job + `</h3><p>14d</p></div>
+			<p class="job__company">Acme Remote</p><p>Full-Time</p><p>$50,000 - $74,999 USD</p><p>Anywhere in the World</p></a></li>`)
+	}
+	page.WriteString(`</ul><div class="trending-header"><h2>Hot right now</h2></div></main><footer>© Remote jobs</footer></body></html>`)
+	res := extractMain(t, "https://jobs.example/categories/programming", page.String())
+	for _, want := range []string{"Senior software engineer", "Data engineer", "Anywhere in the World"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Hot right now") {
+		t.Errorf("kept the trending strip:\n%s", res.Text)
+	}
+}
