@@ -142,7 +142,7 @@ func (s *pageSignals) fromStructure() string {
 	switch {
 	case s.chars < minTypedChars:
 		return PageOther
-	case s.posts >= 3 && pathHas(s.path, "/t/", "thread", "topic", "forum", "/questions/", "/comments/", "discussion", "/d/", "community"):
+	case s.posts >= 2 && pathHas(s.path, "/t/", "thread", "topic", "forum", "/questions/", "/comments/", "discussion", "/d/", "community"):
 		return PageForum
 	case s.cartButtons > 0 && s.prices >= 1 && (s.prices <= 6 || s.cartButtons <= 2):
 		// Before the posts: a product's reviews are often named as a

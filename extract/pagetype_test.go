@@ -31,6 +31,8 @@ func TestPageType(t *testing.T) {
 			prose + `<pre>a</pre><pre>b</pre><p>Run <code>make</code>.</p>`, extract.PageDocumentation},
 		{"thread of posts", "https://example.com/t/help/42",
 			strings.Repeat(`<div class="topic-post">`+prose+`</div>`, 3), extract.PageForum},
+		{"a thread of two posts", "https://forum.example/viewtopic.php?id=309936",
+			strings.Repeat(`<div class="topic-post">`+prose+`</div>`, 2), extract.PageForum},
 		{"prices and a cart button", "https://example.com/mug",
 			`<h1>Mug</h1><span>$12.00</span>` + prose + `<button>Add to cart</button>`, extract.PageProduct},
 		{"one cart button among a carousel's prices", "https://example.com/mug",
