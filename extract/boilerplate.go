@@ -330,6 +330,8 @@ var boilerplatePhrases = []string{
 	"skip to", "loading", "story continues", "continue reading", "scroll to",
 	"filed under", "like this story", "reading time", "post a comment", "leave a comment",
 	"leave a reply", "click to expand", "reply with quote",
+	"you must log in", "you must be logged in", "log in or register", "create an account or sign in",
+	"you need to be a member", "register a new account", "already have an account",
 }
 
 // boilerplateInfixes mark short furniture blocks wherever they appear in

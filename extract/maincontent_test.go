@@ -1135,3 +1135,29 @@ func TestCardTitlesInTheirHeaders(t *testing.T) {
 		t.Errorf("kept the trending strip:\n%s", res.Text)
 	}
 }
+
+// TestThreadNoticesToGuests checks that the notices a thread shows
+// visitors who are not signed in, under its posts, are left out.
+func TestThreadNoticesToGuests(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><title>Quiet fans</title><script type="application/ld+json">{"@type":"DiscussionForumPosting","headline":"Quiet fans"}</script></head><body><main><h1>Quiet fans</h1>`)
+	for i, post := range []string{
+		"Which case fans are the quietest at full speed? Mine sound like a hair dryer when the graphics card warms up.",
+		"Larger fans turn slower for the same airflow: two 140 mm fans are quieter than three 120 mm ones.",
+		"Set a fan curve in the firmware too, so that they only speed up when the temperature really calls for it.",
+	} {
+		page.WriteString(`<article class="message"><div class="username">member` + strconv.Itoa(i) + `</div><div class="message-body"><p>` + post + `</p></div></article>`)
+	}
+	page.WriteString(`<div class="block-outer"><div class="blockMessage">You must log in or register to reply here.</div></div>
+		<div class="guest-box"><h3>Create an account or sign in to comment</h3><p>You need to be a member in order to leave a comment</p>
+		<a href="/register">Register a new account</a><p>Already have an account? Sign in here.</p></div></main></body></html>`)
+	res := extractMain(t, "https://forum.example/threads/quiet-fans.7/", page.String())
+	if !strings.Contains(res.Text, "only speed up when") {
+		t.Errorf("lost a post:\n%s", res.Text)
+	}
+	for _, unwanted := range []string{"You must log in", "Create an account", "You need to be a member", "Register a new account", "Already have an account"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
