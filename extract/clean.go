@@ -319,8 +319,9 @@ func isCJK(r rune) bool {
 	return false
 }
 
-// dropIdentifierText removes the text nodes that are nothing but a UUID,
-// outside code: no one reads those. Shops that fight scrapers spell a
+// dropIdentifierText removes the text nodes that are nothing but a UUID
+// or an unrendered template expression, outside code: no one reads
+// those. Shops that fight scrapers spell a
 // word ("Sponsored") in one-letter spans between spans of UUIDs their
 // stylesheet hides, a dozen to a card; a UUID a page means to be read
 // is in code or inside a sentence.
@@ -330,7 +331,7 @@ func dropIdentifierText(doc *html.Node) {
 		for c := n.FirstChild; c != nil; {
 			next := c.NextSibling
 			switch {
-			case c.Type == html.TextNode && isUUID(strings.TrimSpace(c.Data)):
+			case c.Type == html.TextNode && (isUUID(strings.TrimSpace(c.Data)) || isTemplateExpression(strings.TrimSpace(c.Data))):
 				n.RemoveChild(c)
 			case c.Type == html.ElementNode && !isElement(c, "pre", "code", "kbd", "samp"):
 				walk(c)
@@ -340,6 +341,22 @@ func dropIdentifierText(doc *html.Node) {
 	}
 	walk(doc)
 }
+
+// isTemplateExpression reports whether s is one expression of a
+// client-side template, left unrendered in the HTML ("{{ item.name }}",
+// "{{ errors[1179].message }}"): a script fills it in, or never does, and
+// its words are no one's to read.
+func isTemplateExpression(s string) bool {
+	if len(s) < 5 || len(s) > maxTemplateExpressionBytes || !strings.HasPrefix(s, "{{") || !strings.HasSuffix(s, "}}") {
+		return false
+	}
+	inner := s[2 : len(s)-2]
+	return !strings.Contains(inner, "{{") && !strings.Contains(inner, "}}")
+}
+
+// maxTemplateExpressionBytes bounds what is taken for one template
+// expression rather than text that happens to be braced.
+const maxTemplateExpressionBytes = 200
 
 // isUUID reports whether s is a UUID in its usual spelling: 32 hex digits
 // in groups of 8, 4, 4, 4 and 12, joined by hyphens.

@@ -1161,3 +1161,28 @@ func TestThreadNoticesToGuests(t *testing.T) {
 		}
 	}
 }
+
+// TestUnrenderedTemplateExpressions checks that the expressions of a
+// client-side template left in the HTML, one to a text node, are not
+// content, while braces inside a sentence or in code stay.
+func TestUnrenderedTemplateExpressions(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><body><main><h1>Simple method</h1>`)
+	for i, post := range []string{
+		"Could a simple landing page and one product from a marketplace be enough for a beginner to make a first sale?",
+		"It could, but traffic is the hard part: write about the problem the product solves, and {{ readers }} will follow.",
+		"Agreed. Start with one channel you understand, and measure before you spend anything on advertising at all.",
+	} {
+		page.WriteString(`<div class="post"><p>` + post + `</p><div class="error">{{ DiscussionBoard.errors[` + strconv.Itoa(i) + `].message }}</div></div>`)
+	}
+	page.WriteString(`<pre><code>{{ .Title }}</code></pre></main></body></html>`)
+	res := extractMain(t, "https://forum.example/beginners/1488296-simple-method.html", page.String())
+	if strings.Contains(res.Text, "DiscussionBoard") {
+		t.Errorf("kept a template expression:\n%s", res.Text)
+	}
+	for _, want := range []string{"{{ readers }} will follow", "{{ .Title }}"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+}
