@@ -418,10 +418,12 @@ func isTabPanel(n *html.Node) bool {
 
 // posterDetailWords name, next to "user", "profile" or "poster" in one
 // class or id ("message-userExtras", "profile-joined", "userstats",
-// "postbit-usertitle"), the details a forum shows beside each post about
-// its author: rank, title, badges, post count, join date. The author's
-// name stays ("username"); the rest describes the member, not the post.
-var posterDetailWords = []string{"extra", "title", "stat", "banner", "rank", "posts", "joined", "badge", "reputation", "karma", "points"}
+// "postbit-usertitle", "profile-custom-field"), the details a forum shows
+// beside each post about its author: rank, title, badges, post count,
+// join date, the fields a member fills in (operating system, location).
+// The author's name stays ("username"); the rest describes the member,
+// not the post.
+var posterDetailWords = []string{"extra", "title", "stat", "banner", "rank", "posts", "joined", "badge", "reputation", "karma", "points", "custom", "field"}
 
 // namesPosterDetails reports whether n's class or id names the details
 // of a post's author.

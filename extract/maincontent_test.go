@@ -1186,3 +1186,33 @@ func TestUnrenderedTemplateExpressions(t *testing.T) {
 		}
 	}
 }
+
+// TestPosterProfileFields checks that the fields a member fills in for
+// the card beside each post (phpBB's profile-custom-field) go with the
+// rest of the card's details, and the post and its author's name stay.
+func TestPosterProfileFields(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"DiscussionForumPosting","headline":"Release 7.1"}</script></head><body><main><h1>Release 7.1</h1>`)
+	for i, post := range []string{
+		"The new release finally brings the ARM hosts the same features as the others, which is what I waited for.",
+		"Shared folders are faster here too, though the guest additions had to be installed again after the upgrade.",
+		"Thanks for the note about the guest additions: that was exactly what broke my clipboard this morning.",
+	} {
+		page.WriteString(`<div class="post"><dl class="postprofile"><dt><a class="username">member` + strconv.Itoa(i) + `</a></dt>
+			<dd class="profile-custom-field profile-primary_os"><strong>Primary OS:</strong> Mac OS X other</dd>
+			<dd class="profile-custom-field profile-location"><strong>Location:</strong> An Ant Farm</dd></dl>
+			<div class="postbody"><p>` + post + `</p></div></div>`)
+	}
+	page.WriteString(`</main></body></html>`)
+	res := extractMain(t, "https://forums.example/viewtopic.php?t=112320", page.String())
+	for _, want := range []string{"member1", "guest additions had to be installed"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Primary OS", "An Ant Farm"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
