@@ -951,7 +951,7 @@ func (f *finder) cleanInside(part *html.Node, skip map[*html.Node]bool, mode fin
 	}
 	whole := before[part]
 	stats := measure(part, skip, func(n *html.Node, s *blockStats) bool {
-		return f.leaveOut(n, s, before[n], whole, mode)
+		return f.leaveOut(n, s, before[n], whole, mode, skip)
 	})
 	if stats[part].chars == 0 && part != f.body {
 		skip[part] = true
@@ -964,7 +964,7 @@ func (f *finder) cleanInside(part *html.Node, skip map[*html.Node]bool, mode fin
 // before those from before any was; whole are those of the whole article
 // part, for the rule that a block holding most of it stays whatever its
 // name.
-func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finderMode) bool {
+func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finderMode, skip map[*html.Node]bool) bool {
 	if s.chars == 0 && s.images == 0 {
 		// Empty wrappers and spacers leave nothing to see; keep line
 		// breaks and rules, which separate what is left.
@@ -1007,7 +1007,7 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
 		return !f.leadsDocument(n)
 	}
-	if s.chars < 120 && isBoilerplatePhrase(shortText(n), s.headings > 0) {
+	if text := shortText(n); s.chars < 120 && isBoilerplatePhrase(text, s.headings > 0) && !sentenceAfterAdLabel(n, text, s, skip) {
 		return true
 	}
 	return mode.cleanWidgets && f.isWidget(n, s)
@@ -1107,6 +1107,49 @@ func shortText(n *html.Node) string {
 }
 
 const shortTextLimit = 1024
+
+// sentenceAfterAdLabel reports whether text, a block's, starts with an
+// ad's label that is already left out ("Advertisement - Members don't
+// see this ad"), and what stays of the block is a sentence without
+// links: the post or paragraph that sat after the ad in one wrapper. A
+// sign-up's label is not asked about: what follows it is its pitch.
+func sentenceAfterAdLabel(n *html.Node, text string, s *blockStats, skip map[*html.Node]bool) bool {
+	if s.linkChars > 0 || !strings.HasPrefix(strings.ToLower(text), "advertis") {
+		return false
+	}
+	rest := shortTextWithout(n, skip)
+	return rest != "" && endsSentence(rest) && !isBoilerplatePhrase(rest, s.headings > 0)
+}
+
+// shortTextWithout is shortText of n without the elements in skip.
+func shortTextWithout(n *html.Node, skip map[*html.Node]bool) string {
+	var b strings.Builder
+	budget := shortTextLimit
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if budget--; budget < 0 {
+				return false
+			}
+			switch {
+			case c.Type == html.TextNode:
+				if budget -= len(c.Data); budget < 0 {
+					return false
+				}
+				b.WriteString(c.Data)
+			case c.Type == html.ElementNode && !neverText(c) && !skip[c]:
+				if !walk(c) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !walk(n) {
+		return ""
+	}
+	return collapseSpace(b.String())
+}
 
 func hasAncestor(n *html.Node, tag string) bool {
 	for p := n.Parent; p != nil; p = p.Parent {

@@ -1216,3 +1216,29 @@ func TestPosterProfileFields(t *testing.T) {
 		}
 	}
 }
+
+// TestPostAfterAnAdInItsWrapper checks that a post whose text follows an
+// ad's label in one wrapper keeps its text once the ad is left out, while
+// a sign-up box that opens with its label still goes.
+func TestPostAfterAnAdInItsWrapper(t *testing.T) {
+	const first = "I heard the first school has already sent out invitations, so I figured we should get this started."
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"DiscussionForumPosting","headline":"Applications"}</script></head><body><main><h1>Applications</h1>`)
+	for i, post := range []string{first, "Congratulations! Did they say how many places there are this year?", "Not yet, but the list should be out by the end of the month."} {
+		page.WriteString(`<article class="message"><div class="username">member` + strconv.Itoa(i) + `</div><div class="message-body"><div>`)
+		if i == 0 {
+			page.WriteString(`<div class="ad-unit"><input type="hidden" name="slot"><div>Advertisement - Members don't see this ad</div></div>`)
+		}
+		page.WriteString(`<div class="bbWrapper">` + post + `</div></div></div></article>`)
+	}
+	page.WriteString(`<div><div class="ad-unit">Advertisement</div><p>Subscribe for the weekly digest.</p></div></main></body></html>`)
+	res := extractMain(t, "https://forum.example/threads/applications.1498484/", page.String())
+	if !strings.Contains(res.Text, "sent out invitations") {
+		t.Errorf("lost the post after the ad:\n%s", res.Text)
+	}
+	for _, unwanted := range []string{"Members don't see this ad", "weekly digest"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
