@@ -186,10 +186,10 @@ func TestWCXBPageType(t *testing.T) {
 
 // minWCXBF1 is the floor for main content on a sample of the shared WCXB
 // development corpus (every eighth page, all seven kinds): the extractor
-// scores 0.857 on the whole corpus and 0.851 on the sample; the floor sits a
+// scores 0.875 on the whole corpus and 0.874 on the sample; the floor sits a
 // little under that, so that a change that loses forums, shops or
 // listings fails here.
-const minWCXBF1 = 0.840
+const minWCXBF1 = 0.858
 
 // wcxbSample is the share of the WCXB corpus the test reads: every eighth
 // page, about 190 of 1,497, so that the test takes seconds (`sous eval
