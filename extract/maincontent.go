@@ -135,6 +135,12 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	best.replaceBody(body)
 }
 
+// firstH1 is the page's first <h1>, which is its headline when it has no
+// title to say so.
+func (f *finder) firstH1() *html.Node {
+	return find(f.body, func(n *html.Node) bool { return isElement(n, "h1") })
+}
+
 // addMissingDescription puts a product's description, as its JSON-LD
 // gives it, at the head of the main content when the page does not show
 // it: shops print it in a tab or a drawer their scripts fill, or under a
@@ -970,7 +976,13 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// breaks and rules, which separate what is left.
 		return !isElement(n, "br", "hr", "img", "picture", "td", "th", "tr", "source")
 	}
-	if isElement(n, "h1") {
+	if isElement(n, "h1") && (!mode.cards || f.isHeadline(n) || len(f.headlines) == 0 && n == f.firstH1()) {
+		// The article's headline is the metadata's title (or, on a
+		// page without one, its first <h1>). In a region of many
+		// blocks, an <h1> that does not repeat the page's title is
+		// content: the heading of a product, a thread or a category
+		// that names it otherwise, or a card's title, as HTML5 lets
+		// each <article> have.
 		return true
 	}
 	if isElement(n, "h2", "h3") && f.isHeadline(n) {

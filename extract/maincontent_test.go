@@ -1242,3 +1242,25 @@ func TestPostAfterAnAdInItsWrapper(t *testing.T) {
 		}
 	}
 }
+
+// TestCardTitlesInH1 checks that a listing keeps its cards' titles, each
+// an <h1> in its card's <article> as HTML5 allows, while the <h1> that
+// repeats the page's title, its headline, goes.
+func TestCardTitlesInH1(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><title>Air fryer recipes | Fit recipes</title><script type="application/ld+json">{"@type":"CollectionPage"}</script></head><body>
+		<nav><a href="/">Fit recipes</a> <a href="/about">About</a></nav><main><h1>Air fryer recipes</h1><div class="grid">`)
+	for i, recipe := range []string{"Sticky chicken thighs", "Cottage cheese bagels", "Roasted honeynut squash", "Crispy sweet potato fries"} {
+		page.WriteString(`<article class="card"><a href="/r/` + strconv.Itoa(i) + `"><h1>` + recipe + `</h1></a><p>Ready in twenty minutes, crisp outside and tender inside.</p></article>`)
+	}
+	page.WriteString(`</div></main><footer>© Fit recipes</footer></body></html>`)
+	res := extractMain(t, "https://recipes.example/category/airfryer/", page.String())
+	for _, want := range []string{"Sticky chicken thighs", "Crispy sweet potato fries", "twenty minutes"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Air fryer recipes") {
+		t.Errorf("kept the headline:\n%s", res.Text)
+	}
+}
