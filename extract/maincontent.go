@@ -118,13 +118,14 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 		prose := found.chars - found.linkChars
 		// The region's prose is at most the page's: most articles hold
 		// too much of it for the region to be worth finding.
-		if short || 2*prose <= f.page.chars-f.page.linkChars {
+		cards := f.headsCards(best)
+		if short || cards || 2*prose <= f.page.chars-f.page.linkChars {
 			region := f.region(kind.name)
 			around := region.totals()
 			regionProse := around.chars - around.linkChars
 			switch {
 			case region.chars == 0:
-			case best.chars == 0,
+			case best.chars == 0, cards,
 				short && region.chars >= 3*best.chars,
 				regionProse >= 3*prose,
 				regionProse >= 2*prose && around.paragraphs >= 3*found.paragraphs:
@@ -134,6 +135,39 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	}
 	best.replaceBody(body)
 }
+
+// headsCards reports whether the article found is a listing's cards: five
+// headings or more, nine tenths of them links (each card's title leads
+// to its story), and no more than two paragraphs a heading (each card's
+// summary). A blog's front page marked up as an article is read so, its
+// titles cleaned away as link lists and its summaries kept; a story's
+// sections are headed by text, not links, and run to more paragraphs.
+func (f *finder) headsCards(m *mainBlock) bool {
+	headings, linked, paragraphs := 0, 0, 0
+	for _, part := range m.parts {
+		if s := f.stats[part]; s != nil {
+			paragraphs += s.paragraphs
+		}
+		walkElements(part, func(n *html.Node) bool {
+			if f.furniture[n] {
+				return false
+			}
+			if !isElement(n, "h1", "h2", "h3", "h4", "h5", "h6") {
+				return true
+			}
+			headings++
+			if s := f.stats[n]; s != nil && s.chars > 0 && (s.linkChars == s.chars || hasAncestor(n, "a")) {
+				linked++
+			}
+			return false
+		})
+	}
+	return linked >= minCardTitles && linked*10 >= headings*9 && paragraphs <= 2*linked
+}
+
+// minCardTitles is the number of headings that are links from which an
+// article found is taken for a listing's cards.
+const minCardTitles = 5
 
 // firstH1 is the page's first <h1>, which is its headline when it has no
 // title to say so.

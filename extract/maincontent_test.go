@@ -1264,3 +1264,27 @@ func TestCardTitlesInH1(t *testing.T) {
 		t.Errorf("kept the headline:\n%s", res.Text)
 	}
 }
+
+// TestFrontPageMarkedAsAnArticle checks that a blog's front page whose
+// markup calls it an article keeps its cards' titles, each an <h1> in
+// its card's <article> as HTML5 allows: every heading a link with a
+// summary under it, it is a listing, not a story whose headline goes.
+func TestFrontPageMarkedAsAnArticle(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><title>The blog</title><meta property="og:type" content="article"><meta property="article:published_time" content="2026-03-06"></head><body>
+		<nav><a href="/">The blog</a> <a href="/podcast">Podcast</a></nav><main><div class="latest">`)
+	for i, story := range []string{"Building brains for bulldozers", "What is new this month", "Making AI tools that are good", "A sneak peek at the redesign", "Where the bugs hide", "Security as cat and mouse"} {
+		page.WriteString(`<article class="card"><time>March ` + strconv.Itoa(i+1) + `, 2026</time><a href="/p/` + strconv.Itoa(i) + `"><h1>` + story + `</h1></a>
+			<p>From interoperability to knowledge architecture, here is a recap of what we learned, with the numbers behind each decision we made, and what we would do differently next time. Our engineers walk through the design, the trade-offs they weighed, and the results we measured in production.</p></article>`)
+	}
+	page.WriteString(`</div></main><footer>© The blog</footer></body></html>`)
+	res := extractMain(t, "https://blog.example/", page.String())
+	for _, want := range []string{"Building brains for bulldozers", "Security as cat and mouse", "knowledge architecture"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Podcast") {
+		t.Errorf("kept the menu:\n%s", res.Text)
+	}
+}
