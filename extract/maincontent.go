@@ -1037,6 +1037,12 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// whose names are links stays.
 		return false
 	}
+	if !mode.cards && standsAlone(n, s) {
+		// A link that is a block of its own between the article's
+		// paragraphs, not words of a sentence, is a teaser for
+		// another story ("Also on ...") or an offer.
+		return true
+	}
 	if !isBlock(n) {
 		// Inside a line of text, a name like "date" or "author" marks
 		// words of the sentence; only hover cards, share buttons and ads
@@ -1058,6 +1064,42 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 	}
 	return mode.cleanWidgets && f.isWidget(n, s)
 }
+
+// standsAlone reports whether n is a link of some length (minTeaserChars)
+// that stands alone between the paragraphs of its parent: nothing but
+// blocks, or nothing, on either side of it, and two paragraphs or more
+// beside it.
+func standsAlone(n *html.Node, s *blockStats) bool {
+	if !isElement(n, "a") || s.chars < minTeaserChars || n.Parent == nil {
+		return false
+	}
+	paragraphs := 0
+	for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+		if isElement(c, "p") {
+			paragraphs++
+		}
+	}
+	if paragraphs < 2 {
+		return false
+	}
+	apart := func(next func(*html.Node) *html.Node) bool {
+		for c := next(n); c != nil; c = next(c) {
+			switch {
+			case c.Type == html.TextNode && strings.TrimFunc(c.Data, isSpace) == "":
+			case c.Type == html.TextNode:
+				return false
+			case c.Type == html.ElementNode:
+				return isBlock(c)
+			}
+		}
+		return true
+	}
+	return apart(func(c *html.Node) *html.Node { return c.PrevSibling }) && apart(func(c *html.Node) *html.Node { return c.NextSibling })
+}
+
+// minTeaserChars is the length of text from which a link standing alone
+// is a teaser rather than a label ("Next", "Gallery").
+const minTeaserChars = 25
 
 // isSectionTitle reports whether a block is, by its stats before cleaning,
 // mostly a heading: the title of a section of the article, in a wrapper

@@ -1288,3 +1288,26 @@ func TestFrontPageMarkedAsAnArticle(t *testing.T) {
 		t.Errorf("kept the menu:\n%s", res.Text)
 	}
 }
+
+// TestTeaserLinkBetweenParagraphs checks that a link standing alone
+// between an article's paragraphs, a teaser for another story, is left
+// out, while links inside its sentences stay.
+func TestTeaserLinkBetweenParagraphs(t *testing.T) {
+	page := `<html><head><title>Three killed in clashes</title></head><body><nav><a href="/">News</a> <a href="/world">World</a></nav>
+		<div class="article__text"><h1>Three killed in clashes</h1>
+		<p>Three people were killed in clashes near a fuel plant on Tuesday, the public defender's office said, and another thirty were injured in the fighting.</p>
+		<p>The office said the deaths were caused by gunshot wounds, and called on the <a href="/gov">interim government</a> to withdraw military units from policing.</p>
+		<a class="read-more-big" href="/news/other-story"><span>Also on the site</span> <span>Journalists threatened with arrest as the purge goes on</span></a>
+		<p>The government denied that its forces had opened fire, saying that the protesters had been armed, and promised an inquiry into the events of the day.</p>
+		<p>Protests have continued for a month since the disputed election, with roads blocked across the country and food running short in the capital.</p></div>
+		<footer>© News</footer></body></html>`
+	res := extractMain(t, "https://news.example/world/three-killed", page)
+	for _, want := range []string{"interim government", "promised an inquiry", "food running short"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Journalists threatened") {
+		t.Errorf("kept the teaser:\n%s", res.Text)
+	}
+}
