@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -1037,6 +1038,9 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// whose names are links stays.
 		return false
 	}
+	if isElement(n, "p") && s.chars < maxShortcodeChars && isShortcode(shortText(n)) {
+		return true
+	}
 	if !mode.cards && standsAlone(n, s) {
 		// A link that is a block of its own between the article's
 		// paragraphs, not words of a sentence, is a teaser for
@@ -1096,6 +1100,20 @@ func standsAlone(n *html.Node, s *blockStats) bool {
 	}
 	return apart(func(c *html.Node) *html.Node { return c.PrevSibling }) && apart(func(c *html.Node) *html.Node { return c.NextSibling })
 }
+
+// isShortcode reports whether text is a WordPress shortcode the site
+// failed to expand ("[button link=...]Send us your review[/button]"):
+// markup for a widget, printed as it was written.
+func isShortcode(text string) bool {
+	m := shortcodePattern.FindStringSubmatch(text)
+	return m != nil && m[1] == m[2]
+}
+
+var shortcodePattern = regexp.MustCompile(`^\[([a-z_-]+)\b[^\]]*\].*\[/([a-z_-]+)\]$`)
+
+// maxShortcodeChars is the length of text above which a paragraph is
+// prose, whatever brackets it opens and closes with.
+const maxShortcodeChars = 300
 
 // minTeaserChars is the length of text from which a link standing alone
 // is a teaser rather than a label ("Next", "Gallery").

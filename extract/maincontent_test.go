@@ -1311,3 +1311,19 @@ func TestTeaserLinkBetweenParagraphs(t *testing.T) {
 		t.Errorf("kept the teaser:\n%s", res.Text)
 	}
 }
+
+// TestUnexpandedShortcode checks that a WordPress shortcode the site
+// printed as written, a button's markup, is not part of the article.
+func TestUnexpandedShortcode(t *testing.T) {
+	page := `<html><head><title>Workshop manual review</title></head><body><nav><a href="/">Bikes</a></nav><div class="entry-content"><h1>Workshop manual review</h1>
+		<p>The manual covers every model from 2004 to 2012, with wiring diagrams, torque tables and a step-by-step guide to each service job, photographed in a real workshop.</p>
+		<p>It is clearly written, the pictures are sharp, and the index makes it quick to find the job you need, which matters with oily hands.</p>
+		<p>[button link="https://bikes.example/submit-review/" type="big"] Send us your kit review[/button]</p></div><footer>© Bikes</footer></body></html>`
+	res := extractMain(t, "https://bikes.example/7721/workshop-manual-review/", page)
+	if !strings.Contains(res.Text, "oily hands") {
+		t.Errorf("lost the review:\n%s", res.Text)
+	}
+	if strings.Contains(res.Text, "kit review") {
+		t.Errorf("kept the shortcode:\n%s", res.Text)
+	}
+}
