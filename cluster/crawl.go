@@ -616,8 +616,14 @@ func (c *Crawls) checkDone(ctx context.Context, id string) {
 	if err != nil || st.Status != crawl.JobRunning || st.Seeding {
 		return
 	}
-	admitted, err1 := c.keys(octx, id, "q")
-	recorded, err2 := c.keys(octx, id, "r")
+	// Records are counted before admissions: a page's links are admitted
+	// before its record is written, so records read first that are as many
+	// as the admissions read after are every admitted page's. The other way
+	// round, a page recorded between the two reads could end the job while
+	// the links it had just admitted were still to visit (a busy machine
+	// saw one recorded as cancelled).
+	recorded, err1 := c.keys(octx, id, "r")
+	admitted, err2 := c.keys(octx, id, "q")
 	if err1 != nil || err2 != nil || admitted == 0 || recorded < admitted {
 		return
 	}
