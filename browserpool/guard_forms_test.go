@@ -18,15 +18,23 @@ import (
 
 // guardedPool is a pool with default safety that may reach only 127.0.0.1,
 // where the tests' allowed servers listen; victims listen on 127.0.0.2.
+// The tests share one, started by the first that asks and closed by TestMain.
 func guardedPool(t *testing.T) *browserpool.Pool {
 	t.Helper()
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	if err != nil {
-		t.Fatal(err)
+	guardedOnce.Do(func() {
+		guarded, guardedErr = browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	})
+	if guardedErr != nil {
+		t.Fatal(guardedErr)
 	}
-	t.Cleanup(func() { p.Close() })
-	return p
+	return guarded
 }
+
+var (
+	guardedOnce sync.Once
+	guarded     *browserpool.Pool
+	guardedErr  error
+)
 
 // recorder is an allowed server on 127.0.0.1 that serves page at /page,
 // redirects /r/... to target/..., and records every path it is asked for.

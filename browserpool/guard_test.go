@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -54,11 +53,7 @@ func (v *victim) requests() []string {
 func TestGuardKeepsPagesOffPrivateAddresses(t *testing.T) {
 	t.Parallel()
 	v := startVictim(t, "127.0.0.2")
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := guardedPool(t)
 
 	// A page allowed in, that reaches for the victim every way it can.
 	html := strings.ReplaceAll(`<!doctype html><title>probe</title>
@@ -126,11 +121,7 @@ func startRedirector(t *testing.T, target string) string {
 // Subresources of an allowed page still load through the guard's proxy.
 func TestGuardLetsAllowedTrafficThrough(t *testing.T) {
 	t.Parallel()
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := guardedPool(t)
 	page := fetch(t, p, &render.Request{URL: site.URL + "/spa.html", WaitForSelector: &render.WaitForSelector{Selector: "#app h1"}})
 	if !strings.Contains(page.HTML, "Fetched items") || page.Status != 200 {
 		t.Errorf("status %d, html:\n%s", page.Status, page.HTML)

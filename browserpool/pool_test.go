@@ -40,9 +40,35 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	shared.Close()
+	for _, p := range []*browserpool.Pool{guarded, oneTab} {
+		if p != nil {
+			p.Close()
+		}
+	}
 	site.Close()
 	os.Exit(code)
 }
+
+// oneTabPool is a pool of one tab that may reach private addresses, for the
+// tests that check what one render leaves to the next in the same tab. They
+// share it (started by the first that asks, closed by TestMain): renders of
+// other tests between theirs only add to what must not leak.
+func oneTabPool(t *testing.T) *browserpool.Pool {
+	t.Helper()
+	oneTabOnce.Do(func() {
+		oneTab, oneTabErr = browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
+	})
+	if oneTabErr != nil {
+		t.Fatal(oneTabErr)
+	}
+	return oneTab
+}
+
+var (
+	oneTabOnce sync.Once
+	oneTab     *browserpool.Pool
+	oneTabErr  error
+)
 
 func fetch(t *testing.T, p *browserpool.Pool, req *render.Request) *render.Page {
 	t.Helper()
@@ -212,11 +238,7 @@ func TestPrivateAddressesBlockedByDefault(t *testing.T) {
 // next request must not see, even in the same reused tab.
 func TestRendersAreIsolated(t *testing.T) {
 	t.Parallel()
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := oneTabPool(t)
 	fetch(t, p, &render.Request{URL: site.URL + "/cookies?set=leak=1"})
 	for i := range 3 {
 		page := fetch(t, p, &render.Request{URL: site.URL + "/cookies/js.html"})
@@ -357,18 +379,18 @@ func TestBrowserCrashIsReplaced(t *testing.T) {
 // Recycling replaces the browser every few renders without failing any.
 func TestRecycleDropsNoWork(t *testing.T) {
 	t.Parallel()
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true, RecycleAfterRenders: 3})
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true, RecycleAfterRenders: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	// The last of the ten waits for four rounds of renders and three browser
+	// The last of the six waits for three rounds of renders and two browser
 	// starts, each with its warm-up: seconds apiece on a busy machine, so
 	// the deadline is for a hang, not for speed.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var wg sync.WaitGroup
-	for range 10 {
+	for range 6 {
 		wg.Go(func() {
 			if _, err := p.Fetch(ctx, &render.Request{URL: site.URL + "/article.html"}); err != nil {
 				t.Error(err)
@@ -377,7 +399,7 @@ func TestRecycleDropsNoWork(t *testing.T) {
 	}
 	wg.Wait()
 	if s := p.Stats(); s.Restarts < 2 {
-		t.Errorf("Restarts = %d after 10 renders with RecycleAfterRenders 3", s.Restarts)
+		t.Errorf("Restarts = %d after 6 renders with RecycleAfterRenders 2", s.Restarts)
 	}
 }
 

@@ -338,11 +338,7 @@ func TestNothingSurvivesToTheNextRender(t *testing.T) {
 </script>`)
 		}
 	})
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := oneTabPool(t)
 	set := fetch(t, p, &render.Request{URL: rec.URL + "/set", WaitForSelector: &render.WaitForSelector{Selector: "#set"}})
 	if !strings.Contains(set.HTML, `<p id="set">200</p>`) {
 		t.Fatalf("the setter did not get through its authentication:\n%s", set.HTML)
@@ -429,11 +425,7 @@ states().then(s => document.body.insertAdjacentHTML("beforeend", "<pre id=got>" 
 </script>`)
 		}
 	})
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := oneTabPool(t)
 	const want = "geolocation=prompt notifications=prompt midi=prompt clipboard-read=prompt"
 	// The setter and the two readers after it: with one tab and its spare
 	// taking turns, the second reader runs in the setter's tab.
@@ -478,11 +470,7 @@ setTimeout(() => {
 </script>`)
 		}
 	})
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := oneTabPool(t)
 	fetch(t, p, &render.Request{URL: rec.URL + "/set", WaitForTimeout: 300})
 	const want = `{"focus":true,"visibility":"visible"}`
 	// With one tab and its spare taking turns, the second reader runs in

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/sous-dev/sous/cache"
 	"github.com/sous-dev/sous/extract"
 	"github.com/sous-dev/sous/render"
 )
@@ -172,17 +173,35 @@ func TestToolCalls(t *testing.T) {
 		{"scrape without selectors", "scrape", map[string]any{"html": "<p>x</p>", "selectors": []string{}}, wantError("selectors")},
 		{"selector matching nothing", "screenshot", map[string]any{"html": "<p>x</p>", "selector": "#nothing"}, wantError("Error (invalid_request)", "#nothing")},
 	}
-	for _, transport := range transports {
-		t.Run(transport, func(t *testing.T) {
-			cs := connect(t, transport, service, nil)
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					tc.check(t, call(t, cs, tc.tool, tc.args))
-				})
-			}
-		})
+	// Each call goes over both transports, one after the other, to a
+	// service with a cache: the second transport's call is answered from
+	// it, so each page is rendered once, not once a transport.
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer c.Close()
+	cached, err := render.NewService(render.Options{Fetcher: pool, Extractor: extract.New(), Cache: c, Concurrency: 2, DefaultTimeout: renderTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cached.Close()
+	sessions := map[string]*mcp.ClientSession{}
+	for _, transport := range transports {
+		sessions[transport] = connect(t, transport, cached, nil)
+	}
+	t.Run("calls", func(t *testing.T) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				for _, transport := range transports {
+					t.Run(transport, func(t *testing.T) {
+						tc.check(t, call(t, sessions[transport], tc.tool, tc.args))
+					})
+				}
+			})
+		}
+	})
 }
 
 // A render that runs out of time is a result that says so and what to try.

@@ -97,7 +97,7 @@ func TestCrawlCommand(t *testing.T) {
 	}
 
 	// Through a running service.
-	s := startServer(t, "--allow-private", "--crawl-host-delay", "1ms")
+	s := sharedServer(t, "--allow-private", "--crawl-host-delay", "1ms")
 	viaServer := filepath.Join(tmp, "server")
 	stdout.Reset()
 	if err := run(ctx, []string{"crawl", "--server", s.url, "-render=false", "--limit", "50", "-o", viaServer, site.URL + "/site/"}, nil, &stdout, new(bytes.Buffer)); err != nil {

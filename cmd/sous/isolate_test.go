@@ -45,9 +45,9 @@ func (s *server) post(t *testing.T, path, body string) (int, map[string]any) {
 // reports them in its metrics, and its workers die with it, kill -9
 // included.
 func TestServeScripts(t *testing.T) {
-	before := isolateWorkers(binary)
+	before := isolateWorkers(sousBinary())
 	s := startServer(t, "--script-workers", "3", "--script-timeout", "500ms")
-	if n := isolateWorkers(binary) - before; n != 3 {
+	if n := isolateWorkers(sousBinary()) - before; n != 3 {
 		t.Fatalf("%d workers, want 3", n)
 	}
 
@@ -79,9 +79,9 @@ func TestServeScripts(t *testing.T) {
 
 	s.cmd.Process.Signal(syscall.SIGKILL)
 	s.cmd.Wait()
-	for deadline := time.Now().Add(10 * time.Second); isolateWorkers(binary) > before; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); isolateWorkers(sousBinary()) > before; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d isolate workers outlived sous", isolateWorkers(binary)-before)
+			t.Fatalf("%d isolate workers outlived sous", isolateWorkers(sousBinary())-before)
 		}
 	}
 }

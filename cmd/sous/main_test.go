@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"net"
@@ -23,22 +24,39 @@ import (
 	"github.com/sous-dev/sous/fixtures"
 )
 
-// binary is the sous command built once for the tests that run it as a
-// separate process, the way people and CI run it.
-var binary string
+// tmpRoot is the temporary directory as the tests started, before any test
+// points TMPDIR at its own: what is built or started here for every test
+// must outlive the test that happened to ask first.
+var tmpRoot = os.TempDir()
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sous-bin-")
+// sousBinary is the sous command, built once, at the first call, for the
+// tests that run it as a separate process, the way people and CI run it.
+var sousBinary = sync.OnceValue(func() string {
+	dir, err := os.MkdirTemp(tmpRoot, "sous-bin-")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "sous")
+	binDir = dir
+	binary := filepath.Join(dir, "sous")
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building sous: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	return binary
+})
+
+// binDir holds the built binary, if one was built.
+var binDir string
+
+func TestMain(m *testing.M) {
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := stopSharedServers(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
@@ -72,46 +90,108 @@ func (b *lockedBuffer) String() string { return string(b.Bytes()) }
 
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := launchServer(t.TempDir(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// Servers that tests share, started by the first test that asks for one and
+// stopped by TestMain: each `sous serve` costs a Chromium start and its
+// warm-up, seconds of CPU on a busy machine. A test that stops, overloads or
+// configures its server starts its own.
+var (
+	sharedMu      sync.Mutex
+	sharedServers = map[string]*server{}
+)
+
+// sharedServer returns the shared server started with args.
+func sharedServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	key := strings.Join(args, " ")
+	if s := sharedServers[key]; s != nil {
+		return s
+	}
+	tmp, err := os.MkdirTemp(tmpRoot, "sous-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := launchServer(tmp, args...)
+	if err != nil {
+		os.RemoveAll(tmp)
+		t.Fatal(err)
+	}
+	sharedServers[key] = s
+	return s
+}
+
+// stopSharedServers stops the shared servers, reporting what they left.
+func stopSharedServers() error {
+	var errs []error
+	for _, s := range sharedServers {
+		errs = append(errs, s.stop())
+		os.RemoveAll(s.tmp)
+	}
+	return errors.Join(errs...)
+}
+
+// launchServer starts `sous serve` with args and TMPDIR tmp, and waits until
+// it answers.
+func launchServer(tmp string, args ...string) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s := &server{url: "http://" + addr, tmp: t.TempDir(), stderr: new(lockedBuffer)}
-	s.cmd = exec.Command(binary, append([]string{"serve", "--addr", addr, "--concurrency", "2"}, args...)...)
+	s := &server{url: "http://" + addr, tmp: tmp, stderr: new(lockedBuffer)}
+	s.cmd = exec.Command(sousBinary(), append([]string{"serve", "--addr", addr, "--concurrency", "2"}, args...)...)
 	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp)
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		s.cmd.Wait()
-		// The guard removes Chromium's profile just after sous exits; wait
-		// for it so that the test's own TempDir cleanup does not race it.
-		waitNoChromium(t, s.tmp)
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if m, _ := filepath.Glob(filepath.Join(s.tmp, "sous-chrome-*")); len(m) == 0 {
-				break
-			}
-		}
-		// Nor is Chromium's singleton socket directory left in TMPDIR.
-		if m, _ := filepath.Glob(filepath.Join(s.tmp, "org.chromium.Chromium.*")); len(m) > 0 {
-			t.Errorf("sous serve left %s in its TMPDIR", m)
-		}
-	})
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		resp, err := http.Get(s.url + "/healthz")
 		if err == nil {
 			resp.Body.Close()
-			break
+			return s, nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("sous serve did not come up: %v\n%s", err, s.stderr)
+			s.stop()
+			return nil, fmt.Errorf("sous serve did not come up: %v\n%s", err, s.stderr)
 		}
 	}
-	return s
+}
+
+// stop ends the server with SIGTERM and checks that it left no Chromium,
+// profile or singleton socket behind in its TMPDIR.
+func (s *server) stop() error {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Wait()
+	// The guard removes Chromium's profile just after sous exits; wait
+	// for it so that the test's own TempDir cleanup does not race it.
+	if err := noChromiumLeft(s.tmp); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m, _ := filepath.Glob(filepath.Join(s.tmp, "sous-chrome-*")); len(m) == 0 {
+			break
+		}
+	}
+	// Nor is Chromium's singleton socket directory left in TMPDIR.
+	if m, _ := filepath.Glob(filepath.Join(s.tmp, "org.chromium.Chromium.*")); len(m) > 0 {
+		return fmt.Errorf("sous serve left %s in its TMPDIR", m)
+	}
+	return nil
 }
 
 func (s *server) render(t *testing.T, body string) (int, map[string]any) {
@@ -131,13 +211,22 @@ func (s *server) render(t *testing.T, body string) (int, map[string]any) {
 // waitNoChromium waits until no Chromium runs with a profile under dir.
 func waitNoChromium(t *testing.T, dir string) {
 	t.Helper()
+	if err := noChromiumLeft(dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noChromiumLeft waits up to 10 s for the Chromium processes whose profile
+// is under dir to end.
+func noChromiumLeft(dir string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for browserpool.CountProcesses(dir) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d Chromium processes still running 10 s after sous ended", browserpool.CountProcesses(dir))
+			return fmt.Errorf("%d Chromium processes still running 10 s after sous ended", browserpool.CountProcesses(dir))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	return nil
 }
 
 // The done-when of the core: a page whose content is made by script comes
@@ -146,7 +235,7 @@ func TestServeRendersScriptMadePage(t *testing.T) {
 	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
-	s := startServer(t, "--allow-private")
+	s := sharedServer(t, "--allow-private", "--crawl-host-delay", "1ms")
 	status, reply := s.render(t, fmt.Sprintf(`{"url": %q, "formats": ["markdown", "links", "screenshot"], "waitForSelector": {"selector": "#app h1"}}`, site.URL+"/spa.html"))
 	if status != 200 || reply["success"] != true {
 		t.Fatalf("status %d, reply %v", status, reply)
@@ -174,7 +263,7 @@ func TestServeEngineAuto(t *testing.T) {
 	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
-	s := startServer(t, "--allow-private")
+	s := sharedServer(t, "--allow-private", "--crawl-host-delay", "1ms")
 	scriptMade := `<div id=app></div><script>app.innerHTML = "<h1>Made by script</h1>"</script>`
 	tests := []struct {
 		name, body, engine, want string
@@ -210,7 +299,7 @@ func TestServeEngineAuto(t *testing.T) {
 
 func TestServeRejectsBadInput(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
+	s := sharedServer(t)
 	tests := []struct{ name, body, code string }{
 		{"no url or html", `{}`, "invalid_request"},
 		{"malformed url", `{"url": "not a url"}`, "invalid_request"},
@@ -379,7 +468,7 @@ func TestRenderCommand(t *testing.T) {
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "page.md")
 	// Flags after the URL, as the README types them.
-	cmd := exec.Command(binary, "render", site.URL+"/article.html", "-f", "markdown", "-o", out, "--allow-private")
+	cmd := exec.Command(sousBinary(), "render", site.URL+"/article.html", "-f", "markdown", "-o", out, "--allow-private")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sous render: %v\n%s", err, b)
@@ -395,19 +484,19 @@ func TestRenderCommand(t *testing.T) {
 
 	// A script over the page, run by an isolate worker that ends with sous;
 	// and engine http, which needs no browser at all.
-	scripted := exec.Command(binary, "render", "--allow-private", "--engine", "http", "--script", "return {title: page.title, long: page.markdown.length > 500}", site.URL+"/article.html")
+	scripted := exec.Command(sousBinary(), "render", "--allow-private", "--engine", "http", "--script", "return {title: page.title, long: page.markdown.length > 500}", site.URL+"/article.html")
 	scripted.Env = cmd.Env
 	if b, err := scripted.CombinedOutput(); err != nil || !strings.Contains(string(b), `"long": true`) || !strings.Contains(strings.ToLower(string(b)), "sourdough") {
 		t.Errorf("sous render --script: %v\n%s", err, b)
 	}
-	hostile := exec.Command(binary, "render", "--allow-private", "--engine", "http", "--script", "while (true) {}", site.URL+"/article.html")
+	hostile := exec.Command(sousBinary(), "render", "--allow-private", "--engine", "http", "--script", "while (true) {}", site.URL+"/article.html")
 	if b, err := hostile.CombinedOutput(); err == nil || !strings.Contains(string(b), "timed out") {
 		t.Errorf("sous render with an endless script: %v\n%s", err, b)
 	}
 
 	// The same through a running service, with the Go client.
-	s := startServer(t, "--allow-private")
-	viaServer := exec.Command(binary, "render", "--server", s.url, "-f", "text", site.URL+"/article.html")
+	s := sharedServer(t, "--allow-private", "--crawl-host-delay", "1ms")
+	viaServer := exec.Command(sousBinary(), "render", "--server", s.url, "-f", "text", site.URL+"/article.html")
 	if b, err := viaServer.CombinedOutput(); err != nil || !strings.Contains(strings.ToLower(string(b)), "sourdough") {
 		t.Errorf("sous render --server: %v\n%s", err, b)
 	}

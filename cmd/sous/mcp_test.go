@@ -160,7 +160,7 @@ func TestMCPServeStreamsProgress(t *testing.T) {
 // mounting it leaves the API's own routes and JSON 404 as they were.
 func TestMCPServeChecksRequests(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
+	s := sharedServer(t)
 	port := s.url[strings.LastIndex(s.url, ":")+1:]
 	post := func(host string, header map[string]string) (int, string) {
 		t.Helper()
@@ -263,7 +263,7 @@ func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestMCPStdio(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	cmd := exec.Command(binary, "mcp")
+	cmd := exec.Command(sousBinary(), "mcp")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

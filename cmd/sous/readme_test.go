@@ -36,7 +36,7 @@ func TestREADMECommands(t *testing.T) {
 	// crawl example meets.
 	s := startServer(t, "--allow-private", "--crawl-host-delay", "1ms", "--timeout", "8s")
 	bin := t.TempDir() // sous and nats-server, first on PATH
-	if err := os.Symlink(binary, filepath.Join(bin, "sous")); err != nil {
+	if err := os.Symlink(sousBinary(), filepath.Join(bin, "sous")); err != nil {
 		t.Fatal(err)
 	}
 	repo, err := filepath.Abs("../..")

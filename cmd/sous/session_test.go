@@ -27,7 +27,7 @@ func TestSessionCommand(t *testing.T) {
 	s := startServer(t, "--allow-private", "--data-dir", dataDir, "--max-sessions", "3")
 	sous := func(stdin string, args ...string) (string, error) {
 		t.Helper()
-		cmd := exec.Command(binary, append([]string{"session", "--server", s.url}, args...)...)
+		cmd := exec.Command(sousBinary(), append([]string{"session", "--server", s.url}, args...)...)
 		cmd.Env = append(os.Environ(), "APP_PASSWORD="+fixtures.AppPassword)
 		cmd.Stdin = strings.NewReader(stdin)
 		var out, errOut bytes.Buffer
