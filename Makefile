@@ -19,8 +19,12 @@ CORPUS_PKGS  := ./extract ./cmd/sous
 
 # -vet=all runs every go vet check on the packages as they are built for the
 # race pass, instead of a go vet of its own that type-checked them all again.
+# -p 3 runs three test binaries at a time, one more than the cores here: much
+# of a browser test's time is spent waiting on Chromium's events, and on a
+# machine busy with other work the third keeps the suite's share of it.
+TEST_PKGS_AT_ONCE ?= 3
 test: chromium poppler tools
-	$(GO) test -race -vet=all -count=1 -timeout 9m -skip '$(CORPUS_TESTS)' ./...
+	$(GO) test -race -vet=all -count=1 -p $(TEST_PKGS_AT_ONCE) -timeout 9m -skip '$(CORPUS_TESTS)' ./...
 	$(GO) test -count=1 -timeout 5m -run '$(CORPUS_TESTS)' $(CORPUS_PKGS)
 
 # 2,000 renders with hostile pages mixed in against a running sous serve;
