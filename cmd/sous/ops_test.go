@@ -22,7 +22,7 @@ func TestServeCacheAndOperations(t *testing.T) {
 	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
-	s := startServer(t, "--allow-private", "--log-format", "json", "--cache-size", "64MiB")
+	s := startServer(t, "--allow-private", "--log-format", "json", "--cache-size", "64MiB", "--concurrency", "2")
 	body := fmt.Sprintf(`{"url": %q, "formats": ["markdown"]}`, site.URL+"/article.html")
 
 	var states []any
