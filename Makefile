@@ -22,13 +22,9 @@ CORPUS_PKGS  := ./extract ./cmd/sous
 # -p 3 runs three test binaries at a time, one more than the cores here: much
 # of a browser test's time is spent waiting on Chromium's events, and on a
 # machine busy with other work the third keeps the suite's share of it.
-# The packages whose tests take longest are named first, so that go test
-# starts them first (it runs packages in the order given, ./... adding the
-# rest): started last, the longest would run on alone after the others.
 TEST_PKGS_AT_ONCE ?= 3
-SLOWEST_PKGS      := ./cmd/sous ./browserpool ./api ./mcpbridge ./isolate ./session
 test: chromium poppler tools
-	$(GO) test -race -vet=all -count=1 -p $(TEST_PKGS_AT_ONCE) -timeout 9m -skip '$(CORPUS_TESTS)' $(SLOWEST_PKGS) ./...
+	$(GO) test -race -vet=all -count=1 -p $(TEST_PKGS_AT_ONCE) -timeout 9m -skip '$(CORPUS_TESTS)' ./...
 	$(GO) test -count=1 -timeout 5m -run '$(CORPUS_TESTS)' $(CORPUS_PKGS)
 
 # 2,000 renders with hostile pages mixed in against a running sous serve;
