@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -379,3 +380,159 @@ func isUUID(s string) bool {
 	}
 	return true
 }
+
+// dropRepeatedSections removes, from the main content, each section whose
+// text is word for word that of a section before it: a page that prints
+// its content twice or more (a copy for small screens and one for large,
+// which the stylesheet shows one at a time; a carousel's cloned slides)
+// reads once. Only sections of some length (minRepeatedSectionChars) made
+// of several blocks count, so that a line quoted in a reply, a note that
+// a guide repeats at each step or a table's equal rows all stay.
+//
+// Sections are compared by a hash of their words, which one walk computes
+// for every element from its children's: building each section's text
+// would cost the page's text once for every level of nesting.
+func dropRepeatedSections(root *html.Node) {
+	var sections []wordHash
+	var walk func(n *html.Node) wordHash
+	walk = func(n *html.Node) wordHash {
+		var h wordHash
+		switch {
+		case n.Type == html.TextNode:
+			start := -1
+			for i := 0; i <= len(n.Data); i++ {
+				if i < len(n.Data) && !isSpace(rune(n.Data[i])) {
+					if start < 0 {
+						start = i
+					}
+					continue
+				}
+				if start >= 0 {
+					w := n.Data[start:i]
+					h = h.then(wordHash{sum: fnv64(w), words: 1, chars: len(w)})
+					start = -1
+				}
+			}
+			return h
+		case n.Type != html.ElementNode && n.Type != html.DocumentNode, neverText(n):
+			return h
+		}
+		order := len(sections)
+		blocks := 0
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			h = h.then(walk(c))
+			if isBlock(c) {
+				blocks++
+			}
+		}
+		if n.Type == html.ElementNode && blocks >= 2 && h.chars >= minRepeatedSectionChars && !isElement(n, "pre", "code", "table") {
+			// In document order: before the sections inside it.
+			h.node = n
+			sections = slices.Insert(sections, order, h)
+		}
+		return h
+	}
+	walk(root)
+	first := map[[2]uint64]*html.Node{}
+	var dropped []*html.Node
+	for _, s := range sections {
+		key := [2]uint64{s.sum, uint64(s.chars)}
+		if slices.ContainsFunc(dropped, func(d *html.Node) bool { return contains(d, s.node) }) {
+			continue
+		}
+		if f, ok := first[key]; !ok {
+			first[key] = s.node
+		} else if !contains(f, s.node) && !contains(s.node, f) {
+			s.node.Parent.RemoveChild(s.node)
+			dropped = append(dropped, s.node)
+		}
+	}
+}
+
+// wordHash is a polynomial hash of a run of words, with what it takes to
+// append another run to it: equal runs of words hash alike whatever
+// elements they are split across.
+type wordHash struct {
+	sum   uint64
+	words int // words hashed, for the power that shifts the sum
+	chars int // characters other than spaces
+	node  *html.Node
+}
+
+// then is the hash of h's words followed by next's.
+func (h wordHash) then(next wordHash) wordHash {
+	shift := uint64(1)
+	for b, p := next.words, uint64(wordHashBase); b > 0; b >>= 1 {
+		if b&1 == 1 {
+			shift *= p
+		}
+		p *= p
+	}
+	return wordHash{sum: h.sum*shift + next.sum, words: h.words + next.words, chars: h.chars + next.chars}
+}
+
+const wordHashBase = 1099511628211
+
+// fnv64 is the FNV-1a hash of a word.
+func fnv64(w string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(w); i++ {
+		h ^= uint64(w[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// minRepeatedSectionChars is the length of text, spaces aside, from which a
+// section that repeats an earlier one is a copy rather than a repeated
+// phrase.
+const minRepeatedSectionChars = 400
+
+// dropLoneNotice empties the main content when all it holds is one short
+// line of furniture: "You need to enable JavaScript to run this app." is
+// what an app's HTML says before its scripts build the page, and
+// "Loading…" what a shell shows until they do; neither is what the page
+// is about.
+func dropLoneNotice(doc *html.Node) {
+	body := find(doc, func(n *html.Node) bool { return isElement(n, "body") })
+	if body == nil {
+		return
+	}
+	if find(body, func(n *html.Node) bool { return isElement(n, "img", "picture", "video", "iframe", "table", "pre") }) != nil || textLonger(body, 2*maxNoticeChars) {
+		return
+	}
+	text := collapseSpace(textContent(body))
+	if text == "" || len(text) >= maxNoticeChars || !isBoilerplatePhrase(text, false) {
+		return
+	}
+	for c := body.FirstChild; c != nil; c = body.FirstChild {
+		body.RemoveChild(c)
+	}
+}
+
+// textLonger reports whether n holds more than limit bytes of text, and
+// stops counting there.
+func textLonger(n *html.Node, limit int) bool {
+	total := 0
+	var walk func(n *html.Node) bool
+	walk = func(n *html.Node) bool {
+		if n.Type == html.TextNode {
+			total += len(n.Data)
+			return total > limit
+		}
+		if neverText(n) {
+			return false
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(n)
+}
+
+// maxNoticeChars is the length of text from which main content is more
+// than a notice.
+const maxNoticeChars = 120

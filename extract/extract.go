@@ -118,6 +118,8 @@ func (e *Extractor) Extract(page *render.Page, req *render.Request) (*render.Res
 		}
 		narrowToMainContent(doc, pageType)
 		dropIdentifierText(doc)
+		dropRepeatedSections(doc)
+		dropLoneNotice(doc)
 	}
 	if want[render.FormatHTML] {
 		var buf bytes.Buffer

@@ -1327,3 +1327,33 @@ func TestUnexpandedShortcode(t *testing.T) {
 		t.Errorf("kept the shortcode:\n%s", res.Text)
 	}
 }
+
+// TestContentPrintedTwice checks that a page printing its whole content
+// twice (a copy for small screens, one for large) reads once, while a
+// short passage a reply repeats stays as often as it is written.
+func TestContentPrintedTwice(t *testing.T) {
+	story := `<h2>What a remodel costs</h2><p>Home remodeling in California is a significant investment, with costs that depend on the scope, the materials and the labor of the region.</p>
+		<p>Cosmetic updates such as painting, flooring and minor repairs cost the least, while structural changes cost the most by far, with permits on top.</p>
+		<p>Labor makes up about sixty percent of most budgets, which is why skilled trades and their rates matter as much as the materials chosen.</p>
+		<p>Permits are needed for structural, electrical and plumbing work, and their fees and inspections add weeks as well as dollars.</p>`
+	page := `<html><head><title>Remodel costs</title></head><body><nav><a href="/">Home</a></nav><main><h1>Remodel costs</h1>
+		<div class="mobile">` + story + `</div><div class="desktop">` + story + `</div>
+		<p>Our office answers: "Labor is the largest part." Labor is the largest part.</p></main></body></html>`
+	res := extractMain(t, "https://builder.example/blog/remodel-costs", page)
+	if n := strings.Count(res.Text, "Home remodeling in California"); n != 1 {
+		t.Errorf("the story %d times:\n%s", n, res.Text)
+	}
+	if n := strings.Count(res.Text, "Labor is the largest part"); n != 2 {
+		t.Errorf("the repeated sentence %d times:\n%s", n, res.Text)
+	}
+}
+
+// TestAppShellNotice checks that the main content of an app's empty shell
+// is empty, not its "enable JavaScript" notice.
+func TestAppShellNotice(t *testing.T) {
+	page := `<html><head><title>Clearance</title></head><body><noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div></body></html>`
+	res := extractMain(t, "https://shop.example/clearance", page)
+	if strings.TrimSpace(res.Text) != "" {
+		t.Errorf("main content of an empty shell:\n%s", res.Text)
+	}
+}
