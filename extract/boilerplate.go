@@ -332,6 +332,8 @@ var boilerplatePhrases = []string{
 	"leave a reply", "click to expand", "reply with quote",
 	"you must log in", "you must be logged in", "log in or register", "create an account or sign in",
 	"you need to be a member", "register a new account", "already have an account",
+	"post a reply", "post reply", "more topics from", "top posters in this topic", "most popular posts",
+	"please create an account or log in", "you're browsing", "you are browsing", "similar threads",
 }
 
 // boilerplateInfixes mark short furniture blocks wherever they appear in
