@@ -31,8 +31,23 @@ func healthy(t *testing.T) { healthyPool(t, pool) }
 func healthyPool(t *testing.T, p *isolate.Pool) {
 	t.Helper()
 	for range 3 { // more runs than the shared pool's workers, so each is tried
-		if out, err := p.Eval(context.Background(), `return page.n * 2`, json.RawMessage(`{"n": 21}`)); err != nil || string(out) != "42" {
+		if out, err := evalPatiently(p, `return page.n * 2`, `{"n": 21}`); err != nil || out != "42" {
 			t.Fatalf("after a hostile script: %s, %v; want 42", out, err)
+		}
+	}
+}
+
+// evalPatiently runs script in p, and asks again, against a hang only,
+// while p says it is overloaded: while a worker is replaced (a process to
+// start, which on a busy machine can take longer than a script's time
+// limit) that is the pool's right answer, and the tests that call this
+// check what comes after.
+func evalPatiently(p *isolate.Pool, script, input string) (string, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := p.Eval(context.Background(), script, json.RawMessage(input))
+		if !errors.Is(err, render.ErrOverloaded) || time.Now().After(deadline) {
+			return string(out), err
 		}
 	}
 }
