@@ -393,7 +393,11 @@ func isUUID(s string) bool {
 // for every element from its children's: building each section's text
 // would cost the page's text once for every level of nesting.
 func dropRepeatedSections(root *html.Node) {
-	var sections []wordHash
+	type section struct {
+		node *html.Node
+		hash wordHash
+	}
+	var sections []section // in document order
 	var walk func(n *html.Node) wordHash
 	walk = func(n *html.Node) wordHash {
 		var h wordHash
@@ -417,7 +421,7 @@ func dropRepeatedSections(root *html.Node) {
 		case n.Type != html.ElementNode && n.Type != html.DocumentNode, neverText(n):
 			return h
 		}
-		order := len(sections)
+		at := len(sections)
 		blocks := 0
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			h = h.then(walk(c))
@@ -426,25 +430,21 @@ func dropRepeatedSections(root *html.Node) {
 			}
 		}
 		if n.Type == html.ElementNode && blocks >= 2 && h.chars >= minRepeatedSectionChars && !isElement(n, "pre", "code", "table") {
-			// In document order: before the sections inside it.
-			h.node = n
-			sections = slices.Insert(sections, order, h)
+			// Before the sections inside it, which were added meanwhile.
+			sections = slices.Insert(sections, at, section{n, h})
 		}
 		return h
 	}
 	walk(root)
-	first := map[[2]uint64]*html.Node{}
-	var dropped []*html.Node
+	first := map[wordHash]*html.Node{}
 	for _, s := range sections {
-		key := [2]uint64{s.sum, uint64(s.chars)}
-		if slices.ContainsFunc(dropped, func(d *html.Node) bool { return contains(d, s.node) }) {
-			continue
+		if !contains(root, s.node) {
+			continue // inside a section already dropped
 		}
-		if f, ok := first[key]; !ok {
-			first[key] = s.node
-		} else if !contains(f, s.node) && !contains(s.node, f) {
+		if f, ok := first[s.hash]; !ok {
+			first[s.hash] = s.node
+		} else if !contains(f, s.node) {
 			s.node.Parent.RemoveChild(s.node)
-			dropped = append(dropped, s.node)
 		}
 	}
 }
@@ -456,7 +456,6 @@ type wordHash struct {
 	sum   uint64
 	words int // words hashed, for the power that shifts the sum
 	chars int // characters other than spaces
-	node  *html.Node
 }
 
 // then is the hash of h's words followed by next's.
@@ -498,7 +497,7 @@ func dropLoneNotice(doc *html.Node) {
 	if body == nil {
 		return
 	}
-	if find(body, func(n *html.Node) bool { return isElement(n, "img", "picture", "video", "iframe", "table", "pre") }) != nil || textLonger(body, 2*maxNoticeChars) {
+	if textLonger(body, 2*maxNoticeChars) || find(body, func(n *html.Node) bool { return isElement(n, "img", "picture", "video", "iframe", "table", "pre") }) != nil {
 		return
 	}
 	text := collapseSpace(textContent(body))
