@@ -16,25 +16,9 @@ import (
 	"github.com/sous-dev/sous/render"
 )
 
-// guardedPool is a pool with default safety that may reach only 127.0.0.1,
+// guarded is a pool with default safety that may reach only 127.0.0.1,
 // where the tests' allowed servers listen; victims listen on 127.0.0.2.
-// The tests share one, started by the first that asks and closed by TestMain.
-func guardedPool(t *testing.T) *browserpool.Pool {
-	t.Helper()
-	guardedOnce.Do(func() {
-		guarded, guardedErr = browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	})
-	if guardedErr != nil {
-		t.Fatal(guardedErr)
-	}
-	return guarded
-}
-
-var (
-	guardedOnce sync.Once
-	guarded     *browserpool.Pool
-	guardedErr  error
-)
+var guarded = &lazyPool{opts: browserpool.Options{Tabs: 2, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}
 
 // recorder is an allowed server on 127.0.0.1 that serves page at /page,
 // redirects /r/... to target/..., and records every path it is asked for.
@@ -97,7 +81,7 @@ func TestGuardBlocksSubresourceRedirects(t *testing.T) {
   navigator.sendBeacon && navigator.sendBeacon("/r/beacon", "x");
 </script>`
 	rec := startRecorder(t, page, v.url)
-	p := guardedPool(t)
+	p := guarded.get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Not networkidle0: a stylesheet or iframe whose redirect the guard
@@ -174,7 +158,7 @@ func TestGuardAgreesWithChromiumOnOddHosts(t *testing.T) {
 		return b.String()
 	}
 
-	p := guardedPool(t)
+	p := guarded.get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := p.Fetch(ctx, &render.Request{HTML: page(port, "2"), WaitForTimeout: 1500}); err != nil {

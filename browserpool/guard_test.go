@@ -53,7 +53,7 @@ func (v *victim) requests() []string {
 func TestGuardKeepsPagesOffPrivateAddresses(t *testing.T) {
 	t.Parallel()
 	v := startVictim(t, "127.0.0.2")
-	p := guardedPool(t)
+	p := guarded.get(t)
 
 	// A page allowed in, that reaches for the victim every way it can.
 	html := strings.ReplaceAll(`<!doctype html><title>probe</title>
@@ -121,7 +121,7 @@ func startRedirector(t *testing.T, target string) string {
 // Subresources of an allowed page still load through the guard's proxy.
 func TestGuardLetsAllowedTrafficThrough(t *testing.T) {
 	t.Parallel()
-	p := guardedPool(t)
+	p := guarded.get(t)
 	page := fetch(t, p, &render.Request{URL: site.URL + "/spa.html", WaitForSelector: &render.WaitForSelector{Selector: "#app h1"}})
 	if !strings.Contains(page.HTML, "Fetched items") || page.Status != 200 {
 		t.Errorf("status %d, html:\n%s", page.Status, page.HTML)
@@ -193,7 +193,7 @@ func TestHostilePagesAreContained(t *testing.T) {
 // so the render also takes Chromium's own idle signal.
 func TestNetworkIdleWithBlockedRedirects(t *testing.T) {
 	v := startVictim(t, "127.0.0.2")
-	p := guardedPool(t)
+	p := guarded.get(t)
 	rec := startRecorder(t, `<link rel="stylesheet" href="/r/css"><iframe src="/r/frame"></iframe><p>probe</p>`, v.url)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -40,35 +40,41 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	shared.Close()
-	for _, p := range []*browserpool.Pool{guarded, oneTab} {
-		if p != nil {
-			p.Close()
-		}
-	}
+	guarded.close()
+	oneTab.close()
 	site.Close()
 	os.Exit(code)
 }
 
-// oneTabPool is a pool of one tab that may reach private addresses, for the
-// tests that check what one render leaves to the next in the same tab. They
-// share it (started by the first that asks, closed by TestMain): renders of
-// other tests between theirs only add to what must not leak.
-func oneTabPool(t *testing.T) *browserpool.Pool {
-	t.Helper()
-	oneTabOnce.Do(func() {
-		oneTab, oneTabErr = browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
-	})
-	if oneTabErr != nil {
-		t.Fatal(oneTabErr)
-	}
-	return oneTab
+// lazyPool is a pool that tests share: started by the first that asks,
+// closed by TestMain.
+type lazyPool struct {
+	opts browserpool.Options
+	once sync.Once
+	pool *browserpool.Pool
+	err  error
 }
 
-var (
-	oneTabOnce sync.Once
-	oneTab     *browserpool.Pool
-	oneTabErr  error
-)
+func (l *lazyPool) get(t *testing.T) *browserpool.Pool {
+	t.Helper()
+	l.once.Do(func() { l.pool, l.err = browserpool.New(context.Background(), l.opts) })
+	if l.err != nil {
+		t.Fatal(l.err)
+	}
+	return l.pool
+}
+
+func (l *lazyPool) close() {
+	if l.pool != nil {
+		l.pool.Close()
+	}
+}
+
+// oneTab is a pool of one tab that may reach private addresses, for the
+// tests that check what one render leaves to the next in the same tab.
+// They share it: renders of other tests between theirs only add to what
+// must not leak.
+var oneTab = &lazyPool{opts: browserpool.Options{Tabs: 1, AllowPrivate: true}}
 
 func fetch(t *testing.T, p *browserpool.Pool, req *render.Request) *render.Page {
 	t.Helper()
@@ -238,7 +244,7 @@ func TestPrivateAddressesBlockedByDefault(t *testing.T) {
 // next request must not see, even in the same reused tab.
 func TestRendersAreIsolated(t *testing.T) {
 	t.Parallel()
-	p := oneTabPool(t)
+	p := oneTab.get(t)
 	fetch(t, p, &render.Request{URL: site.URL + "/cookies?set=leak=1"})
 	for i := range 3 {
 		page := fetch(t, p, &render.Request{URL: site.URL + "/cookies/js.html"})

@@ -340,7 +340,7 @@ func TestNothingSurvivesToTheNextRender(t *testing.T) {
 </script>`)
 		}
 	})
-	p := oneTabPool(t)
+	p := oneTab.get(t)
 	set := fetch(t, p, &render.Request{URL: rec.URL + "/set", WaitForSelector: &render.WaitForSelector{Selector: "#set"}})
 	if !strings.Contains(set.HTML, `<p id="set">200</p>`) {
 		t.Fatalf("the setter did not get through its authentication:\n%s", set.HTML)
@@ -427,7 +427,7 @@ states().then(s => document.body.insertAdjacentHTML("beforeend", "<pre id=got>" 
 </script>`)
 		}
 	})
-	p := oneTabPool(t)
+	p := oneTab.get(t)
 	const want = "geolocation=prompt notifications=prompt midi=prompt clipboard-read=prompt"
 	// The setter and the two readers after it: with one tab and its spare
 	// taking turns, the second reader runs in the setter's tab.
@@ -472,7 +472,7 @@ setTimeout(() => {
 </script>`)
 		}
 	})
-	p := oneTabPool(t)
+	p := oneTab.get(t)
 	fetch(t, p, &render.Request{URL: rec.URL + "/set", WaitForTimeout: 300})
 	const want = `{"focus":true,"visibility":"visible"}`
 	// With one tab and its spare taking turns, the second reader runs in
