@@ -34,7 +34,10 @@ var _ render.ProgramRunner = (*Runner)(nil)
 func (p *Pool) Programs(r Renderer) *Runner { return &Runner{pool: p, renderer: r} }
 
 // callError is a sous.* call refused before any render, with its own code.
-type callError struct{ code, message string }
+type callError struct {
+	code    render.Code
+	message string
+}
 
 func (e *callError) Error() string { return e.message }
 

@@ -393,24 +393,20 @@ func (p *Pool) execute(ctx context.Context, mode, source string, input json.RawM
 
 // callCode is the code a rejected sous.* call carries: render.Code's name
 // of its error.
-func callCode(err error) string {
+func callCode(err error) render.Code {
 	var ce *callError
 	if errors.As(err, &ce) {
 		return ce.code
 	}
-	return string(render.CodeOf(err))
+	return render.CodeOf(err)
 }
 
 // scriptError is the render error of a frame's error.
 func scriptError(fe *frameError) error {
 	kind := render.ErrScript
 	switch fe.Code {
-	case codeTimeout:
-		kind = render.ErrScriptTimeout
-	case codeMemory:
-		kind = render.ErrScriptMemory
-	case codeOutput:
-		kind = render.ErrScriptOutput
+	case codeTimeout, codeMemory, codeOutput:
+		kind = fe.Code.Err()
 	}
 	return &render.ScriptError{Kind: kind, Message: fe.Message, Line: fe.Line, Column: fe.Column}
 }

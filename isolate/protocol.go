@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/sous-dev/sous/render"
 )
 
 // The parent and a worker talk in frames over the worker's standard input
@@ -67,10 +69,10 @@ type limits struct {
 // frameError is an error crossing the pipe: a stable code (render.Code's
 // names, plus those of a sous.* call) and where a script failed.
 type frameError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
+	Code    render.Code `json:"code"`
+	Message string      `json:"message"`
+	Line    int         `json:"line,omitempty"`
+	Column  int         `json:"column,omitempty"`
 }
 
 // conn reads and writes frames. Writes are safe for concurrent use; reads

@@ -11,6 +11,8 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
+
+	"github.com/sous-dev/sous/render"
 )
 
 // sandbox is one run's JavaScript runtime, made fresh for the run and
@@ -108,14 +110,14 @@ func compileError(err error) *frameError {
 // ("script.js: Line 2:8 Unexpected identifier (and 4 more errors)").
 var syntaxPosition = regexp.MustCompile(`script\.js: Line (\d+):(\d+) (.*?)(?: \(and \d+ more errors?\))?$`)
 
-// The codes that cross the pipe, render.Code's names.
+// The codes that cross the pipe, the rows of render's code table.
 const (
-	codeError   = "script_error"
-	codeTimeout = "script_timeout"
-	codeMemory  = "script_memory"
-	codeOutput  = "script_output_too_large"
+	codeError   = render.CodeScript
+	codeTimeout = render.CodeScriptTimeout
+	codeMemory  = render.CodeScriptMemory
+	codeOutput  = render.CodeScriptOutput
 	// codeTooManyCalls rejects a sous.* call past a program's cap.
-	codeTooManyCalls = "too_many_renders"
+	codeTooManyCalls = render.CodeTooManyCalls
 )
 
 // exceptionError describes a thrown value without trusting it: getters
@@ -217,7 +219,7 @@ func (s *sandbox) fromJSON(b []byte) (goja.Value, error) {
 }
 
 // newError makes an Error with a code property, for a rejected sous call.
-func (s *sandbox) newError(code, message string) goja.Value {
+func (s *sandbox) newError(code render.Code, message string) goja.Value {
 	ctor, ok := s.errorCtor.(*goja.Object)
 	if !ok {
 		return s.vm.ToValue(message)
@@ -226,7 +228,7 @@ func (s *sandbox) newError(code, message string) goja.Value {
 	if err != nil {
 		return s.vm.ToValue(message)
 	}
-	obj.Set("code", code)
+	obj.Set("code", string(code))
 	return obj
 }
 

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/sous-dev/sous/render"
 )
 
 // WorkerCommand is the argument that turns the sous binary (or a test
@@ -359,7 +361,7 @@ func (r *run) settle(f *frame) error {
 	}
 	v, err := r.s.fromJSON(f.Result)
 	if err != nil {
-		return s.reject(r.s.newError("internal", "the reply did not parse"))
+		return s.reject(r.s.newError(render.CodeInternal, "the reply did not parse"))
 	}
 	return s.resolve(v)
 }

@@ -34,6 +34,9 @@ var (
 	ErrNotEnabled = errors.New("not enabled")
 	// ErrTooLarge is a request body larger than the service accepts.
 	ErrTooLarge = errors.New("too large")
+	// ErrTooManyCalls is a program's sous.* call past the cap on the
+	// renders one program may ask for.
+	ErrTooManyCalls = errors.New("too many renders")
 	// ErrUnauthorized is a request without a token the service accepts.
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrDisallowed is a page its site asks not to be used for the
@@ -68,6 +71,7 @@ const (
 	CodeScriptMemory   Code = "script_memory"
 	CodeScriptOutput   Code = "script_output_too_large"
 	CodeScript         Code = "script_error"
+	CodeTooManyCalls   Code = "too_many_renders"
 	CodeInvalidRequest Code = "invalid_request"
 	CodeTooLarge       Code = "too_large"
 	CodeUnauthorized   Code = "unauthorized"
@@ -105,6 +109,9 @@ var codes = []codeInfo{
 	{CodeScriptMemory, ErrScriptMemory, http.StatusUnprocessableEntity, false},
 	{CodeScriptOutput, ErrScriptOutput, http.StatusUnprocessableEntity, false},
 	{CodeScript, ErrScript, http.StatusUnprocessableEntity, false},
+	// A program asked for more renders than one program may: a
+	// rejection its code sees, and the program's fault if it throws.
+	{CodeTooManyCalls, ErrTooManyCalls, http.StatusUnprocessableEntity, false},
 	{CodeInvalidRequest, ErrInvalidRequest, http.StatusBadRequest, false},
 	{CodeTooLarge, ErrTooLarge, http.StatusRequestEntityTooLarge, false},
 	{CodeUnauthorized, ErrUnauthorized, http.StatusUnauthorized, false},
@@ -168,6 +175,15 @@ func (c Code) Status() int {
 func (c Code) Retryable() bool {
 	row, _ := c.info()
 	return row.retryable
+}
+
+// Codes lists every code of the table, CodeInternal last.
+func Codes() []Code {
+	all := make([]Code, len(codes))
+	for i, row := range codes {
+		all[i] = row.code
+	}
+	return all
 }
 
 // Err is the sentinel of c, for a client that reads a code off the wire

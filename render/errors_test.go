@@ -13,13 +13,16 @@ import (
 // stages wrap them, so a client that rebuilds an error from a code gets one
 // with the same code, status and retry advice.
 func TestCodeTableRoundTrips(t *testing.T) {
-	codes := []render.Code{
-		render.CodeScriptTimeout, render.CodeScriptMemory, render.CodeScriptOutput, render.CodeScript,
-		render.CodeInvalidRequest, render.CodeTooLarge, render.CodeUnauthorized, render.CodeNotFound,
-		render.CodeNotEnabled, render.CodeTimeout, render.CodeBlocked, render.CodeOverloaded,
-		render.CodeNavigation, render.CodeBrowser, render.CodeUnavailable,
+	codes := render.Codes()
+	if len(codes) < 20 || codes[len(codes)-1] != render.CodeInternal {
+		t.Fatalf("the table lists %d codes, ending with %s", len(codes), codes[len(codes)-1])
 	}
-	for _, c := range codes {
+	seen := map[render.Code]bool{}
+	for _, c := range codes[:len(codes)-1] {
+		if seen[c] {
+			t.Errorf("%s is in the table twice", c)
+		}
+		seen[c] = true
 		t.Run(string(c), func(t *testing.T) {
 			if c.Err() == nil {
 				t.Fatal("no sentinel")

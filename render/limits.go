@@ -1,7 +1,9 @@
 package render
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -60,7 +62,9 @@ func (r *Request) checkLimits() error {
 		return invalid("setExtraHTTPHeaders has %d headers; the limit is %d", len(r.ExtraHTTPHeaders), MaxHeaders)
 	}
 	total := 0
-	for name, value := range r.ExtraHTTPHeaders {
+	// In name order, so that the first problem reported is the same every time.
+	for _, name := range slices.Sorted(maps.Keys(r.ExtraHTTPHeaders)) {
+		value := r.ExtraHTTPHeaders[name]
 		switch {
 		case len(name) > MaxHeaderLength:
 			return invalid("setExtraHTTPHeaders: a header name is %d bytes; the limit is %d", len(name), MaxHeaderLength)

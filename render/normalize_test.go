@@ -50,6 +50,16 @@ func TestNormalizeFirstErrorIsDeterministic(t *testing.T) {
 			t.Fatalf("err = %v; want the rejectRequestPattern problem, every time", err)
 		}
 	}
+	// Two bad headers: a map has no order of its own, the refusal does.
+	headers := &render.Request{URL: "https://example.com/", ExtraHTTPHeaders: map[string]string{
+		"X-B": "line\nbreak", "X-A": "line\rbreak", "X-C": "nul\x00",
+	}}
+	for range 64 {
+		_, err := headers.Normalize()
+		if err == nil || !strings.Contains(err.Error(), `"X-A"`) {
+			t.Fatalf("err = %v; want the X-A problem, every time", err)
+		}
+	}
 }
 
 // One caller names the defaults (markdown, the settle budget, the scroll
