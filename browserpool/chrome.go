@@ -291,8 +291,11 @@ func (p *process) closePopups(ctx context.Context) error {
 			if _, ok := p.sessionContexts.Load(ev.TargetInfo.BrowserContextID); ok {
 				continue
 			}
+			// A close that fails leaves nothing behind for the next render:
+			// the opener's tab saw Page.windowOpen and is replaced, not
+			// wiped, and disposing its browser context closes the window.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			cdp.Call(ctx, bs, target.CloseTarget, target.CloseTargetParams{TargetID: ev.TargetInfo.TargetID})
+			_, _ = cdp.Call(ctx, bs, target.CloseTarget, target.CloseTargetParams{TargetID: ev.TargetInfo.TargetID})
 			cancel()
 		}
 	})

@@ -531,8 +531,15 @@ func (sc *sessionContext) Close() error {
 		if sc.browser.proc.alive() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			bs := session{conn: sc.browser.proc.conn}
-			cdp.Call(ctx, bs, target.DisposeBrowserContext, target.DisposeBrowserContextParams{BrowserContextID: sc.id})
+			_, err := cdp.Call(ctx, bs, target.DisposeBrowserContext, target.DisposeBrowserContextParams{BrowserContextID: sc.id})
 			cancel()
+			if err != nil {
+				// The context's cookies and pages would outlive the session
+				// in a browser that serves others: that browser goes instead,
+				// once its other tabs are done.
+				sc.pool.opts.Logger.Warn("disposing a session's browser context failed; retiring its browser", "err", err)
+				sc.pool.retire(sc.browser)
+			}
 		}
 		sc.browser.proc.sessionContexts.Delete(sc.id)
 		sc.browser.tabs.Add(-1)

@@ -204,7 +204,9 @@ func (st *sessionTab) settle(ctx context.Context, act func(context.Context) erro
 func (st *sessionTab) flushTasks(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	evaluate(ctx, st.s, 0, `new Promise(done => setTimeout(done))`)
+	// Only a fence: a tab too busy to answer within the second is one
+	// whose next step waits for it anyway.
+	_, _ = evaluate(ctx, st.s, 0, `new Promise(done => setTimeout(done))`)
 }
 
 // waitLoaded waits for the main frame's load event; for its loading to

@@ -75,8 +75,13 @@ func (sc *sessionContext) keepDownloads(ctx context.Context) error {
 				}
 				if over := sc.downloads.update(ev); over != "" {
 					cctx, cancel := context.WithTimeout(sc.life, 5*time.Second)
-					cdp.Call(cctx, bs, browser.CancelDownload, browser.CancelDownloadParams{GUID: ev.GUID, BrowserContextID: sc.id})
+					_, err := cdp.Call(cctx, bs, browser.CancelDownload, browser.CancelDownloadParams{GUID: ev.GUID, BrowserContextID: sc.id})
 					cancel()
+					if err != nil {
+						// A download past its cap that goes on writing ends the session.
+						sc.end(fmt.Errorf("a download passed its cap (%s) and could not be cancelled: %w", over, err))
+						return
+					}
 				}
 			case <-sc.life.Done():
 				return

@@ -44,7 +44,11 @@ func (sc *sessionContext) castTab(ctx context.Context, st *sessionTab, frame fun
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		cdp.Call(cctx, st.s, page.StopScreencast, cdp.Empty{})
+		if _, err := cdp.Call(cctx, st.s, page.StopScreencast, cdp.Empty{}); err != nil {
+			// Frames nobody acknowledges stop after the first: Chromium
+			// sends the next only once the last is acknowledged.
+			sc.pool.opts.Logger.Debug("stopping a screencast", "err", err)
+		}
 		cancel()
 	}()
 	tick := time.NewTicker(250 * time.Millisecond)

@@ -280,7 +280,10 @@ func (sc *sessionContext) setLocalStorage(ctx context.Context, o sessions.Origin
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		cdp.Call(cctx, bs, target.CloseTarget, target.CloseTargetParams{TargetID: tg.TargetID})
+		if _, err := cdp.Call(cctx, bs, target.CloseTarget, target.CloseTargetParams{TargetID: tg.TargetID}); err != nil {
+			// It goes with the session's browser context at the latest.
+			sc.pool.opts.Logger.Debug("closing a session's scratch tab", "err", err)
+		}
 		cancel()
 	}()
 	at, err := cdp.Call(ctx, bs, target.AttachToTarget, target.AttachToTargetParams{TargetID: tg.TargetID, Flatten: ptr(true)})

@@ -3,6 +3,7 @@ package render_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,5 +81,35 @@ func TestShutdownLetsRendersFinish(t *testing.T) {
 	}
 	if err := <-shut; err != nil {
 		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// slowSignals is a SignalReader that answers only after its context ends,
+// and takes a while even then.
+type slowSignals struct{ returned atomic.Bool }
+
+func (s *slowSignals) ContentSignals(ctx context.Context, url string) map[string]string {
+	<-ctx.Done()
+	time.Sleep(100 * time.Millisecond)
+	s.returned.Store(true)
+	return nil
+}
+
+// A render that fails before the site's Content Signals come leaves their
+// reader running; Close still waits for it.
+func TestCloseWaitsForSignalReaders(t *testing.T) {
+	signals := &slowSignals{}
+	svc, err := render.NewService(render.Options{
+		Fetcher: &fetcher{err: render.ErrNavigation}, Extractor: extractor{}, Signals: signals,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Render(context.Background(), &render.Request{URL: "https://example.com/"}); !errors.Is(err, render.ErrNavigation) {
+		t.Fatalf("render: %v, want the fetcher's navigation error", err)
+	}
+	svc.Close()
+	if !signals.returned.Load() {
+		t.Error("Close returned while a Content Signals reader still ran")
 	}
 }

@@ -48,7 +48,10 @@ func (s *Service) readLLMsTxt(ctx context.Context, req *Request) <-chan *LLMsTxt
 		out <- nil
 		return out
 	}
-	go func() { out <- s.opts.LLMsTxt.LLMsTxt(ctx, req.URL) }() // the reader returns when ctx ends
+	// Counted with the render that started it (which holds the count above
+	// zero meanwhile), so Close waits for it too; the reader returns when
+	// ctx ends.
+	s.renders.Go(func() { out <- s.opts.LLMsTxt.LLMsTxt(ctx, req.URL) })
 	return out
 }
 
@@ -79,7 +82,8 @@ func (s *Service) readSignals(ctx context.Context, req *Request) <-chan map[stri
 		out <- nil
 		return out
 	}
-	go func() { out <- s.signalsOf(ctx, req) }() // SignalReader returns when ctx ends
+	// Counted as readLLMsTxt's is; SignalReader returns when ctx ends.
+	s.renders.Go(func() { out <- s.signalsOf(ctx, req) })
 	return out
 }
 
