@@ -2,6 +2,7 @@ package mcpbridge
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -36,14 +37,67 @@ var advice = map[render.Code]string{
 }
 
 // toolError is the result of a failed call: IsError, with the error's stable
-// code, its message and what to do about it.
+// code, its message and what to do about it. boundErrors fits it to the
+// call's maxChars.
 func toolError(err error) *mcp.CallToolResult {
-	code := render.CodeOf(err)
-	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{
-		Text: fmt.Sprintf("Error (%s): %v. %s", code, err, advice[code]),
-	}}}
+	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: errorText(err, MaxMaxChars)}}}
 	res.SetError(err)
 	return res
+}
+
+// errorText is "Error (code): message. advice" in at most budget
+// characters. A message too long for the budget is cut, not the advice,
+// unless the advice would leave the message almost no room.
+func errorText(err error, budget int) string {
+	code := render.CodeOf(err)
+	head, msg, tail := fmt.Sprintf("Error (%s): ", code), err.Error(), "."
+	if a := advice[code]; a != "" {
+		tail = ". " + a
+	}
+	n := utf8.RuneCountInString
+	if n(head)+n(msg)+n(tail) <= budget {
+		return head + msg + tail
+	}
+	const leastMessage = 60
+	if budget-n(head)-n(tail) < leastMessage {
+		tail = "."
+	}
+	return fitRunes(head+fitRunes(msg, budget-n(head)-n(tail))+tail, budget)
+}
+
+// boundErrors fits the text of every failed tool call to the call's
+// maxChars (the server's when it names none), as pagedResult fits a
+// successful one: a script's thrown message or an echoed argument could
+// otherwise make an error any length. Errors the SDK makes itself (an
+// argument against the schema) are cut the same way.
+func (b *bridge) boundErrors(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		call, isCall := req.(*mcp.CallToolRequest)
+		out, isResult := res.(*mcp.CallToolResult)
+		if err != nil || !isCall || !isResult || !out.IsError {
+			return res, err
+		}
+		var args struct {
+			MaxChars int `json:"maxChars"`
+		}
+		budget := b.opts.MaxChars
+		if json.Unmarshal(call.Params.Arguments, &args) == nil && args.MaxChars > 0 {
+			budget = max(args.MaxChars, MinMaxChars)
+		}
+		for _, c := range out.Content {
+			t, ok := c.(*mcp.TextContent)
+			if !ok || utf8.RuneCountInString(t.Text) <= budget {
+				continue
+			}
+			if cause := out.GetError(); cause != nil {
+				t.Text = errorText(cause, budget)
+			} else {
+				t.Text = fitRunes(t.Text, budget)
+			}
+		}
+		return out, nil
+	}
 }
 
 // provenance is the first line of every successful result: where the

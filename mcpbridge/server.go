@@ -118,6 +118,7 @@ func NewServer(r Renderer, opts *Options) (*mcp.Server, error) {
 		// notifications, since the tool list never changes while serving.
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 	})
+	s.AddReceivingMiddleware(b.boundErrors)
 	mcp.AddTool(s, renderTool(o.MaxChars), b.render)
 	mcp.AddTool(s, screenshotTool(), b.screenshot)
 	mcp.AddTool(s, pdfTool(), b.pdf)

@@ -3,6 +3,7 @@ package mcpbridge_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -45,17 +46,21 @@ func TestOutputWithinMaxChars(t *testing.T) {
 	cs := session(&mcpbridge.Options{MaxChars: budget})
 	article := site.URL + "/article.html"
 	tests := []struct {
-		tool  string
-		args  map[string]any
-		paged bool
+		tool    string
+		args    map[string]any
+		paged   bool
+		failing bool // the call fails: its error, advice included, keeps to the budget too
 	}{
-		{"render", map[string]any{"url": article}, true},
-		{"render", map[string]any{"url": article, "format": "text", "maxChars": 200}, true},
-		{"links", map[string]any{"url": article}, true},
-		{"scrape", map[string]any{"url": article, "selectors": []string{"p"}}, true},
-		{"outline", map[string]any{"url": article}, true},
-		{"run_code", map[string]any{"code": `console.log("x".repeat(500)); return {text: "y".repeat(1000)}`}, false},
-		{"crawl", map[string]any{"url": site.URL + "/site/", "limit": 4, "maxChars": budget}, false},
+		{"render", map[string]any{"url": article}, true, false},
+		{"render", map[string]any{"url": article, "format": "text", "maxChars": 200}, true, false},
+		{"links", map[string]any{"url": article}, true, false},
+		{"scrape", map[string]any{"url": article, "selectors": []string{"p"}}, true, false},
+		{"outline", map[string]any{"url": article}, true, false},
+		{"run_code", map[string]any{"code": `console.log("x".repeat(500)); return {text: "y".repeat(1000)}`}, false, false},
+		{"crawl", map[string]any{"url": site.URL + "/site/", "limit": 4, "maxChars": budget}, false, false},
+		{"run_code", map[string]any{"code": `throw new Error("z".repeat(5000))`}, false, true},
+		{"render", map[string]any{"url": "ftp://" + strings.Repeat("a", 3000) + ".example/", "maxChars": 300}, false, true},
+		{"render", map[string]any{"url": "ftp://" + strings.Repeat("a", 3000) + ".example/"}, false, true},
 	}
 	for _, tc := range tests {
 		if tc.tool == "run_code" && programs.Programs == nil {
@@ -78,15 +83,18 @@ func TestOutputWithinMaxChars(t *testing.T) {
 			}
 			res := call(t, cs, tc.tool, args)
 			out := text(res)
-			if res.IsError {
-				if page > 1 {
-					break // past the end of a short output
-				}
-				t.Errorf("%s %v: %s", tc.tool, args, out)
-				continue
-			}
 			if n := utf8.RuneCountInString(out); n > limit {
 				t.Errorf("%s %v: %d characters, over maxChars %d:\n%s", tc.tool, args, n, limit, out)
+			}
+			pastTheEnd := res.IsError && page > 1 // of a short output
+			if res.IsError != tc.failing && !pastTheEnd {
+				t.Errorf("%s %v: failed %v, want %v: %s", tc.tool, args, res.IsError, tc.failing, out)
+			}
+			if res.IsError {
+				if !strings.HasPrefix(out, "Error (") {
+					t.Errorf("%s %v: an error without its code: %s", tc.tool, args, out)
+				}
+				break
 			}
 		}
 	}
