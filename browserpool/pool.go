@@ -112,9 +112,11 @@ type Pool struct {
 	ready chan *tab // clean tabs waiting for a request
 
 	restarts atomic.Int64
-	// warmed counts the first tabs that have rendered their warm-up page;
-	// Ready waits for all of them.
+	// warmed counts the first tabs that are ready, warm or not (a tab
+	// that failed two warm-ups is ready unwarmed rather than never);
+	// Ready waits for all of them. warmUps counts the warm-ups that passed.
 	warmed    atomic.Int64
+	warmUps   atomic.Int64
 	closeOnce sync.Once
 }
 
@@ -400,8 +402,12 @@ func (p *Pool) refill(old *tab) {
 		b.tabs.Add(1)
 		t, err := newTab(p.ctx, b, p.userAgent)
 		if err == nil && old == nil && !p.warm(t) {
-			t.close() // it failed its warm-up: a fresh one, unwarmed, instead
-			t, err = newTab(p.ctx, b, p.userAgent)
+			t.close() // it failed its warm-up: a fresh one instead, warmed if it can be
+			if t, err = newTab(p.ctx, b, p.userAgent); err == nil && !p.warm(t) {
+				p.opts.Logger.Warn("a tab failed its warm-up twice; the first render in it will pay for it")
+				t.close()
+				t, err = newTab(p.ctx, b, p.userAgent)
+			}
 		}
 		if err == nil {
 			p.ready <- t
@@ -510,6 +516,7 @@ type Stats struct {
 	Tabs     int   // tab slots, spares included
 	Idle     int   // clean tabs waiting
 	Restarts int64 // browsers replaced after a crash or recycled
+	WarmUps  int64 // first tabs that rendered the warm-up page before serving
 }
 
 // Stats returns a snapshot of the pool.
@@ -522,7 +529,7 @@ func (p *Pool) Stats() Stats {
 		}
 	}
 	p.mu.Unlock()
-	return Stats{Browsers: n, Tabs: p.opts.Tabs + p.opts.SpareTabs, Idle: len(p.ready), Restarts: p.restarts.Load()}
+	return Stats{Browsers: n, Tabs: p.opts.Tabs + p.opts.SpareTabs, Idle: len(p.ready), Restarts: p.restarts.Load(), WarmUps: p.warmUps.Load()}
 }
 
 // OpenPages counts the page targets of the current browser, popups
@@ -581,6 +588,7 @@ func (p *Pool) warm(t *tab) bool {
 		p.opts.Logger.Debug("wiping after the warm-up failed", "err", err)
 		return false
 	}
+	p.warmUps.Add(1)
 	return true
 }
 

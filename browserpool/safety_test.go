@@ -383,8 +383,8 @@ func TestReadyAfterWarmUp(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if st := p.Stats(); st.Idle != 3 {
-		t.Errorf("ready with %d of 3 tabs waiting", st.Idle)
+	if st := p.Stats(); st.Idle != 3 || st.WarmUps != 3 {
+		t.Errorf("ready with %d of 3 tabs waiting, %d of them warmed up", st.Idle, st.WarmUps)
 	}
 	// The warm-up left nothing behind: a render sees a fresh page.
 	page := fetch(t, p, &render.Request{HTML: `<p id=h>x</p><script>document.getElementById("h").textContent = history.length + " " + (window.name || "-")</script>`})
