@@ -96,6 +96,18 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	if best == nil {
 		return
 	}
+	if f.isOneComment(best) {
+		// The article found is one comment among others: the page is a
+		// thread whose post is a link or a line (a link aggregator's
+		// story), and its comments are what it has to say, as a
+		// forum's posts are.
+		f.threadOfComments = true
+		if region := f.region(PageForum); region != nil && region.chars > best.chars {
+			region.replaceBody(body)
+			return
+		}
+		f.threadOfComments = false
+	}
 	if !kind.sure {
 		// Nothing says the page is an article, and the best article in
 		// it is under four fifths of its main region: the page is made
@@ -271,6 +283,10 @@ type finder struct {
 	// commentsArePosts says the blocks of a forum named for comments
 	// are its posts (commentsArePosts).
 	commentsArePosts bool
+	// threadOfComments says the page is read as a thread of comments
+	// whatever its kind (isOneComment): its blocks named for comments
+	// may be its posts, as on a forum whose schema.org types say so.
+	threadOfComments bool
 	// wrapsMain holds the ancestors of the page's main landmarks.
 	wrapsMain map[*html.Node]bool
 }
@@ -1409,7 +1425,7 @@ func (f *finder) region(kind string) *mainBlock {
 		// (signatures, notices) and goes.
 		f.listed = listedBlocks(root, stats, skip)
 	}
-	f.commentsArePosts = kind == PageForum && f.schema && commentsArePosts(root, stats, skip, f.name)
+	f.commentsArePosts = kind == PageForum && (f.schema || f.threadOfComments) && commentsArePosts(root, stats, skip, f.name)
 	walkElements(root, func(n *html.Node) bool {
 		if skip[n] {
 			return false
@@ -1772,4 +1788,21 @@ func listedBlocks(root *html.Node, stats map[*html.Node]*blockStats, skip map[*h
 		return true
 	})
 	return listed
+}
+
+// isOneComment reports whether the article found is, or lies inside, a
+// block named for comments alone that holds under half of the page's
+// text: one comment of a thread, not a wrapper of the page ("has-comments")
+// nor a thread's whole list.
+func (f *finder) isOneComment(m *mainBlock) bool {
+	if len(m.parts) == 0 {
+		return false
+	}
+	for n := m.parts[0]; n != nil && n != f.body; n = n.Parent {
+		if n.Type == html.ElementNode && f.name(n).comments {
+			s := f.stats[n]
+			return s != nil && s.chars*2 < f.page.chars
+		}
+	}
+	return false
 }

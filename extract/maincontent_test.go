@@ -1357,3 +1357,33 @@ func TestAppShellNotice(t *testing.T) {
 		t.Errorf("main content of an empty shell:\n%s", res.Text)
 	}
 }
+
+// TestThreadOfCommentsUnderALink checks that a story that is only a link,
+// with no schema.org types to say the page is a thread, keeps every
+// comment under it: the article found was one of the comments, and the
+// others are as much the page's content.
+func TestThreadOfCommentsUnderALink(t *testing.T) {
+	comments := []string{
+		"Very interested and curious about the ergonomic ref counting, since I clone reference-counted handles into every task I spawn.",
+		"So do I, and I really find that eliding the clones would not improve ergonomics much, especially with a new trait to learn for them.",
+		"I was concerned about implicit clones as well, but I have been convinced it is probably for the best, given how often they come up in async code and how little they cost; the alternative is a wall of clone calls before every closure, which nobody reads, and which hides the code that matters.",
+		"Making the handle copyable is not possible as things stand, since copy types cannot hold anything that needs dropping.",
+	}
+	var page strings.Builder
+	page.WriteString(`<html><head><title>Project goals for 2024</title></head><body><nav><a href="/">Home</a> <a href="/recent">Recent</a></nav>
+		<div class="story"><a class="u-url" href="https://example.org/goals.html">Project goals for 2024</a> <span class="byline">via someone 1 year ago</span></div>
+		<ol class="comments">`)
+	for i, text := range comments {
+		page.WriteString(`<li class="comments_subtree"><div class="comment" id="c` + strconv.Itoa(i) + `"><div class="details"><a href="/~user` + strconv.Itoa(i) + `">user` + strconv.Itoa(i) + `</a> 1 year ago</div><div class="comment_text"><p>` + text + `</p></div></div></li>`)
+	}
+	page.WriteString(`</ol><footer><a href="/about">About</a></footer></body></html>`)
+	res := extractMain(t, "https://links.example/s/dwip3v/project_goals_for_2024", page.String())
+	for _, want := range []string{"ergonomic ref counting", "eliding the clones", "wall of clone calls", "cannot hold anything"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Recent") {
+		t.Errorf("kept the menu:\n%s", res.Text)
+	}
+}
