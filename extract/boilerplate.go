@@ -447,3 +447,47 @@ func namesPosterDetails(n *html.Node) bool {
 	}
 	return false
 }
+
+// posterDetailLabels open the lines a forum prints beside each post about
+// its author rather than the post: "Posts: 4,032", "Registered:
+// 2016-07-02", "Location: SIN". Forum software words them alike whatever
+// its markup (a <dd>, a bare <div>, a list item).
+var posterDetailLabels = []string{
+	"posts", "messages", "registered", "joined", "join date", "member since",
+	"reputation", "reaction score", "karma", "location",
+}
+
+// readsAsPosterDetail reports whether a short line is one of the details
+// of a post's author: one of posterDetailLabels, a colon and a value.
+func readsAsPosterDetail(text string) bool {
+	if len(text) > maxPosterDetailChars {
+		return false
+	}
+	label, value, ok := strings.Cut(text, ":")
+	if !ok || strings.TrimSpace(value) == "" {
+		return false
+	}
+	label = strings.ToLower(strings.TrimSpace(label))
+	for _, l := range posterDetailLabels {
+		if label == l {
+			return true
+		}
+	}
+	return false
+}
+
+// maxPosterDetailChars is the length above which a line is a sentence of
+// a post, not a detail of its author.
+const maxPosterDetailChars = 60
+
+// readsAsReplySubject reports whether a short line is the subject a
+// forum gives each reply, "Re: " and the thread's title: the title again,
+// not what the reply says.
+func readsAsReplySubject(text string) bool {
+	t := strings.TrimSpace(text)
+	return len(t) < maxReplySubjectChars && len(t) > 3 && strings.EqualFold(t[:3], "re:")
+}
+
+// maxReplySubjectChars is the length above which a line that opens with
+// "Re:" is a post's sentence rather than its subject.
+const maxReplySubjectChars = 150

@@ -287,6 +287,8 @@ type finder struct {
 	// whatever its kind (isOneComment): its blocks named for comments
 	// may be its posts, as on a forum whose schema.org types say so.
 	threadOfComments bool
+	// inThread says the region being cleaned is a forum's thread.
+	inThread bool
 	// wrapsMain holds the ancestors of the page's main landmarks.
 	wrapsMain map[*html.Node]bool
 }
@@ -1079,8 +1081,14 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
 		return !f.leadsDocument(n)
 	}
-	if text := shortText(n); s.chars < 120 && isBoilerplatePhrase(text, s.headings > 0) && !sentenceAfterAdLabel(n, text, s, skip) {
-		return true
+	if s.chars < 120 {
+		text := shortText(n)
+		if isBoilerplatePhrase(text, s.headings > 0) && !sentenceAfterAdLabel(n, text, s, skip) {
+			return true
+		}
+		if mode.cards && f.inThread && (readsAsPosterDetail(text) || readsAsReplySubject(text)) {
+			return true
+		}
 	}
 	return mode.cleanWidgets && f.isWidget(n, s)
 }
@@ -1426,6 +1434,7 @@ func (f *finder) region(kind string) *mainBlock {
 		f.listed = listedBlocks(root, stats, skip)
 	}
 	f.commentsArePosts = kind == PageForum && (f.schema || f.threadOfComments) && commentsArePosts(root, stats, skip, f.name)
+	f.inThread = kind == PageForum
 	walkElements(root, func(n *html.Node) bool {
 		if skip[n] {
 			return false

@@ -1387,3 +1387,39 @@ func TestThreadOfCommentsUnderALink(t *testing.T) {
 		t.Errorf("kept the menu:\n%s", res.Text)
 	}
 }
+
+// TestPosterDetailsAndReplySubjects checks that the lines a board prints
+// beside each post about its author ("Posts: 98", "Registered: ..."),
+// whatever their markup, and the "Re: " subject each reply repeats the
+// thread's title with, are left out of a thread, and its posts and
+// authors stay.
+func TestPosterDetailsAndReplySubjects(t *testing.T) {
+	posts := []string{
+		"I am looking for open source forum software that looks like the old boards did, with no infinite scrolling.",
+		"FluxBB is what this board runs, and it is still maintained as a fork; it is small and easy to theme.",
+		"phpBB is the usual answer, though its templates take a while to learn if you want the plain look.",
+	}
+	var page strings.Builder
+	page.WriteString(`<html><head><title>Open source forum software / Forum discussion</title><script type="application/ld+json">{"@type":"DiscussionForumPosting","headline":"Open source forum software"}</script></head><body><main><h1>Open source forum software</h1>`)
+	for i, post := range posts {
+		subject := "Open source forum software"
+		if i > 0 {
+			subject = "Re: " + subject
+		}
+		page.WriteString(`<div class="blockpost"><h3>` + subject + `</h3><div class="postleft"><dl><dt><strong>member` + strconv.Itoa(i) + `</strong></dt>
+			<dd><span>Registered: 2024-01-2` + strconv.Itoa(i) + `</span></dd><dd><span>Posts: 9` + strconv.Itoa(i) + `</span></dd></dl>
+			<div>Location: <b>Somewhere</b></div></div><div class="postright"><p>` + post + `</p></div></div>`)
+	}
+	page.WriteString(`</main></body></html>`)
+	res := extractMain(t, "https://bbs.example/viewtopic.php?id=3000", page.String())
+	for _, want := range []string{"member0", "member2", "no infinite scrolling", "easy to theme", "plain look"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Re: Open source", "Registered:", "Posts: 9", "Somewhere"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
