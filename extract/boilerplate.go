@@ -180,15 +180,19 @@ func hasStem(word string, stems []string) bool {
 
 // hasHidingClass reports whether a class list holds a class that hides
 // its element in the common frameworks: "hidden", "hide", "d-none", or
-// "hidden" after a short prefix ("is-hidden", "u-hidden", "a-hidden").
-// "hidden" inside a longer name ("overflow-hidden") clips, it does not
-// hide.
+// "hidden" after a short prefix ("is-hidden", "u-hidden", "a-hidden"),
+// or a utility class that spells out its rule ("display--none",
+// "qu-display--none"), though not one for some screen widths only
+// ("md:display-none", "display-none-mobile"). "hidden" inside a longer
+// name ("overflow-hidden") clips, it does not hide.
 func hasHidingClass(value string) bool {
 	for _, c := range strings.Fields(strings.ToLower(value)) {
 		switch {
 		case c == "hidden" || c == "hide" || c == "d-none" || c == "invisible":
 			return true
 		case strings.HasSuffix(c, "-hidden") && len(c) <= len("aok-hidden"):
+			return true
+		case (strings.HasSuffix(c, "display-none") || strings.HasSuffix(c, "display--none")) && !strings.Contains(c, ":"):
 			return true
 		}
 	}

@@ -1423,3 +1423,36 @@ func TestPosterDetailsAndReplySubjects(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenByASpelledOutUtilityClass checks that the full copy of an
+// answer, hidden by a utility class that spells out its rule
+// ("qu-display--none") behind the preview a reader sees, is left out of a
+// thread of answers, while a class that hides a block on some screens
+// only ("md:display-none") does not hide it.
+func TestHiddenByASpelledOutUtilityClass(t *testing.T) {
+	answers := []struct{ preview, rest string }{
+		{"It was far worse than any book or film can say, and the numbers only begin to tell it.", "Seventy million people died in six years, most of them civilians, and whole cities were gone."},
+		{"Yes, and the famine that followed it killed nearly as many as the fighting did in some places.", "Ships sunk by the thousand cut the trade in grain that fed whole regions for years after."},
+		{"Every family I know lost someone, and my grandmother never spoke of the winter of the siege.", "She kept a tin of biscuits by her bed until the day she died, in case the shops closed again."},
+	}
+	const small = "On a phone the whole answer shows at once, with nothing folded away behind a button."
+	var page strings.Builder
+	page.WriteString(`<html><head><title>Was it really that bad?</title><script type="application/ld+json">{"@type":"QAPage"}</script></head><body><main><h1>Was it really that bad?</h1>`)
+	for i, a := range answers {
+		page.WriteString(`<div class="answer"><div class="author">writer` + strconv.Itoa(i) + `</div><div class="preview"><p>` + a.preview + `</p><button>Continue reading</button></div>
+			<div class="q-box qu-display--none"><p>` + a.preview + `</p><p>` + a.rest + `</p></div></div>`)
+	}
+	page.WriteString(`<div class="answer md:display-none"><div class="author">writer9</div><p>` + small + `</p></div></main></body></html>`)
+	res := extractMain(t, "https://answers.example/Was-it-really-that-bad", page.String())
+	for _, a := range answers {
+		if got := strings.Count(res.Text, a.preview); got != 1 {
+			t.Errorf("%q is there %d times, want once:\n%s", a.preview, got, res.Text)
+		}
+		if strings.Contains(res.Text, a.rest) {
+			t.Errorf("kept the hidden copy %q:\n%s", a.rest, res.Text)
+		}
+	}
+	if !strings.Contains(res.Text, "nothing folded away") {
+		t.Errorf("lost the block hidden on wide screens only:\n%s", res.Text)
+	}
+}
