@@ -346,6 +346,46 @@ var boilerplateInfixes = []string{
 	"requires javascript", "enable javascript", "min read", "minute read",
 }
 
+// cookieNoticePhrases are what a site says when it tells its visitors
+// about its cookies ("iFixit uses cookies to enhance site functionality",
+// "The store will not work correctly when cookies are disabled"): a
+// notice left in the page's text after its banner's markup, which names
+// nothing, not content.
+var cookieNoticePhrases = []string{
+	"uses cookies", "we use cookies", "with our cookies", "cookie settings", "cookie preferences",
+	"cookies are disabled", "manage cookies", "accept cookies", "accept all cookies",
+}
+
+// isCookieNotice reports whether a block's text reads as a notice of
+// the site's cookies: one of cookieNoticePhrases in its first sentence
+// or so (cookieNoticeLead). A card or post that holds such a notice
+// after its own text (an embed blocked until cookies are allowed) is
+// more than the notice, which goes on its own.
+func isCookieNotice(text string) bool {
+	t := strings.ToLower(text)
+	if len(t) > cookieNoticeLead {
+		t = t[:cookieNoticeLead]
+	}
+	if !strings.Contains(t, "cookie") {
+		return false
+	}
+	for _, p := range cookieNoticePhrases {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// cookieNoticeLead is how far into a block, in bytes, a cookie notice
+// must begin.
+const cookieNoticeLead = 120
+
+// maxCookieNoticeChars is the length above which a block that speaks of
+// cookies is more than a notice (a privacy policy's section, an article
+// on tracking).
+const maxCookieNoticeChars = 400
+
 // boilerplateLabels are whole blocks that label a widget whose content is
 // gone: a comment counter ("12 comments"), a "More:" over a list of links.
 var boilerplateLabels = map[string]bool{

@@ -1081,12 +1081,15 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
 		return !f.leadsDocument(n)
 	}
-	if s.chars < 120 {
+	if s.chars < maxCookieNoticeChars {
 		text := shortText(n)
-		if isBoilerplatePhrase(text, s.headings > 0) && !sentenceAfterAdLabel(n, text, s, skip) {
+		if isCookieNotice(text) {
 			return true
 		}
-		if mode.cards && f.inThread && (readsAsPosterDetail(text) || readsAsReplySubject(text)) {
+		if s.chars < 120 && isBoilerplatePhrase(text, s.headings > 0) && !sentenceAfterAdLabel(n, text, s, skip) {
+			return true
+		}
+		if s.chars < 120 && mode.cards && f.inThread && (readsAsPosterDetail(text) || readsAsReplySubject(text)) {
 			return true
 		}
 	}

@@ -1456,3 +1456,30 @@ func TestHiddenByASpelledOutUtilityClass(t *testing.T) {
 		t.Errorf("lost the block hidden on wide screens only:\n%s", res.Text)
 	}
 }
+
+// TestCookieNoticeInTheText checks that a notice of the site's cookies
+// left in the page's text, with no name or role to say it is a banner,
+// is left out, while a post that holds such a notice after its own text
+// (an embed blocked until cookies are allowed) stays.
+func TestCookieNoticeInTheText(t *testing.T) {
+	const (
+		notice = "Toolshop uses cookies to enhance site functionality, analyze traffic, and personalize ads. By using our site, you agree to our use of cookies."
+		post   = "Bandcamp Friday is here again, and the next one will not be until May, so today may be the day to buy."
+	)
+	page := `<html><head><title>Driver kit</title></head><body><main><h1>Driver kit</h1>
+		<p>A compact driver kit with sixteen bits for everyday repairs, in a case that closes with a magnet and fits in a pocket.</p>
+		<p>Every bit is made of hardened steel and sits in a numbered slot, so the one you need is always where you left it.</p>
+		<div class="post"><p>` + post + `</p><p>This content isn't visible due to your cookie preferences.</p></div>
+		<div><p>` + notice + `</p><button>OK</button></div></main></body></html>`
+	res := extractMain(t, "https://toolshop.example/products/driver-kit", page)
+	for _, want := range []string{"sixteen bits", "numbered slot", "Bandcamp Friday"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"uses cookies", "cookie preferences"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
