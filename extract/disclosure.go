@@ -50,7 +50,7 @@ func showHiddenContent(doc *html.Node, unseen unseenByLayout) {
 		if !hidden(n) && !unseen[n] {
 			return true
 		}
-		panel := isPanel(n, controlled) || wrapsPanel(n, controlled) || isHiddenPane(n, unseen)
+		panel := isPanel(n, controlled) || wrapsPanel(n, controlled) || isHiddenPane(n, unseen) || answersQuestion(n, unseen)
 		if !panel && !unseen[n] {
 			// A wrapper that script shows: most of the page, or of its
 			// main landmark, inside it (a shop's product behind a
@@ -114,6 +114,32 @@ func isHiddenPane(n *html.Node, unseen unseenByLayout) bool {
 	}
 	return panes >= 2 && shown >= 1
 }
+
+// answersQuestion reports whether n is the hidden answer of a question
+// shown just before it, an FAQ's accordion marked up without ARIA: its
+// previous element sibling is visible and its text, a line, asks a
+// question. A click on the question opens the answer.
+func answersQuestion(n *html.Node, unseen unseenByLayout) bool {
+	if !hidden(n) {
+		return false
+	}
+	q := n.PrevSibling
+	for q != nil && (q.Type != html.ElementNode || neverText(q)) {
+		if q.Type == html.TextNode && strings.TrimSpace(q.Data) != "" {
+			return false
+		}
+		q = q.PrevSibling
+	}
+	if q == nil || hidden(q) || unseen[q] || isElement(q, "noscript") {
+		return false
+	}
+	text := collapseSpace(textContent(q))
+	return len(text) <= maxQuestionChars && strings.HasSuffix(text, "?")
+}
+
+// maxQuestionChars is the length beyond which a block that ends with a
+// question mark is a paragraph, not the question of an FAQ.
+const maxQuestionChars = 300
 
 // wrapsPanel reports whether n is a wrapper around one panel and nothing
 // else: widget libraries collapse a disclosure by hiding a wrapper of

@@ -42,6 +42,14 @@ func TestHiddenPanelsAreContent(t *testing.T) {
 			not:  []string{"hidden note"},
 		},
 		{
+			name: "an FAQ whose answers a click on the question shows",
+			html: `<h2>FAQs</h2>
+				<div class="faq"><div class="q">Is this backpack waterproof?</div><div class="a" style="display: none;">Yes: its fabric sheds rain and a cover comes with it.</div></div>
+				<div class="faq"><div class="q">Shipping</div><div class="a" style="display: none;">A hidden note.</div></div>`,
+			want: []string{"its fabric sheds rain"},
+			not:  []string{"hidden note"},
+		},
+		{
 			name: "a wrapper script shows",
 			html: `<div class="lockdown" style="display:none"><h2>Dark roast</h2><p>Meet the yin to your yang: a bold and smooth blend of arabica and robusta beans.</p></div><p>Short.</p>`,
 			want: []string{"Meet the yin"},
