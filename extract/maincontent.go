@@ -1081,6 +1081,9 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 	} else if f.name(n).boilerplate && !holdsMost(s, whole) && !isSectionTitle(before) {
 		return !f.leadsDocument(n)
 	}
+	if s.chars < maxMediaAddressChars && !isElement(n, "td", "th") && !hasAncestor(n, "table") && isScriptData(n) {
+		return true
+	}
 	if s.chars < maxCookieNoticeChars {
 		text := shortText(n)
 		if isCookieNotice(text) {
@@ -1817,4 +1820,88 @@ func (f *finder) isOneComment(m *mainBlock) bool {
 		}
 	}
 	return false
+}
+
+// isScriptData reports whether n, a short block, is a CMS's data for its
+// scripts printed as text, not words for a reader: the address of a
+// picture or a video spelled out as a line, or a field of a description
+// list whose name is a programmer's identifier ("cat_thumb_Navy:",
+// "retail_price_tier1:") or whose value is such an address, and that
+// field's value.
+func isScriptData(n *html.Node) bool {
+	if namesMediaFile(shortText(n)) {
+		return true
+	}
+	switch {
+	case isElement(n, "dt"):
+		next := nextElement(n)
+		return isIdentifier(shortText(n)) || next != nil && isElement(next, "dd") && namesMediaFile(shortText(next))
+	case isElement(n, "dd"):
+		prev := previousElement(n)
+		return prev != nil && isElement(prev, "dt") && isIdentifier(shortText(prev))
+	}
+	return false
+}
+
+// isIdentifier reports whether text is a label that is a name in snake
+// case: lower-case letters first, words joined by underscores, no spaces,
+// and a closing colon ("short_description:", "cat_thumb_Navy:"). Without
+// the colon it is a term a reference defines ("table_name"), content.
+func isIdentifier(text string) bool {
+	text, labels := strings.CutSuffix(strings.TrimSpace(text), ":")
+	if !labels || text == "" || text[0] < 'a' || text[0] > 'z' || !strings.Contains(text, "_") {
+		return false
+	}
+	for _, r := range text {
+		if r != '_' && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// maxMediaAddressChars is the length beyond which a block is more than
+// the address of a file.
+const maxMediaAddressChars = 400
+
+// mediaExtensions are the endings of the addresses of pictures and videos.
+var mediaExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".mp4", ".webm", ".mov"}
+
+// namesMediaFile reports whether text is nothing but the absolute address
+// of a picture or a video.
+func namesMediaFile(text string) bool {
+	text = strings.TrimSpace(text)
+	if !strings.HasPrefix(text, "https://") && !strings.HasPrefix(text, "http://") && !strings.HasPrefix(text, "//") || strings.ContainsFunc(text, isSpace) {
+		return false
+	}
+	if i := strings.IndexAny(text, "?#"); i >= 0 {
+		text = text[:i]
+	}
+	text = strings.ToLower(text)
+	for _, ext := range mediaExtensions {
+		if strings.HasSuffix(text, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// previousElement is n's previous element sibling, or nil.
+func previousElement(n *html.Node) *html.Node {
+	for c := n.PrevSibling; c != nil; c = c.PrevSibling {
+		if c.Type == html.ElementNode {
+			return c
+		}
+	}
+	return nil
+}
+
+// nextElement is n's next element sibling, or nil.
+func nextElement(n *html.Node) *html.Node {
+	for c := n.NextSibling; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode {
+			return c
+		}
+	}
+	return nil
 }

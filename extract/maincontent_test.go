@@ -1483,3 +1483,32 @@ func TestCookieNoticeInTheText(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldsForScripts checks that a product's custom fields, printed as a
+// description list for the shop's scripts (picture addresses, names in
+// snake case), are left out, while a reference's terms in snake case and a
+// table cell holding an address stay.
+func TestFieldsForScripts(t *testing.T) {
+	page := `<html><head><title>Staple Tee</title></head><body><main>
+		<h1>Staple Tee</h1>
+		<p>Enduring comfort in a regular fit, crafted from 5.3 oz combed cotton, with neck ribbing and double needle hems for durability.</p>
+		<p>Available in seventy colours and built to last, from a mid weight fabric that keeps its shape wash after wash.</p>
+		<dl><dt>Fit:</dt><dd>Regular</dd>
+		<dt>cat_thumb_Navy:</dt><dd>https://cdn.example/thumbs/5001_NAVY_THUMB.jpg</dd>
+		<dt>retail_price_tier1:</dt><dd>$20.00_1-9 items</dd></dl>
+		<dl><dt>table_name</dt><dd>The name of an existing table or view.</dd></dl>
+		<table><tr><th>Field</th><th>Example</th></tr><tr><td>image_url</td><td>https://example.com/image1.jpg</td></tr></table>
+		<p><a href="/videos/amy.mp4">https://cdn.example/videos/amy.mp4</a></p>
+		</main></body></html>`
+	res := extractMain(t, "https://shop.example/staple-tee", page)
+	for _, want := range []string{"Regular", "table_name", "existing table", "https://example.com/image1.jpg"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, not := range []string{"cat_thumb_Navy", "NAVY_THUMB", "retail_price_tier1", "$20.00_1-9", "amy.mp4"} {
+		if strings.Contains(res.Text, not) {
+			t.Errorf("kept %q:\n%s", not, res.Text)
+		}
+	}
+}
