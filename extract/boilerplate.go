@@ -286,7 +286,10 @@ func isFurniture(n *html.Node) bool {
 		return n.Namespace == "svg"
 	}
 	if furnitureTags[n.Data] {
-		return true
+		// A disclosure's button inside a heading is the heading's text:
+		// an accordion's section title, which a click opens ("Material
+		// & care", "Size & fit").
+		return !titlesDisclosure(n)
 	}
 	if role := strings.ToLower(strings.TrimSpace(attrOr(n, "role"))); landmarkRoles[role] {
 		// A list of tabs holds the tabs' labels, and is furniture; one
@@ -535,3 +538,26 @@ func readsAsReplySubject(text string) bool {
 // maxReplySubjectChars is the length above which a line that opens with
 // "Re:" is a post's sentence rather than its subject.
 const maxReplySubjectChars = 150
+
+// titlesDisclosure reports whether n is a button that opens and closes a
+// panel (it has aria-expanded) inside a heading, as an accordion's
+// sections are marked up.
+func titlesDisclosure(n *html.Node) bool {
+	if !isElement(n, "button") {
+		return false
+	}
+	if _, ok := attr(n, "aria-expanded"); !ok {
+		return false
+	}
+	p := n.Parent
+	for range 3 {
+		if p == nil || p.Type != html.ElementNode {
+			return false
+		}
+		if isElement(p, "h1", "h2", "h3", "h4", "h5", "h6") {
+			return true
+		}
+		p = p.Parent
+	}
+	return false
+}

@@ -476,7 +476,7 @@ func measure(root *html.Node, skip map[*html.Node]bool, decide func(n *html.Node
 			s.images++
 		case isElement(n, "li"):
 			s.listItems++
-		case isElement(n, "input", "select", "textarea", "button"):
+		case isElement(n, "input", "select", "textarea"), isElement(n, "button") && !titlesDisclosure(n):
 			s.inputs++
 		case isElement(n, "iframe", "object", "embed", "video", "audio"):
 			s.embeds++

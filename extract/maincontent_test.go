@@ -1512,3 +1512,27 @@ func TestFieldsForScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestAccordionHeadingsAreButtons checks that the titles of an accordion's
+// sections, buttons inside headings as the ARIA pattern marks them up,
+// are kept with their panels, while a button of its own is not.
+func TestAccordionHeadingsAreButtons(t *testing.T) {
+	page := `<html><head><title>Faux leather jacket</title></head><body><main>
+		<h1>Faux leather jacket</h1>
+		<p>A jacket of faux leather with a turn-down collar, a zip and a chest pocket, cut for a regular fit that layers over knitwear.</p>
+		<h2><button aria-expanded="false"><span>Material &amp; care</span></button></h2>
+		<div style="max-height:0"><dl><dt>Outer fabric material:</dt><dd>100% polyester</dd><dt>Care instructions:</dt><dd>Machine wash at 30 °C</dd></dl></div>
+		<h2><button aria-expanded="false"><span>Size &amp; fit</span></button></h2>
+		<div style="max-height:0"><dl><dt>Fit:</dt><dd>Regular</dd></dl></div>
+		<p><button>Add to bag</button></p>
+		</main></body></html>`
+	res := extractMain(t, "https://shop.example/jacket", page)
+	for _, want := range []string{"Material & care", "Size & fit", "100% polyester"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Add to bag") {
+		t.Errorf("kept a button:\n%s", res.Text)
+	}
+}
