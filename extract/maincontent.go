@@ -59,12 +59,17 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 	if body == nil {
 		return
 	}
+	summary := ""
+	if kind.name == PageProduct {
+		summary = shownSummary(doc, body)
+	}
 	f := newFinder(body, headlines(doc), kind.name)
 	f.schema = kind.schema
 	if regionKinds[kind.name] {
 		if region := f.region(kind.name); region != nil && region.chars > 0 {
 			region.replaceBody(body)
 			addMissingDescription(body, kind.description)
+			addMissingSummary(body, summary)
 			return
 		}
 	}
@@ -186,6 +191,54 @@ const minCardTitles = 5
 // title to say so.
 func (f *finder) firstH1() *html.Node {
 	return find(f.body, func(n *html.Node) bool { return isElement(n, "h1") })
+}
+
+// shownSummary is the page's meta description when the page shows it too,
+// word for word as a text of its own: a product's summary under its name
+// (a game's blurb beside its trailer), which the region found may leave
+// out with the header it sits in. A description the page does not show is
+// written for search engines, and is not returned.
+func shownSummary(doc, body *html.Node) string {
+	head := find(doc, func(n *html.Node) bool { return isElement(n, "head") })
+	if head == nil {
+		return ""
+	}
+	description := ""
+	walkElements(head, func(n *html.Node) bool {
+		if isElement(n, "meta") && description == "" {
+			name := strings.ToLower(attrOr(n, "name") + attrOr(n, "property"))
+			if name == "description" || name == "og:description" {
+				description = collapseSpace(attrOr(n, "content"))
+			}
+		}
+		return true
+	})
+	if strings.Count(description, " ")+1 < minDescriptionWords {
+		return ""
+	}
+	found := find(body, func(n *html.Node) bool {
+		return n.Type == html.TextNode && len(n.Data) >= len(description) && collapseSpace(n.Data) == description
+	})
+	for n := found; n != nil && n != body; n = n.Parent {
+		if n.Type == html.ElementNode && (hidden(n) || neverText(n)) {
+			return ""
+		}
+	}
+	if found == nil {
+		return ""
+	}
+	return description
+}
+
+// addMissingSummary puts the summary the page shows (see shownSummary) at
+// the top of the content when the content leaves it out.
+func addMissingSummary(body *html.Node, summary string) {
+	if summary == "" || strings.Contains(collapseSpace(textContent(body)), summary) {
+		return
+	}
+	p := &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+	p.AppendChild(&html.Node{Type: html.TextNode, Data: summary})
+	body.InsertBefore(p, body.FirstChild)
 }
 
 // addMissingDescription puts a product's description, as its JSON-LD

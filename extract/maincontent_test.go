@@ -1536,3 +1536,29 @@ func TestAccordionHeadingsAreButtons(t *testing.T) {
 		t.Errorf("kept a button:\n%s", res.Text)
 	}
 }
+
+// TestProductSummaryBesideTheRegion checks that a product's summary, shown
+// under its name outside the main region and given word for word as the
+// page's meta description, is kept; a meta description the page does not
+// show is not added.
+func TestProductSummaryBesideTheRegion(t *testing.T) {
+	const summary = "War Thunder is the most comprehensive free-to-play military game dedicated to aviation, armoured vehicles and naval craft."
+	page := func(shown bool) string {
+		snippet := ""
+		if shown {
+			snippet = `<div class="snippet">` + summary + `</div>`
+		}
+		return `<html><head><title>War Thunder</title><meta name="description" content="` + summary + `">
+			<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"War Thunder"}</script></head><body>
+			<div class="header"><h1>War Thunder</h1>` + snippet + `</div>
+			<main><section><h2>About this game</h2><p>Take part in major battles on land, in the air and at sea, fighting with your squad in a continuously developing game.</p><p>Fly and drive over two thousand machines from the early twentieth century to the most advanced modern combat units.</p></section>
+			<section><h2>System requirements</h2><p>A processor with two cores at 2.2 GHz, four gigabytes of memory and a graphics card that supports DirectX 11.</p></section></main>
+			</body></html>`
+	}
+	if res := extractMain(t, "https://store.example/app/236390", page(true)); !strings.Contains(res.Text, summary) {
+		t.Errorf("lost the summary:\n%s", res.Text)
+	}
+	if res := extractMain(t, "https://store.example/app/236390", page(false)); strings.Contains(res.Text, "most comprehensive") {
+		t.Errorf("added a summary the page does not show:\n%s", res.Text)
+	}
+}
