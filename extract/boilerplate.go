@@ -61,8 +61,11 @@ func isInlineFurniture(n *html.Node) bool {
 }
 
 // boilerplateWords are short words that would match too much as stems.
+// "adv" is not one: it abbreviates "advanced" as often as "advert" (a
+// WordPress block library names every heading and lead paragraph it
+// styles "kt-adv-heading"), and ad slots have "ad", "ads" or "advert" too.
 var boilerplateWords = map[string]bool{
-	"ad": true, "ads": true, "adv": true, "adslot": true, "adunit": true,
+	"ad": true, "ads": true, "adslot": true, "adunit": true,
 	"aside": true, "date": true, "login": true, "overlay": true, "rail": true,
 	"readmore": true, "rss": true, "sign": true, "print": true,
 }

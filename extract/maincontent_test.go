@@ -1562,3 +1562,19 @@ func TestProductSummaryBesideTheRegion(t *testing.T) {
 		t.Errorf("added a summary the page does not show:\n%s", res.Text)
 	}
 }
+
+// TestAdvancedHeadingBlocks checks that paragraphs a block library names
+// "kt-adv-heading" (an advanced heading, not an advert) are kept.
+func TestAdvancedHeadingBlocks(t *testing.T) {
+	page := `<html><head><title>Exercise equipment repair</title></head><body><main>
+		<h2 class="kt-adv-heading356_9c83af-2d wp-block-kadence-advancedheading">Full-Service Exercise Equipment Repair</h2>
+		<p class="kt-adv-heading356_3fb368-c9 wp-block-kadence-advancedheading">Our expert technicians provide full-service fixes and repairs for your gym's fitness equipment, including cardio and strength machines.</p>
+		<p class="kt-adv-heading356_4ab2-c9 wp-block-kadence-advancedheading">Our repairs serve commercial gyms, gyms within office buildings and residential apartment complexes across the country.</p>
+		</main></body></html>`
+	res := extractMain(t, "https://movers.example/services/repair", page)
+	for _, want := range []string{"expert technicians", "residential apartment complexes"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+}
