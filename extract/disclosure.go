@@ -133,7 +133,7 @@ func answersQuestion(n *html.Node, unseen unseenByLayout) bool {
 	if q == nil || hidden(q) || unseen[q] || isElement(q, "noscript") {
 		return false
 	}
-	text := collapseSpace(textContent(q))
+	text := shortText(q) // "" when longer than a question
 	return len(text) <= maxQuestionChars && strings.HasSuffix(text, "?")
 }
 
