@@ -1882,7 +1882,7 @@ func (f *finder) isOneComment(m *mainBlock) bool {
 // "retail_price_tier1:") or whose value is such an address, and that
 // field's value.
 func isScriptData(n *html.Node) bool {
-	if namesMediaFile(shortText(n)) {
+	if opensWithAddress(n) && namesMediaFile(shortText(n)) {
 		return true
 	}
 	switch {
@@ -1894,6 +1894,17 @@ func isScriptData(n *html.Node) bool {
 		return prev != nil && isElement(prev, "dt") && isIdentifier(shortText(prev))
 	}
 	return false
+}
+
+// opensWithAddress reports whether n's first text opens with an
+// address, a cheap test before its whole text is read.
+func opensWithAddress(n *html.Node) bool {
+	first := find(n, func(c *html.Node) bool { return c.Type == html.TextNode && strings.TrimSpace(c.Data) != "" })
+	if first == nil {
+		return false
+	}
+	text := strings.TrimLeftFunc(first.Data, isSpace)
+	return strings.HasPrefix(text, "http") || strings.HasPrefix(text, "//")
 }
 
 // isIdentifier reports whether text is a label that is a name in snake
