@@ -125,12 +125,15 @@ func answersQuestion(n *html.Node, unseen unseenByLayout) bool {
 	}
 	q := n.PrevSibling
 	for q != nil && (q.Type != html.ElementNode || neverText(q)) {
-		if q.Type == html.TextNode && strings.TrimSpace(q.Data) != "" {
+		if q.Type == html.TextNode && strings.TrimSpace(q.Data) != "" || isElement(q, "noscript") {
+			// A <noscript> between them: the hidden block is the
+			// notice scripts show in its stead ("You are using an
+			// out of date browser"), no answer.
 			return false
 		}
 		q = q.PrevSibling
 	}
-	if q == nil || hidden(q) || unseen[q] || isElement(q, "noscript") {
+	if q == nil || hidden(q) || unseen[q] {
 		return false
 	}
 	text := shortText(q) // "" when longer than a question

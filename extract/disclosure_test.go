@@ -50,6 +50,14 @@ func TestHiddenPanelsAreContent(t *testing.T) {
 			not:  []string{"hidden note"},
 		},
 		{
+			name: "a notice scripts show instead of a noscript, after a question",
+			html: `<p>Is this backpack waterproof? Yes: its fabric sheds rain.</p><p>Why carry more?</p>
+				<noscript><div>JavaScript is disabled.</div></noscript>
+				<div class="notice" style="display: none">You are using an out of date browser.</div>`,
+			want: []string{"its fabric sheds rain"},
+			not:  []string{"out of date browser"},
+		},
+		{
 			name: "a wrapper script shows",
 			html: `<div class="lockdown" style="display:none"><h2>Dark roast</h2><p>Meet the yin to your yang: a bold and smooth blend of arabica and robusta beans.</p></div><p>Short.</p>`,
 			want: []string{"Meet the yin"},
