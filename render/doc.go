@@ -22,9 +22,11 @@
 //	    fly, renderClaimed cache.go   with a Claimer, claim the key across the cluster
 //	                                  (or take the result another node renders); then
 //	      renderOnce      service.go  admit (a slot, or the queue, or ErrOverloaded)
-//	                                  → fetch (engine choice and hand-over, engine.go)
-//	                                  → detectObstacle (obstacle.go)
-//	                                  → Extractor.Extract → the Result, offered to the cache
+//	                                  → load: fetch (engine choice and hand-over,
+//	                                    engine.go), payFor a 402 (payment.go)
+//	                                  → screen: detectObstacle (obstacle.go)
+//	                                  → extract: Extractor.Extract and the artifacts
+//	                                  → Meta; the Result, offered to the cache
 //	  process             script.go   the request's script over the result
 //	  Observer            the render's outcome, for metrics
 //

@@ -236,7 +236,10 @@ func (s *Service) Render(ctx context.Context, in *Request) (*Result, error) {
 	return res, err
 }
 
-// renderOnce renders req without the cache. Render has validated req.
+// renderOnce renders req once, without the cache (Render has validated
+// req), under its deadline, as a list of stages:
+// admission, fetch (with payment where the page asks for it), the check for
+// an obstacle, extraction, and the Result's Meta.
 func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err error) {
 	start := time.Now()
 	ctx, done, err := s.track(ctx)
@@ -258,30 +261,85 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 		return nil, stageError(ctx, deadline, "in the queue, waiting for a render slot", err)
 	}
 	defer release()
-	queued := time.Since(start)
+	clock := stageClock{start: start, queued: time.Since(start)}
 	signals := s.readSignals(ctx, req) // beside the fetch, not after it
 	llms := s.readLLMsTxt(ctx, req)
 
-	page, err := s.fetch(ctx, req)
+	page, charged, err := s.load(ctx, req, deadline)
 	if err != nil {
-		return nil, stageError(ctx, deadline, "loading the page (navigation and settle)", err)
+		return nil, err
 	}
-	charged := ""
-	if page.Status == http.StatusPaymentRequired {
-		if page, charged, err = s.payFor(ctx, req, page); err != nil {
-			return nil, stageError(ctx, deadline, "paying for the page", err)
-		}
-	}
-	fetched := time.Since(start)
-	obstacle, whole := s.detectObstacle(page)
-	if whole {
-		meta := pageMeta(page, nil)
-		meta.Obstacle = obstacle
-		meta.Timings = Timings{Queue: ms(queued), Fetch: ms(fetched - queued), Total: ms(time.Since(start))}
-		return nil, &ObstacleError{Meta: meta}
+	clock.fetched = time.Since(start)
+	obstacle, err := s.screen(page, clock)
+	if err != nil {
+		return nil, err
 	}
 	s.keepPage(req, page)
+	res, err := s.extract(ctx, req, page, deadline)
+	if err != nil {
+		return nil, err
+	}
+	res.Meta = pageMeta(page, obstacle)
+	res.Meta.Timings = clock.timings(true)
+	describeDocument(page, res)
+	explainEmpty(page, req, res)
+	res.Meta.ContentSignals = <-signals
+	res.Meta.LLMsTxt = <-llms
+	res.Meta.Charged = charged
+	s.observe(time.Since(start) - clock.queued)
+	return res, nil
+}
 
+// stageClock keeps when a render's stages ended, for its Meta.Timings.
+type stageClock struct {
+	start           time.Time
+	queued, fetched time.Duration // since start
+}
+
+// timings are the stages' durations so far; extracted says the extraction
+// has run, and took the time since the fetch.
+func (c stageClock) timings(extracted bool) Timings {
+	total := time.Since(c.start)
+	t := Timings{Queue: ms(c.queued), Fetch: ms(c.fetched - c.queued), Total: ms(total)}
+	if extracted {
+		t.Extract = ms(total - c.fetched)
+	}
+	return t
+}
+
+// load is the fetch stage: the page, paid for when it answers 402 Payment
+// Required and the request allows a price; charged is what was paid.
+func (s *Service) load(ctx context.Context, req *Request, deadline time.Duration) (page *Page, charged string, err error) {
+	page, err = s.fetch(ctx, req)
+	if err != nil {
+		return nil, "", stageError(ctx, deadline, "loading the page (navigation and settle)", err)
+	}
+	if page.Status == http.StatusPaymentRequired {
+		if page, charged, err = s.payFor(ctx, req, page); err != nil {
+			return nil, "", stageError(ctx, deadline, "paying for the page", err)
+		}
+	}
+	return page, charged, nil
+}
+
+// screen looks for an obstacle on page: one that is the whole page (a bot
+// challenge, a login wall) ends the render with an *ObstacleError; one
+// beside the content is returned, to be reported with it.
+func (s *Service) screen(page *Page, clock stageClock) (*Obstacle, error) {
+	obstacle, whole := s.detectObstacle(page)
+	if !whole {
+		return obstacle, nil
+	}
+	meta := pageMeta(page, nil)
+	meta.Obstacle = obstacle
+	meta.Timings = clock.timings(false)
+	return nil, &ObstacleError{Meta: meta}
+}
+
+// extract is the extraction stage: the Result the Extractor makes of page,
+// with the artifacts the browser made (screenshot, PDF, accessibility tree)
+// where the request asks for them.
+func (s *Service) extract(ctx context.Context, req *Request, page *Page, deadline time.Duration) (*Result, error) {
 	res, err := s.opts.Extractor.Extract(page, req)
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
@@ -298,20 +356,6 @@ func (s *Service) renderOnce(ctx context.Context, req *Request) (_ *Result, err 
 	if req.Wants(FormatAccessibilityTree) {
 		res.AccessibilityTree = page.AccessibilityTree
 	}
-	total := time.Since(start)
-	res.Meta = pageMeta(page, obstacle)
-	res.Meta.Timings = Timings{
-		Queue:   ms(queued),
-		Fetch:   ms(fetched - queued),
-		Extract: ms(total - fetched),
-		Total:   ms(total),
-	}
-	describeDocument(page, res)
-	explainEmpty(page, req, res)
-	res.Meta.ContentSignals = <-signals
-	res.Meta.LLMsTxt = <-llms
-	res.Meta.Charged = charged
-	s.observe(total - queued)
 	return res, nil
 }
 
