@@ -2,6 +2,7 @@ package browserpool
 
 import (
 	"context"
+	"errors"
 
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 
@@ -13,37 +14,90 @@ var Scripts = map[string]string{
 	"settle": settleScript, "settle_state": settleStateScript, "scroll": scrollScript,
 	"overlay": overlayScript, "snapshot": snapshotScript, "scrollintoview": scrollIntoViewScript,
 	"addtag": addTagScript, "waitselector": waitForSelectorScript, "ready": readyScript,
-	"keepdocument": keepDocumentScript,
+	"keepdocument": keepDocumentScript, "queryselector": querySelectorScript,
+}
+
+// ElementScripts names the page scripts of js/ that a session's actions
+// call on an element, for the tests of each.
+var ElementScripts = map[string]string{
+	"center": centerScript, "focusfield": focusFieldScript, "clearfield": clearFieldScript,
+	"fieldkind": fieldKindScript, "selectoptions": selectOptionsScript, "checked": checkedScript,
+	"fileinput": fileInputScript,
 }
 
 // CallScript loads url in a tab of p and calls the script named name
 // (see Scripts) with args, returning its JSON value.
-func CallScript(ctx context.Context, p *Pool, url, name string, args ...any) (jsonv2.Value, error) {
-	t, err := p.lease(ctx)
+func CallScript(ctx context.Context, p *Pool, url, name string, args ...any) (v jsonv2.Value, err error) {
+	t, release, err := loadForScript(ctx, p, url)
 	if err != nil {
 		return nil, err
 	}
-	failed := true
-	defer func() { p.release(t, failed) }()
+	defer func() { release(err) }()
+	fn, ok := Scripts[name]
+	if !ok {
+		fn = name // an expression of the test's own
+	}
+	if name == "settle" || name == "keepdocument" {
+		return t.eval(ctx, fn) // a statement, not a function
+	}
+	return t.call(ctx, fn, args...)
+}
+
+// CallElementScript loads url in a tab of p and calls the script named
+// name (see ElementScripts) on the first element selector matches, with
+// args, as a session's action does: a script's thrown Error is an
+// ErrInvalidRequest with its message. It returns the script's JSON value
+// (nil when it returns nothing) and then, when after is not empty, the
+// JSON value of that expression, for what the script did to the page.
+func CallElementScript(ctx context.Context, p *Pool, url, selector, name string, args []any, after string) (v, afterValue jsonv2.Value, err error) {
+	t, release, err := loadForScript(ctx, p, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		// An element that does not suit the script leaves the tab as good
+		// as any.
+		if errors.Is(err, render.ErrInvalidRequest) {
+			release(nil)
+		} else {
+			release(err)
+		}
+	}()
+	fn, ok := ElementScripts[name]
+	if !ok {
+		fn = name // a function of the test's own
+	}
+	obj, err := t.querySelector(ctx, selector)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &sessionTab{tab: t}
+	if err := st.call(ctx, obj, fn, &v, args...); err != nil {
+		return nil, nil, err
+	}
+	if after != "" {
+		afterValue, err = t.eval(ctx, after)
+	}
+	return v, afterValue, err
+}
+
+// loadForScript leases a tab of p and loads url in it. release returns the
+// tab, as failed when err is not nil.
+func loadForScript(ctx context.Context, p *Pool, url string) (t *tab, release func(err error), err error) {
+	t, err = p.lease(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	release = func(err error) { p.release(t, err != nil) }
 	net := newNetworkWatch(t.s)
 	defer net.stop()
 	nav := newNavigationWatch(t.s, "")
 	defer nav.stop()
 	if _, _, err := t.navigate(ctx, &render.Request{URL: url}, net, nav, p.guard, loadWait{event: "load"}); err != nil {
-		return nil, err
+		release(err)
+		return nil, nil, err
 	}
-	fn, ok := Scripts[name]
-	if !ok {
-		fn = name // an expression of the test's own
-	}
-	var v jsonv2.Value
-	if name == "settle" || name == "keepdocument" {
-		v, err = t.eval(ctx, fn) // a statement, not a function
-	} else {
-		v, err = t.call(ctx, fn, args...)
-	}
-	failed = err != nil
-	return v, err
+	return t, release, nil
 }
 
 // ProfileDirs returns the profile directories of p's running browsers, by

@@ -17,7 +17,10 @@ import (
 // so that it is read, linted and tested as JavaScript rather than as Go
 // strings. Each file but settle.js and keepdocument.js is one function
 // expression, called with JSON arguments by tab.call; those two are
-// statements run as they are, in every new document.
+// statements run as they are, in every new document. The scripts a
+// session's actions call on an element (the second block below) are
+// function declarations, called by sessionTab.call with the element as
+// this and their arguments as Runtime.callFunctionOn's.
 //
 //go:embed js/*.js
 var scriptFiles embed.FS
@@ -34,6 +37,21 @@ var (
 	waitForSelectorScript = mustScript("waitselector.js")
 	readyScript           = mustScript("ready.js")
 	keepDocumentScript    = mustScript("keepdocument.js")
+
+	// A session's actions.
+	querySelectorScript = mustScript("queryselector.js")
+)
+
+// The scripts of a session's actions that are called on an element, as
+// this (see sessionTab.call).
+var (
+	centerScript        = mustScript("center.js")
+	focusFieldScript    = mustScript("focusfield.js")
+	clearFieldScript    = mustScript("clearfield.js")
+	fieldKindScript     = mustScript("fieldkind.js")
+	selectOptionsScript = mustScript("selectoptions.js")
+	checkedScript       = mustScript("checked.js")
+	fileInputScript     = mustScript("fileinput.js")
 )
 
 func mustScript(name string) string {

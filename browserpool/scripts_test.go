@@ -3,6 +3,7 @@ package browserpool_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sous-dev/sous/browserpool"
+	"github.com/sous-dev/sous/render"
 )
 
 // Each page script of js/ does what its comment says, on a fixture page in
@@ -116,6 +118,9 @@ func TestPageScripts(t *testing.T) {
 				t.Errorf("got %s", v)
 			}
 		}},
+		{"queryselector", "/about.html", []any{"h1"}, want(`{}`)}, // an element, by value
+		{"queryselector", "/about.html", []any{"#nothing"}, want(`null`)},
+		{"queryselector", "/about.html", []any{"h1[["}, want(`"invalid"`)},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -138,6 +143,125 @@ func TestPageScripts(t *testing.T) {
 		}
 	}
 	if d := cmp.Diff([]string(nil), untested); d != "" {
+		t.Errorf("scripts without a test: %s", strings.Join(untested, ", "))
+	}
+}
+
+// want checks that a script returned the JSON value w.
+func want(w string) func(t *testing.T, v json.RawMessage) {
+	return func(t *testing.T, v json.RawMessage) {
+		t.Helper()
+		if d := cmp.Diff(w, string(v)); d != "" {
+			t.Errorf("result (-want +got):\n%s", d)
+		}
+	}
+}
+
+// Each script of js/ that a session's actions call on an element does
+// what its comment says, on a fixture page in real Chromium, and throws
+// what the agent is told for an element that does not suit it.
+func TestElementScripts(t *testing.T) {
+	const log = `document.getElementById("log").textContent`
+	tests := []struct {
+		name     string
+		script   string
+		selector string
+		args     []any
+		after    string // an expression read after the script, for what it did
+		want     string // the script's JSON value, "" for none
+		// wantAfter is after's JSON value.
+		wantAfter string
+		// wantErr is the message of the ErrInvalidRequest the agent gets.
+		wantErr string
+	}{
+		{name: "the middle of a fixed button", script: "center", selector: "#pin", want: `{"x":60,"y":40}`},
+		{name: "a hidden element takes no space", script: "center", selector: "#empty", want: `null`},
+		{name: "a text input is focused and selected", script: "focusfield", selector: "#name",
+			after:     `[document.activeElement.id, document.activeElement.selectionStart, document.activeElement.selectionEnd]`,
+			wantAfter: `["name",0,3]`},
+		{name: "a contenteditable element is focused and selected", script: "focusfield", selector: "#message",
+			after: `[document.activeElement.id, getSelection().toString()]`, wantAfter: `["message","Happy birthday"]`},
+		{name: "a textarea takes text", script: "focusfield", selector: "#notes",
+			after: `document.activeElement.id`, wantAfter: `"notes"`},
+		{name: "a disabled field", script: "focusfield", selector: "#locked", wantErr: "the field is disabled"},
+		{name: "a read-only field", script: "focusfield", selector: "#fixed-price", wantErr: "the field is read-only"},
+		{name: "a checkbox is no text field", script: "focusfield", selector: "#sliced",
+			wantErr: "the element is not a text field (it is input type=checkbox)"},
+		{name: "a select is no text field", script: "focusfield", selector: "#flour",
+			wantErr: "the element is not a text field (it is select type=select-one)"},
+		{name: "a text input is emptied with its events", script: "clearfield", selector: "#name",
+			after: `[document.getElementById("name").value, ` + log + `]`, wantAfter: `["","name:input name:change "]`},
+		{name: "a contenteditable element is emptied", script: "clearfield", selector: "#message",
+			after: `[document.getElementById("message").textContent, ` + log + `]`, wantAfter: `["","message:input message:change "]`},
+		{name: "a select", script: "fieldkind", selector: "#flour", want: `"select"`},
+		{name: "a checkbox", script: "fieldkind", selector: "#sliced", want: `"check"`},
+		{name: "a radio button", script: "fieldkind", selector: "#large", want: `"check"`},
+		{name: "an ARIA switch", script: "fieldkind", selector: "#gift", want: `"check"`},
+		{name: "a textarea", script: "fieldkind", selector: "#notes", want: `"text"`},
+		{name: "an option by value, with its events", script: "selectoptions", selector: "#flour", args: []any{[]string{"spelt"}},
+			after: `[document.getElementById("flour").value, ` + log + `]`, wantAfter: `["spelt","flour:input flour:change "]`},
+		{name: "an option by label", script: "selectoptions", selector: "#flour", args: []any{[]string{" Rye "}},
+			after: `document.getElementById("flour").value`, wantAfter: `"rye"`},
+		{name: "options of a multiple select", script: "selectoptions", selector: "#extras", args: []any{[]string{"jam", "Honey"}},
+			after: `[...document.getElementById("extras").selectedOptions].map(o => o.value)`, wantAfter: `["jam","honey"]`},
+		{name: "two options of a single select", script: "selectoptions", selector: "#flour", args: []any{[]string{"rye", "spelt"}},
+			wantErr: "the select takes one option, not 2"},
+		{name: "no such option", script: "selectoptions", selector: "#flour", args: []any{[]string{"barley"}},
+			wantErr: `no option "barley"; the options are "Rye", "Spelt", "Wheat"`},
+		{name: "a disabled select", script: "selectoptions", selector: "#oven", args: []any{[]string{"Stone"}},
+			wantErr: "the select is disabled"},
+		{name: "a text input is no select", script: "selectoptions", selector: "#name", args: []any{[]string{"Ada"}},
+			wantErr: "the element is not a select (it is input)"},
+		{name: "a checked box", script: "checked", selector: "#sliced", want: `true`},
+		{name: "an unchecked box", script: "checked", selector: "#seeded", want: `false`},
+		{name: "a chosen radio button", script: "checked", selector: "#small", want: `true`},
+		{name: "an ARIA switch that is off", script: "checked", selector: "#gift", want: `false`},
+		{name: "a text input is no checkbox", script: "checked", selector: "#name",
+			wantErr: "the element is not a checkbox or radio button"},
+		{name: "a file input", script: "fileinput", selector: "#photo"},
+		{name: "a disabled file input", script: "fileinput", selector: "#scan", wantErr: "the file input is disabled"},
+		{name: "a text input is no file input", script: "fileinput", selector: "#name",
+			wantErr: "the element is not a file input (it is input)"},
+		// The element is found by queryselector.js.
+		{name: "no element matches", script: "checked", selector: "#nothing", wantErr: `no element matches "#nothing"`},
+		{name: "an invalid selector", script: "checked", selector: "h1[[",
+			wantErr: `"h1[[" is neither a ref (e12) nor a valid CSS selector`},
+	}
+	seen := map[string]bool{}
+	for _, tc := range tests {
+		seen[tc.script] = true
+		t.Run(tc.script+" "+tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			v, after, err := browserpool.CallElementScript(ctx, shared, site.URL+"/controls.html", tc.selector, tc.script, tc.args, tc.after)
+			if tc.wantErr != "" {
+				if !errors.Is(err, render.ErrInvalidRequest) {
+					t.Fatalf("got %v, want an ErrInvalidRequest", err)
+				}
+				if d := cmp.Diff(tc.wantErr, strings.TrimPrefix(err.Error(), render.ErrInvalidRequest.Error()+": ")); d != "" {
+					t.Errorf("message (-want +got):\n%s", d)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, string(v)); d != "" {
+				t.Errorf("result (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantAfter, string(after)); d != "" {
+				t.Errorf("after, %s (-want +got):\n%s", tc.after, d)
+			}
+		})
+	}
+	var untested []string
+	for name := range browserpool.ElementScripts {
+		if !seen[name] {
+			untested = append(untested, name)
+		}
+	}
+	if len(untested) > 0 {
 		t.Errorf("scripts without a test: %s", strings.Join(untested, ", "))
 	}
 }

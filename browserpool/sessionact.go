@@ -258,18 +258,27 @@ func (sc *sessionContext) element(ctx context.Context, st *sessionTab, targetRef
 		}
 		return obj.Object.ObjectID, nil
 	}
-	sel, _ := json.Marshal(targetRef)
-	res, err := cdp.Call(ctx, st.s, runtime.Evaluate, runtime.EvaluateParams{
-		Expression: `(s => { try { return document.querySelector(s); } catch (e) { return "invalid"; } })(` + string(sel) + `)`,
-	})
+	return st.querySelector(ctx, targetRef)
+}
+
+// querySelector returns the page object of the first element selector
+// matches in t's main world (queryselector.js).
+func (t *tab) querySelector(ctx context.Context, selector string) (runtime.RemoteObjectID, error) {
+	expr, err := callExpression(querySelectorScript, selector)
 	if err != nil {
-		return "", fmt.Errorf("find %s: %w", targetRef, err)
+		return "", err
+	}
+	res, err := cdp.Call(ctx, t.s, runtime.Evaluate, runtime.EvaluateParams{Expression: expr})
+	if err != nil {
+		return "", fmt.Errorf("find %s: %w", selector, err)
 	}
 	switch {
+	case res.ExceptionDetails != nil:
+		return "", fmt.Errorf("find %s: %w", selector, &scriptError{message: res.ExceptionDetails.Text})
 	case res.Result == nil || res.Result.Subtype == "null":
-		return "", fmt.Errorf("%w: no element matches %q", render.ErrInvalidRequest, targetRef)
+		return "", fmt.Errorf("%w: no element matches %q", render.ErrInvalidRequest, selector)
 	case res.Result.Type == "string":
-		return "", fmt.Errorf("%w: %q is neither a ref (e12) nor a valid CSS selector", render.ErrInvalidRequest, targetRef)
+		return "", fmt.Errorf("%w: %q is neither a ref (e12) nor a valid CSS selector", render.ErrInvalidRequest, selector)
 	}
 	return res.Result.ObjectID, nil
 }
@@ -303,17 +312,6 @@ func (st *sessionTab) call(ctx context.Context, obj runtime.RemoteObjectID, fn s
 	}
 	return nil
 }
-
-// centerScript scrolls the element into view and returns the middle of
-// its box in the viewport, or null when it takes no space.
-const centerScript = `function() {
-  if (!this.isConnected) throw new Error("the element is no longer on the page");
-  const el = this.nodeType === 1 ? this : this.parentElement;
-  el.scrollIntoView({block: "center", inline: "center", behavior: "instant"});
-  const r = el.getBoundingClientRect();
-  if (r.width === 0 && r.height === 0) return null;
-  return {x: r.x + r.width / 2, y: r.y + r.height / 2};
-}`
 
 // pointer moves the mouse to the middle of target, and clicks there when
 // click is set. An element that takes no space is clicked from script.
@@ -387,30 +385,11 @@ func (sc *sessionContext) typeInto(ctx context.Context, st *sessionTab, targetRe
 	if err != nil {
 		return err
 	}
-	if err := st.call(ctx, obj, `function() {
-  const el = this;
-  const editable = el.isContentEditable || (el.localName === "textarea") ||
-    (el.localName === "input" && !["checkbox", "radio", "file", "submit", "button", "reset", "image", "range", "color"].includes(el.type));
-  if (!editable) throw new Error("the element is not a text field (it is " + el.localName + (el.type ? " type=" + el.type : "") + ")");
-  if (el.disabled) throw new Error("the field is disabled");
-  if (el.readOnly) throw new Error("the field is read-only");
-  el.scrollIntoView({block: "center", behavior: "instant"});
-  el.focus();
-  if (el.isContentEditable) {
-    const r = document.createRange(); r.selectNodeContents(el);
-    const s = getSelection(); s.removeAllRanges(); s.addRange(r);
-  } else if (typeof el.select === "function") {
-    el.select();
-  }
-}`, nil); err != nil {
+	if err := st.call(ctx, obj, focusFieldScript, nil); err != nil {
 		return err
 	}
 	if text == "" {
-		return st.call(ctx, obj, `function() {
-  if (this.isContentEditable) this.textContent = ""; else this.value = "";
-  this.dispatchEvent(new Event("input", {bubbles: true}));
-  this.dispatchEvent(new Event("change", {bubbles: true}));
-}`, nil)
+		return st.call(ctx, obj, clearFieldScript, nil)
 	}
 	if _, err := cdp.Call(ctx, st.s, input.InsertText, input.InsertTextParams{Text: text}); err != nil {
 		return fmt.Errorf("type: %w", err)
@@ -428,13 +407,7 @@ func (sc *sessionContext) fill(ctx context.Context, st *sessionTab, f sessions.F
 		return err
 	}
 	var kind string
-	if err := st.call(ctx, obj, `function() {
-  if (this.localName === "select") return "select";
-  if (this.localName === "input" && (this.type === "checkbox" || this.type === "radio")) return "check";
-  const role = this.getAttribute && this.getAttribute("role");
-  if (role === "checkbox" || role === "radio" || role === "switch") return "check";
-  return "text";
-}`, &kind); err != nil {
+	if err := st.call(ctx, obj, fieldKindScript, &kind); err != nil {
 		return err
 	}
 	switch kind {
@@ -456,30 +429,8 @@ func (sc *sessionContext) selectOptions(ctx context.Context, st *sessionTab, tar
 	if err != nil {
 		return err
 	}
-	return st.call(ctx, obj, `function(values) {
-  if (this.localName !== "select") throw new Error("the element is not a select (it is " + this.localName + ")");
-  if (this.disabled) throw new Error("the select is disabled");
-  if (values.length > 1 && !this.multiple) throw new Error("the select takes one option, not " + values.length);
-  const chosen = [];
-  for (const v of values) {
-    const o = [...this.options].find(o => o.value === v) || [...this.options].find(o => o.label.trim() === v.trim() || o.textContent.trim() === v.trim());
-    if (!o) throw new Error("no option " + JSON.stringify(v) + "; the options are " + [...this.options].slice(0, 20).map(o => JSON.stringify(o.label.trim() || o.value)).join(", "));
-    chosen.push(o);
-  }
-  for (const o of this.options) o.selected = chosen.includes(o);
-  this.dispatchEvent(new Event("input", {bubbles: true}));
-  this.dispatchEvent(new Event("change", {bubbles: true}));
-}`, nil, values)
+	return st.call(ctx, obj, selectOptionsScript, nil, values)
 }
-
-// checkedScript reads whether a checkbox, radio button or ARIA switch is
-// checked.
-const checkedScript = `function() {
-  if (this.localName === "input" && (this.type === "checkbox" || this.type === "radio")) return this.checked;
-  const a = this.getAttribute && this.getAttribute("aria-checked");
-  if (a === "true" || a === "false") return a === "true";
-  throw new Error("the element is not a checkbox or radio button");
-}`
 
 // check clicks target when its checked state is not want, and checks that
 // the click changed it.
@@ -721,10 +672,7 @@ func (sc *sessionContext) upload(ctx context.Context, st *sessionTab, a *session
 	if err != nil {
 		return err
 	}
-	if err := st.call(ctx, obj, `function() {
-  if (this.localName !== "input" || this.type !== "file") throw new Error("the element is not a file input (it is " + this.localName + ")");
-  if (this.disabled) throw new Error("the file input is disabled");
-}`, nil); err != nil {
+	if err := st.call(ctx, obj, fileInputScript, nil); err != nil {
 		return err
 	}
 	sc.mu.Lock()
