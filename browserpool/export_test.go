@@ -14,7 +14,8 @@ var Scripts = map[string]string{
 	"settle": settleScript, "settle_state": settleStateScript, "scroll": scrollScript,
 	"overlay": overlayScript, "snapshot": snapshotScript, "scrollintoview": scrollIntoViewScript,
 	"addtag": addTagScript, "waitselector": waitForSelectorScript, "ready": readyScript,
-	"keepdocument": keepDocumentScript, "queryselector": querySelectorScript,
+	"keepdocument": keepDocumentScript, "queryselector": querySelectorScript, "scrollby": scrollByScript,
+	"visible": visibleScript, "hastext": hasTextScript,
 }
 
 // ElementScripts names the page scripts of js/ that a session's actions

@@ -40,6 +40,9 @@ var (
 
 	// A session's actions.
 	querySelectorScript = mustScript("queryselector.js")
+	scrollByScript      = mustScript("scrollby.js")
+	visibleScript       = mustScript("visible.js")
+	hasTextScript       = mustScript("hastext.js")
 )
 
 // The scripts of a session's actions that are called on an element, as

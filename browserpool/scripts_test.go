@@ -121,6 +121,24 @@ func TestPageScripts(t *testing.T) {
 		{"queryselector", "/about.html", []any{"h1"}, want(`{}`)}, // an element, by value
 		{"queryselector", "/about.html", []any{"#nothing"}, want(`null`)},
 		{"queryselector", "/about.html", []any{"h1[["}, want(`"invalid"`)},
+		{"scrollby", "/big.html", []any{300, 0, 1}, want(`{"x":0,"y":300}`)},
+		{"scrollby", "/big.html", []any{300, 0, -1}, want(`{"x":0,"y":0}`)}, // already at the top
+		{"scrollby", "/big.html", []any{0, 0, 1}, func(t *testing.T, v json.RawMessage) {
+			var at struct{ X, Y float64 }
+			if err := json.Unmarshal(v, &at); err != nil || at.X != 0 || at.Y < 100 {
+				t.Errorf("got %s, want most of a screen down", v)
+			}
+		}},
+		{"visible", "/controls.html", []any{"#pin"}, want(`true`)},
+		{"visible", "/controls.html", []any{"#ghost"}, want(`false`)}, // visibility: hidden
+		{"visible", "/controls.html", []any{"#empty"}, want(`false`)}, // no size
+		{"visible", "/controls.html", []any{"#nothing"}, want(`false`)},
+		{"visible", "/controls.html", []any{"h1[["}, want(`"invalid"`)},
+		{"hastext", "/about.html", []any{"About The Crumb Ledger", false}, want(`true`)},
+		{"hastext", "/about.html", []any{"About The Crumb Ledger", true}, want(`false`)},
+		{"hastext", "/about.html", []any{"Not on this page", false}, want(`false`)},
+		{"hastext", "/about.html", []any{"Not on this page", true}, want(`true`)},
+		{"hastext", "/controls.html", []any{"Not shown", false}, want(`false`)}, // in the DOM, hidden
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

@@ -549,7 +549,7 @@ func (sc *sessionContext) scroll(ctx context.Context, st *sessionTab, a *session
 	case "right":
 		dx, dy = 1, 0
 	}
-	_, err := st.eval(ctx, fmt.Sprintf(`(() => { const a = %d || Math.round(innerHeight * 0.8); scrollBy({left: %d * a, top: %d * a, behavior: "instant"}); return true; })()`, a.Amount, dx, dy))
+	_, err := st.tab.call(ctx, scrollByScript, a.Amount, dx, dy)
 	return err
 }
 
@@ -564,31 +564,38 @@ func (st *sessionTab) wait(ctx context.Context, a *sessions.Action) error {
 			return ctx.Err()
 		}
 	}
-	var expr, what string
+	var (
+		poll string
+		err  error
+		what string
+	)
 	switch {
 	case a.Selector != "":
-		sel, _ := json.Marshal(a.Selector)
-		expr = `(s => { let e; try { e = document.querySelector(s); } catch (x) { return "invalid"; }
-  if (!e) return false; const r = e.getBoundingClientRect(); const st = getComputedStyle(e);
-  return r.width > 0 && r.height > 0 && st.visibility !== "hidden"; })(` + string(sel) + `)`
+		poll, err = callExpression(visibleScript, a.Selector)
 		what = fmt.Sprintf("an element matching %q to be visible", a.Selector)
 	case a.Text != "":
-		t, _ := json.Marshal(a.Text)
-		expr = `!!document.body && document.body.innerText.includes(` + string(t) + `)`
+		poll, err = callExpression(hasTextScript, a.Text, false)
 		what = fmt.Sprintf("the text %q", clipText(a.Text, 100))
 	default:
-		t, _ := json.Marshal(a.TextGone)
-		expr = `!document.body || !document.body.innerText.includes(` + string(t) + `)`
+		poll, err = callExpression(hasTextScript, a.TextGone, true)
 		what = fmt.Sprintf("the text %q to go", clipText(a.TextGone, 100))
 	}
+	if err != nil {
+		return err
+	}
 	for {
-		v, err := st.eval(ctx, expr)
-		if err != nil && ctx.Err() == nil && !errors.Is(err, errConnClosed) {
-			// A page navigating between two polls has no context to
-			// evaluate in for a moment: poll again.
-			v = nil
-		} else if err != nil {
+		v, err := st.eval(ctx, poll)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
 			return fmt.Errorf("%w: waiting for %s", render.ErrTimeout, what)
+		case errors.Is(err, errConnClosed):
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		default:
+			// A page navigating between two polls has no context to
+			// evaluate in for a moment (the browser refuses the call), and
+			// the polls throw nothing of their own: poll again.
+			v = nil
 		}
 		switch string(v) {
 		case "true":
