@@ -15,7 +15,8 @@ var Scripts = map[string]string{
 	"overlay": overlayScript, "snapshot": snapshotScript, "scrollintoview": scrollIntoViewScript,
 	"addtag": addTagScript, "waitselector": waitForSelectorScript, "ready": readyScript,
 	"keepdocument": keepDocumentScript, "queryselector": querySelectorScript, "scrollby": scrollByScript,
-	"visible": visibleScript, "hastext": hasTextScript,
+	"visible": visibleScript, "hastext": hasTextScript, "localstorage": localStorageScript,
+	"setlocalstorage": setLocalStorageScript,
 }
 
 // ElementScripts names the page scripts of js/ that a session's actions

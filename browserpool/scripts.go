@@ -39,10 +39,12 @@ var (
 	keepDocumentScript    = mustScript("keepdocument.js")
 
 	// A session's actions.
-	querySelectorScript = mustScript("queryselector.js")
-	scrollByScript      = mustScript("scrollby.js")
-	visibleScript       = mustScript("visible.js")
-	hasTextScript       = mustScript("hastext.js")
+	querySelectorScript   = mustScript("queryselector.js")
+	scrollByScript        = mustScript("scrollby.js")
+	visibleScript         = mustScript("visible.js")
+	hasTextScript         = mustScript("hastext.js")
+	localStorageScript    = mustScript("localstorage.js")
+	setLocalStorageScript = mustScript("setlocalstorage.js")
 )
 
 // The scripts of a session's actions that are called on an element, as

@@ -139,11 +139,31 @@ func TestPageScripts(t *testing.T) {
 		{"hastext", "/about.html", []any{"Not on this page", false}, want(`false`)},
 		{"hastext", "/about.html", []any{"Not on this page", true}, want(`true`)},
 		{"hastext", "/controls.html", []any{"Not shown", false}, want(`false`)}, // in the DOM, hidden
+		{"localstorage", "/cookies/js.html", nil, func(t *testing.T, v json.RawMessage) {
+			var o struct {
+				Origin       string
+				LocalStorage []struct{ Name, Value string }
+			}
+			if err := json.Unmarshal(v, &o); err != nil {
+				t.Fatalf("%s: %v", v, err)
+			}
+			if o.Origin != site.URL || len(o.LocalStorage) == 0 || o.LocalStorage[len(o.LocalStorage)-1].Name != "visited" {
+				t.Errorf("got %s, want %s and the item the page wrote", v, site.URL)
+			}
+		}},
+		{"setlocalstorage", "/about.html", []any{[]map[string]string{{"name": "flour", "value": "rye"}}}, want(`true`)},
+		{"(items) => { (" + browserpool.Scripts["setlocalstorage"] + ")(items); return (" + browserpool.Scripts["localstorage"] + ")().localStorage.sort((a, b) => a.name < b.name ? -1 : 1); }",
+			"/about.html", []any{[]map[string]string{{"name": "flour", "value": "rye"}, {"name": "crust", "value": "dark & \"crisp\""}}},
+			want(`[{"name":"crust","value":"dark & \"crisp\""},{"name":"flour","value":"rye"}]`)},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
 		seen[tc.script] = true
-		t.Run(tc.script+" "+tc.path, func(t *testing.T) {
+		name := tc.script
+		if _, ok := browserpool.Scripts[name]; !ok {
+			name = "expression"
+		}
+		t.Run(name+" "+tc.path, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

@@ -3,6 +3,7 @@ package browserpool
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -210,10 +211,18 @@ func (sc *sessionContext) StorageState(ctx context.Context) (*sessions.StorageSt
 		if st.pendingDialog() != nil {
 			continue // its page is stopped
 		}
-		raw, err := st.eval(ctx, `(() => { try { if (!/^https?:$/.test(location.protocol)) return null;
-  const items = []; for (let i = 0; i < localStorage.length && i < 1000; i++) { const k = localStorage.key(i); items.push({name: k, value: localStorage.getItem(k)}); }
-  return {origin: location.origin, localStorage: items}; } catch (e) { return null; } })()`)
-		if err != nil || len(raw) == 0 || string(raw) == "null" {
+		raw, err := st.tab.call(ctx, localStorageScript)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil, errors.Is(err, errConnClosed):
+			return nil, fmt.Errorf("read local storage: %w", err)
+		default:
+			// A tab between two documents has no context to evaluate in
+			// for a moment, and one closing none at all: the export holds
+			// what the other tabs show.
+			continue
+		}
+		if len(raw) == 0 || string(raw) == "null" {
 			continue
 		}
 		var o sessions.OriginState
@@ -347,8 +356,7 @@ func (sc *sessionContext) setLocalStorage(ctx context.Context, o sessions.Origin
 	if err := waitLifecycle(ctx, lifecycle, tg.TargetID, nav.LoaderID, "load"); err != nil {
 		return fmt.Errorf("open the origin: %w", err)
 	}
-	items, _ := json.Marshal(o.LocalStorage)
-	if _, err := scratch.eval(ctx, `(items => { for (const it of items) localStorage.setItem(it.name, it.value); return true; })(`+string(items)+`)`); err != nil {
+	if _, err := scratch.call(ctx, setLocalStorageScript, o.LocalStorage); err != nil {
 		return err
 	}
 	select {
