@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chromedp/cdproto"
 	"github.com/chromedp/cdproto/cdp"
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/dom"
@@ -253,8 +254,15 @@ func (sc *sessionContext) element(ctx context.Context, st *sessionTab, targetRef
 			return "", fmt.Errorf("%w: ref %s is on another tab; switch to it with the tab action", render.ErrInvalidRequest, targetRef)
 		}
 		obj, err := cdp.Call(ctx, st.s, dom.ResolveNode, dom.ResolveNodeParams{BackendNodeID: rt.node})
-		if err != nil || obj.Object == nil {
+		var refused *cdproto.Error
+		switch {
+		case errors.As(err, &refused), err == nil && obj.Object == nil:
+			// The browser answered that it has no such node: its document
+			// went. Its words ("No node with given id found") tell the
+			// agent less than this.
 			return "", fmt.Errorf("%w: ref %s is no longer on the page; take a new snapshot", render.ErrInvalidRequest, targetRef)
+		case err != nil:
+			return "", fmt.Errorf("find ref %s: %w", targetRef, err)
 		}
 		return obj.Object.ObjectID, nil
 	}
