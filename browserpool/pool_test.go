@@ -76,9 +76,13 @@ func (l *lazyPool) close() {
 // must not leak.
 var oneTab = &lazyPool{opts: browserpool.Options{Tabs: 1, AllowPrivate: true}}
 
+// fetch renders req in p or fails the test. Its deadline only guards
+// against a hang: on a machine busy with other work, a render that starts
+// a browser (the first in a pool, or the first after a crash) has taken
+// over 30 s.
 func fetch(t *testing.T, p *browserpool.Pool, req *render.Request) *render.Page {
 	t.Helper()
-	return fetchWithin(t, p, req, 30*time.Second)
+	return fetchWithin(t, p, req, 2*time.Minute)
 }
 
 // fetchWithin is fetch with a deadline of d, for pages that take long.
