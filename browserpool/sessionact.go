@@ -669,11 +669,31 @@ func (sc *sessionContext) closeTab(ctx context.Context, index *int) error {
 	if st == nil {
 		return fmt.Errorf("%w: no tab is open", render.ErrInvalidRequest)
 	}
-	if _, err := cdp.Call(ctx, session{conn: sc.browser.proc.conn}, target.CloseTarget, target.CloseTargetParams{TargetID: st.targetID}); err != nil {
+	// Target.closeTarget answers as the close begins. The next action
+	// brings another tab to the front, which Chromium has been seen to
+	// leave unanswered while the closing tab is still torn down: wait until
+	// the target is gone.
+	bs := session{conn: sc.browser.proc.conn}
+	destroyed, stop := bs.Subscribe(target.TargetDestroyed.Method)
+	defer stop()
+	if _, err := cdp.Call(ctx, bs, target.CloseTarget, target.CloseTargetParams{TargetID: st.targetID}); err != nil {
 		return fmt.Errorf("close tab: %w", err)
 	}
 	sc.forget(st.targetID)
-	return nil
+	for {
+		select {
+		case raw, ok := <-destroyed:
+			if !ok {
+				return fmt.Errorf("close tab: %w", errConnClosed)
+			}
+			var ev target.EventTargetDestroyed
+			if jsonv2.Unmarshal(raw, &ev) == nil && ev.TargetID == st.targetID {
+				return nil
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("close tab: waiting for the tab to close: %w", ctx.Err())
+		}
+	}
 }
 
 // upload writes the file into the session's upload directory, readable by
