@@ -377,6 +377,25 @@ func launchWithUserAgent(ctx context.Context, execPath string, flags []string, s
 	return launchWithUserAgent(ctx, execPath, flags, stderr, caps)
 }
 
+// UserAgent is the user agent a browser of the Chromium named by chrome (as
+// for FindChrome) will send, told without starting one, or "" when it
+// cannot be told that way. A command that may never need a browser gives it
+// to its HTTP engine, so that both engines look alike.
+func UserAgent(ctx context.Context, chrome string) string {
+	execPath, err := FindChrome(chrome)
+	if err != nil {
+		return ""
+	}
+	if ua, ok := userAgents.Load(execPath); ok {
+		return ua.(string)
+	}
+	ua := userAgentFromVersion(ctx, execPath)
+	if ua != "" {
+		userAgents.Store(execPath, ua)
+	}
+	return ua
+}
+
 // userAgentFromVersion builds the user agent of execPath from its
 // `--version` ("Chromium 156.0.8078.114 built on Debian ..."), or returns ""
 // if it cannot. Since user-agent reduction, Chromium's user agent names only

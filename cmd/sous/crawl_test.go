@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,13 +33,13 @@ func markdownFiles(t *testing.T, dir string) []string {
 }
 
 // The done-when of crawling: sous crawl writes the fixture site to one
-// markdown file per page, in-process in Chromium, and through a running
-// service; --jsonl writes every record.
+// markdown file per page, in Chromium, and through a running service;
+// --jsonl writes every record.
 func TestCrawlCommand(t *testing.T) {
+	t.Parallel()
 	site := fixtures.Start()
 	defer site.Close()
 	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // against a hang only
 	defer cancel()
 	// No page hangs (/never.html's load event never fires, but its
@@ -47,10 +48,14 @@ func TestCrawlCommand(t *testing.T) {
 	want := []string{"never.md", "site/a.md", "site/b.md", "site/deep.md", "site/deeper.md", "site/docs/index.md",
 		"site/index.md", "site/only-in-sitemap.md", "site/query_a_1_b_2.md"}
 
+	// The crawl in Chromium runs the built command, as people run it, with
+	// its own TMPDIR for Chromium's profile: the test runs beside others.
 	dir := filepath.Join(tmp, "out")
 	var stdout, stderr bytes.Buffer
-	err := run(ctx, []string{"crawl", site.URL + "/site/", "-o", dir, "--allow-private", "--host-delay", "1ms", "--limit", "50", "--wait-until", "domcontentloaded", "--timeout", "60s"}, nil, &stdout, &stderr)
-	if err != nil {
+	cmd := exec.CommandContext(ctx, sousBinary(), "crawl", site.URL+"/site/", "-o", dir, "--allow-private", "--host-delay", "1ms", "--limit", "50", "--wait-until", "domcontentloaded", "--timeout", "60s")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
 		t.Fatalf("sous crawl: %v\n%s", err, stderr.String())
 	}
 	if got := markdownFiles(t, dir); !slices.Equal(got, want) {

@@ -87,6 +87,7 @@ func TestServeScripts(t *testing.T) {
 }
 
 func TestServeWithoutScripts(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--script-workers", "0")
 	if status, reply := s.post(t, "/v1/render", `{"html": "<h1>Hi</h1>", "script": "return 1"}`); status != 400 {
 		t.Errorf("a script without workers: %d %v", status, reply)

@@ -469,7 +469,7 @@ func TestRenderCommand(t *testing.T) {
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "page.md")
 	// Flags after the URL, as the README types them.
-	cmd := exec.Command(sousBinary(), "render", site.URL+"/article.html", "-f", "markdown", "-o", out, "--allow-private")
+	cmd := exec.Command(sousBinary(), "render", site.URL+"/article.html", "-f", "markdown", "-o", out, "--allow-private", "--engine", "browser")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sous render: %v\n%s", err, b)
@@ -482,6 +482,19 @@ func TestRenderCommand(t *testing.T) {
 		t.Errorf("markdown:\n%s", md)
 	}
 	waitNoChromium(t, tmp)
+
+	// Under engine auto a page the HTTP engine reads starts no browser: it
+	// renders with no Chromium to start, and one that needs Chromium says so.
+	noChrome := exec.Command(sousBinary(), "render", site.URL+"/article.html", "--allow-private", "--chrome", "/nonexistent/chromium")
+	noChrome.Env = cmd.Env
+	if b, err := noChrome.CombinedOutput(); err != nil || !strings.Contains(strings.ToLower(string(b)), "sourdough") {
+		t.Errorf("sous render of a static page without Chromium: %v\n%s", err, b)
+	}
+	noChrome = exec.Command(sousBinary(), "render", site.URL+"/spa.html", "--allow-private", "--chrome", "/nonexistent/chromium")
+	noChrome.Env = cmd.Env
+	if b, err := noChrome.CombinedOutput(); err == nil || !strings.Contains(string(b), "/nonexistent/chromium") {
+		t.Errorf("sous render of an app without Chromium: %v\n%s", err, b)
+	}
 
 	// A script over the page, run by an isolate worker that ends with sous;
 	// and engine http, which needs no browser at all.

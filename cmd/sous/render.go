@@ -96,7 +96,7 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			defer isolates.Close()
 			eng.processor = isolates
 		}
-		svc, pool, err := eng.start(ctx, logger)
+		svc, pool, err := eng.startOnDemand(ctx, logger)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -92,7 +93,36 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 	if e.concurrency < 1 {
 		return nil, nil, fmt.Errorf("--concurrency must be at least 1")
 	}
-	poolOpts := browserpool.Options{
+	pool, err := browserpool.New(ctx, e.poolOptions(logger))
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := e.service(pool, pool.UserAgent(), logger)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return svc, pool, nil
+}
+
+// startOnDemand is start for a command that renders a few pages and exits
+// (render, a crawl without -render): Chromium starts at the first render
+// that needs it, so that a page the HTTP engine reads never waits for a
+// browser, nor needs one installed.
+func (e *engineFlags) startOnDemand(ctx context.Context, logger *slog.Logger) (*render.Service, *onDemandPool, error) {
+	if e.concurrency < 1 {
+		return nil, nil, fmt.Errorf("--concurrency must be at least 1")
+	}
+	pool := &onDemandPool{ctx: ctx, opts: e.poolOptions(logger)}
+	svc, err := e.service(pool, browserpool.UserAgent(ctx, e.chrome), logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, pool, nil
+}
+
+func (e *engineFlags) poolOptions(logger *slog.Logger) browserpool.Options {
+	opts := browserpool.Options{
 		ExecPath:     e.chrome,
 		Tabs:         e.concurrency,
 		TabReuse:     e.tabReuse,
@@ -102,12 +132,14 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		Logger:       logger,
 	}
 	if e.signer != nil { // a nil *Signer is not a nil interface
-		poolOpts.Signer = e.signer
+		opts.Signer = e.signer
 	}
-	pool, err := browserpool.New(ctx, poolOpts)
-	if err != nil {
-		return nil, nil, err
-	}
+	return opts
+}
+
+// service is the render service over browser, with an HTTP engine that
+// sends userAgent ("": httpfetch's default).
+func (e *engineFlags) service(browser render.Fetcher, userAgent string, logger *slog.Logger) (*render.Service, error) {
 	queue := e.queue.n // render.Options: 0 is the default, negative is none
 	switch {
 	case !e.queue.set:
@@ -117,15 +149,14 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 	}
 	guard, err := e.newGuard()
 	if err != nil {
-		pool.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	fetchOpts := httpfetch.Options{Guard: guard, UserAgent: pool.UserAgent(), MaxBytes: int64(min(e.maxPageSize, 1<<40))}
+	fetchOpts := httpfetch.Options{Guard: guard, UserAgent: userAgent, MaxBytes: int64(min(e.maxPageSize, 1<<40))}
 	if e.signer != nil {
 		fetchOpts.Signer = e.signer
 	}
-	svc, err := render.NewService(render.Options{
-		Fetcher:        pool,
+	return render.NewService(render.Options{
+		Fetcher:        browser,
 		HTTPFetcher:    httpfetch.New(fetchOpts),
 		Extractor:      extract.New(),
 		Concurrency:    e.concurrency,
@@ -141,11 +172,46 @@ func (e *engineFlags) start(ctx context.Context, logger *slog.Logger) (*render.S
 		LLMsTxt:        e.llmsTxt,
 		Logger:         logger,
 	})
+}
+
+// onDemandPool is a browser pool started by the first render that needs
+// it, and never when none does.
+type onDemandPool struct {
+	ctx  context.Context // the command's: the pool lives as long as it
+	opts browserpool.Options
+
+	mu   sync.Mutex
+	pool *browserpool.Pool
+	err  error
+}
+
+func (p *onDemandPool) Fetch(ctx context.Context, req *render.Request) (*render.Page, error) {
+	pool, err := p.started()
 	if err != nil {
-		pool.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return svc, pool, nil
+	return pool.Fetch(ctx, req)
+}
+
+// started starts the pool, once: a failure to start is every render's.
+func (p *onDemandPool) started() (*browserpool.Pool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pool == nil && p.err == nil {
+		p.pool, p.err = browserpool.New(p.ctx, p.opts)
+	}
+	return p.pool, p.err
+}
+
+// Close stops the pool if it was started.
+func (p *onDemandPool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pool == nil {
+		p.err = render.ErrClosed
+		return nil
+	}
+	return p.pool.Close()
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
