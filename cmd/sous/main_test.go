@@ -158,6 +158,9 @@ func launchServer(tmp string, args ...string) (*server, error) {
 	s.cmd = exec.Command(sousBinary(), append([]string{"serve", "--addr", addr, "--concurrency", "1"}, args...)...)
 	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp)
 	s.cmd.Stderr = s.stderr
+	// A test binary killed by its -timeout runs no cleanup: the server,
+	// and with it Chromium, ends with it all the same.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
