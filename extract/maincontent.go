@@ -416,12 +416,13 @@ func newFinder(body *html.Node, headlines []string, kind string) *finder {
 		}
 		return true
 	})
+	h1 := find(body, func(n *html.Node) bool { return isElement(n, "h1") })
 	walkElements(body, func(n *html.Node) bool {
 		if neverText(n) {
 			f.furniture[n] = true
 			return false
 		}
-		if isFurniture(n) && (!holdsMost(stats[n], stats[body]) || closesPage(n, stats[n])) && !headsCard(n, cards) && !formOfProse(n, stats[n]) {
+		if isFurniture(n) && (!holdsMost(stats[n], stats[body]) || closesPage(n, stats[n]) || followsHeadline(n, h1)) && !headsCard(n, cards) && !formOfProse(n, stats[n]) {
 			f.furniture[n] = true
 			return false
 		}
@@ -443,8 +444,20 @@ func newFinder(body *html.Node, headlines []string, kind string) *finder {
 // is furniture. A shop's page whose product its scripts draw holds
 // nothing else, and its footer's lists of links are no product.
 func closesPage(n *html.Node, s *blockStats) bool {
-	footer := isElement(n, "footer") || strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "contentinfo")
-	return footer && s != nil && s.linkDensity() > 0.5
+	return isFooter(n) && s != nil && s.linkDensity() > 0.5
+}
+
+// isFooter reports whether n is a footer by its tag or ARIA role.
+func isFooter(n *html.Node) bool {
+	return isElement(n, "footer") || strings.EqualFold(strings.TrimSpace(attrOr(n, "role")), "contentinfo")
+}
+
+// followsHeadline reports whether n is a footer that comes after the
+// page's first <h1>, outside it: whatever it holds is the site's, however
+// much text that is. A shop's theme puts its testimonials or its story in
+// the footer of every product, and they outweigh a short description.
+func followsHeadline(n, h1 *html.Node) bool {
+	return h1 != nil && isFooter(n) && !contains(n, h1) && precedes(h1, n)
 }
 
 // formOfProse reports whether n is a form around paragraphs of prose

@@ -1578,3 +1578,27 @@ func TestAdvancedHeadingBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestFooterOutweighingTheProduct checks that a footer after the page's
+// headline is furniture even when its testimonials hold most of the
+// page's text, as a shop's theme puts them under every product.
+func TestFooterOutweighingTheProduct(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"Product","name":"Iris dress"}</script></head><body>
+		<div class="content"><h1>Iris dress</h1><p class="price">$149.00</p>
+		<div class="summary"><p>We are in love with the Iris dress: three layers of flowy hemp, a side zip, and a pocket on the right side.</p></div></div>
+		<footer><h2>What our clients say</h2><div class="slider">`)
+	for _, name := range []string{"Katarzyna", "Joelle", "Rebeca", "Laura", "Alice"} {
+		page.WriteString(`<div class="slide"><p>Loved the experience of ordering here! A beautiful and diverse selection, what started with a look ended with two items in the cart, and the packaging was lovely too.</p><span>` + name + `</span></div>`)
+	}
+	page.WriteString(`</div><p><a href="/about">About us</a> <a href="/faq">FAQ</a></p></footer></body></html>`)
+	res := extractMain(t, "https://shop.example/p/iris-dress", page.String())
+	if !strings.Contains(res.Text, "three layers of flowy hemp") {
+		t.Errorf("lost the description:\n%s", res.Text)
+	}
+	for _, not := range []string{"Loved the experience", "Katarzyna", "About us"} {
+		if strings.Contains(res.Text, not) {
+			t.Errorf("kept %q:\n%s", not, res.Text)
+		}
+	}
+}
