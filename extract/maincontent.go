@@ -1543,6 +1543,14 @@ func (f *finder) region(kind string) *mainBlock {
 			skip[n] = true
 			return false
 		}
+		// A product is described in text, not links: a block of links
+		// beside it (news of it, other editions, the shop's guides)
+		// leads elsewhere. One that holds a quarter of the region is
+		// what the page lists: a category taken for a product.
+		if kind == PageProduct && isLinkBlock(n, stats[n]) && stats[n].chars*4 < stats[root].chars {
+			skip[n] = true
+			return false
+		}
 		if kind == PageProduct && isProductGrid(n, stats, skip) && stats[n].chars*2 < stats[root].chars {
 			skip[n] = true
 			return false

@@ -1602,3 +1602,32 @@ func TestFooterOutweighingTheProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkListsBesideAProduct checks that on a product's page a block of
+// links (news of the product, other editions, the shop's guides) goes,
+// while the description and a list of features of the product stay.
+func TestLinkListsBesideAProduct(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"Product","name":"Terra"}</script></head>
+		<body><main><h1>Terra</h1><p class="price">$9.99</p>
+		<div class="news"><h2>Recent events and announcements</h2>`)
+	for _, title := range []string{"State of the game, February: what comes next", "Major update: bigger and bolder, available now", "Community spotlight: the builds of the month"} {
+		page.WriteString(`<a href="/news/1"><div>` + title + `</div><div>Thu, February 26</div></a>`)
+	}
+	page.WriteString(`</div><div class="description"><h2>About this game</h2>`)
+	for range 4 {
+		page.WriteString(`<p>Dig, fight, explore, build: the very world is at your fingertips as you fight for survival, fortune and glory, delving deep into caverns and seeking foes to test your mettle.</p>`)
+	}
+	page.WriteString(`<ul><li>Sandbox play</li><li>Randomly generated worlds</li><li>Free content updates</li></ul></div></main></body></html>`)
+	res := extractMain(t, "https://store.example/app/105600", page.String())
+	for _, want := range []string{"Dig, fight, explore", "Randomly generated worlds"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, not := range []string{"State of the game", "bigger and bolder"} {
+		if strings.Contains(res.Text, not) {
+			t.Errorf("kept %q:\n%s", not, res.Text)
+		}
+	}
+}
