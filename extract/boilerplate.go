@@ -442,6 +442,9 @@ func namesKindFurniture(n *html.Node, kind string) bool {
 	if kind == PageForum && namesPosterDetails(n) {
 		return true
 	}
+	if kind == PageProduct && namesCart(n) {
+		return true
+	}
 	stems := kindFurnitureStems[kind]
 	if len(stems) == 0 {
 		return false
@@ -561,6 +564,29 @@ func titlesDisclosure(n *html.Node) bool {
 			return true
 		}
 		p = p.Parent
+	}
+	return false
+}
+
+// namesCart reports whether n's class or id names the shop's cart (a
+// mini cart, a cart drawer, its button and count): what the shopper has
+// chosen so far, and the offers it pushes, not the product. The section
+// that adds this product to the cart ("add-to-cart") is its offer, and is
+// not named for the cart but for adding to it.
+func namesCart(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		prev := ""
+		if nameWords(a.Val, func(word string) bool {
+			cart := strings.HasPrefix(word, "cart") || strings.HasPrefix(word, "minicart")
+			adding := prev == "to" || prev == "add"
+			prev = word
+			return cart && !adding
+		}) {
+			return true
+		}
 	}
 	return false
 }

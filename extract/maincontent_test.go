@@ -1631,3 +1631,27 @@ func TestLinkListsBesideAProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestCartBesideAProduct checks that a shop's cart drawer, printed on
+// every product page with its totals and offers, goes, while the section
+// that adds the product to the cart keeps the product's offer.
+func TestCartBesideAProduct(t *testing.T) {
+	page := `<html><head><script type="application/ld+json">{"@type":"Product","name":"Stoneware mug"}</script></head><body><main>
+		<h1>Stoneware mug</h1>
+		<div class="description"><p>A wheel-thrown stoneware mug with a convenient handle, glazed in a folk-art glaze and fired in our studio kiln.</p>
+		<p>Dishwasher and food safe. It holds 350 millilitres, and it is lovely to drink from.</p></div>
+		<div id="add-to-cart-section"><p>Buy the stoneware mug for $24.00</p><button>Add to cart</button></div>
+		<div class="cart-drawer"><h2>Your cart</h2><p>Recently added</p><p>Order for another $100.00 and receive free shipping on your whole order.</p><p>Total excl. tax $0.00</p><a href="/cart">View cart (0)</a></div>
+		</main></body></html>`
+	res := extractMain(t, "https://shop.example/p/stoneware-mug", page)
+	for _, want := range []string{"wheel-thrown stoneware mug", "Buy the stoneware mug for $24.00"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, not := range []string{"Recently added", "receive free shipping", "Total excl. tax"} {
+		if strings.Contains(res.Text, not) {
+			t.Errorf("kept %q:\n%s", not, res.Text)
+		}
+	}
+}
