@@ -152,9 +152,13 @@ func (s *pageSignals) fromStructure() string {
 		return PageForum
 	case s.pres+s.codes >= 3 && pathHas(s.path, "doc", "api", "reference", "manual", "guide", "learn", "library", "tutorial", "/std/", "handbook"):
 		return PageDocumentation
+	case namesOneProduct(s.path):
+		// Before the prices: a product's page may show more of them
+		// in its grids of other products than a category does.
+		return PageProduct
 	case s.prices >= 8 && !s.prosy():
 		return PageCollection
-	case pathHas(s.path, "/product/", "/products/", "/dp/", "/p/", "/item/", "/pd/", "/pdp/"):
+	case pathHas(s.path, productPathParts...):
 		return PageProduct
 	case pathHas(s.path, "/collections/", "/category/", "/categories/", "/shop/", "/c/", "product-category"):
 		return PageCollection
@@ -179,6 +183,24 @@ func (s *pageSignals) prosy() bool {
 // minTypedChars is the length of text below which a page is too slight to
 // be any kind: an error page, a redirect, a snippet.
 const minTypedChars = 200
+
+// productPathParts are the parts of an address's path that say it leads to
+// a product.
+var productPathParts = []string{"/product/", "/products/", "/dp/", "/p/", "/item/", "/pd/", "/pdp/"}
+
+// namesOneProduct reports whether path ends in a product's name after
+// one of productPathParts ("/products/sennheiser-hd-600",
+// "/lighting/pdp/beaded-16-row.html"): one product, where
+// "/products/shop/monitors/gaming.html" is a category of them.
+func namesOneProduct(path string) bool {
+	for _, part := range productPathParts {
+		if _, rest, ok := strings.Cut(path, part); ok {
+			rest = strings.Trim(rest, "/")
+			return rest != "" && !strings.Contains(rest, "/")
+		}
+	}
+	return false
+}
 
 func pathHas(path string, parts ...string) bool {
 	for _, p := range parts {
