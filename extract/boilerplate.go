@@ -425,14 +425,15 @@ func isBoilerplatePhrase(text string, titled bool) bool {
 }
 
 // kindFurnitureStems begin the words that name furniture on one kind of
-// page only: on a product page, its customers' reviews and the other
-// products it shows (on an article, a "review" is the text); on a forum,
+// page only: on a product page, its customers' reviews, the other
+// products it shows (on an article, a "review" is the text) and the
+// shop's delivery terms, the same for every product; on a forum,
 // the signature under each post, the board's notices to guests, and
 // what surrounds each post without being it: its author's avatar (often
 // an initial in a coloured circle), its reactions bar ("Reactions: …")
 // and its vote buttons and count.
 var kindFurnitureStems = map[string][]string{
-	PageProduct: {"review", "rating", "upsell", "crosssell", "recent", "similar", "feedback", "bought", "banner"},
+	PageProduct: {"review", "rating", "upsell", "crosssell", "recent", "similar", "feedback", "bought", "banner", "delivery"},
 	PageForum:   {"signature", "notice", "avatar", "reaction", "vote"},
 }
 

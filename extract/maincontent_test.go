@@ -1655,3 +1655,23 @@ func TestCartBesideAProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveryTermsBesideAProduct checks that the shop's delivery
+// options, the same under every product, go from a product's page.
+func TestDeliveryTermsBesideAProduct(t *testing.T) {
+	page := `<html><head><script type="application/ld+json">{"@type":"Product","name":"Oil diffuser"}</script></head><body><main>
+		<h1>Oil diffuser</h1>
+		<div class="description"><p>A ceramic diffuser for essential oils that fits any room, with a soft light and a quiet ultrasonic mist.</p>
+		<p>It runs for eight hours on one filling and turns itself off when the water runs out.</p></div>
+		<div class="delivery-options"><p>Express delivery (9.90) on Saturday 7 March</p><p>Standard delivery (5.90) on Monday 9 March</p><p>Free pickup in our shop in Nantes</p></div>
+		</main></body></html>`
+	res := extractMain(t, "https://shop.example/p/oil-diffuser", page)
+	if !strings.Contains(res.Text, "quiet ultrasonic mist") {
+		t.Errorf("lost the description:\n%s", res.Text)
+	}
+	for _, not := range []string{"Express delivery", "Free pickup"} {
+		if strings.Contains(res.Text, not) {
+			t.Errorf("kept %q:\n%s", not, res.Text)
+		}
+	}
+}
