@@ -1539,6 +1539,12 @@ func (f *finder) region(kind string) *mainBlock {
 			skip[n] = true
 			return false
 		}
+		if namesFilters(n) && stats[n].paragraphs == 0 && !f.listed[n] && !f.wrapsMain[n] && !holdsMost(stats[n], stats[root]) {
+			// A grid's filters and facets narrow what it shows; they
+			// are the shop's controls, not what it lists.
+			skip[n] = true
+			return false
+		}
 		if kind == PageForum && isLinkBlock(n, stats[n]) && !holdsMost(stats[n], stats[root]) {
 			skip[n] = true
 			return false
@@ -1743,6 +1749,13 @@ func wrapperOfMost(n *html.Node, stats map[*html.Node]*blockStats) *html.Node {
 	}
 	return nil
 }
+
+// filterStems begin the words that name the controls that narrow a grid
+// of cards: its filters, facets and refinements.
+var filterStems = []string{"facet", "filter", "refine"}
+
+// namesFilters reports whether n's class or id names a grid's filters.
+func namesFilters(n *html.Node) bool { return namedWithStem(n, filterStems) }
 
 // popupStems begin the words that name pop-ups.
 var popupStems = []string{"modal", "popup", "popover", "dialog", "overlay"}

@@ -1675,3 +1675,31 @@ func TestDeliveryTermsBesideAProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestGridFilters checks that the filters beside a category's grid (its
+// facets: sizes, colours, price ranges) stay out of its main content, and
+// its cards and guide stay.
+func TestGridFilters(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"CollectionPage"}</script></head><body>
+		<header><nav><a href="/">Sock shop</a> <a href="/socks">Socks</a></nav></header><main><h1>Dress socks</h1>
+		<p>Socks in fine merino for suits and tuxedos, knitted in Portugal and made to last through a hundred washes.</p>
+		<div class="product-filters"><div class="group"><span>Pattern</span><div>Solid</div><div>Striped</div><div>Argyle</div><div>Floral</div></div>
+		<div class="group"><span>Colour</span><div>Black</div><div>Navy</div><div>Burgundy</div><div>Charcoal</div><div>Mustard</div></div>
+		<div class="group"><span>Size</span><div>Small</div><div>Medium</div><div>Large</div><div>Extra large</div></div></div><div class="grid">`)
+	for i, sock := range []string{"Merino crew", "Silk dress", "Cotton rib", "Cashmere blend", "Wool boot", "Bamboo ankle"} {
+		page.WriteString(`<div class="card"><a href="/p/` + strconv.Itoa(i) + `">` + sock + ` socks</a><span class="price">$` + strconv.Itoa(12+i) + `</span></div>`)
+	}
+	page.WriteString(`</div></main><footer><p>© Sock shop.</p></footer></body></html>`)
+	res := extractMain(t, "https://socks.example/collections/dress-socks", page.String())
+	for _, want := range []string{"Merino crew socks", "Bamboo ankle socks", "knitted in Portugal"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Argyle", "Burgundy", "Extra large"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
