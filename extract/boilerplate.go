@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -344,6 +345,7 @@ var boilerplatePhrases = []string{
 	"you need to be a member", "register a new account", "already have an account",
 	"post a reply", "post reply", "more topics from", "top posters in this topic", "most popular posts",
 	"please create an account or log in", "you're browsing", "you are browsing", "similar threads",
+	"sort by", "sort:",
 }
 
 // boilerplateInfixes mark short furniture blocks wherever they appear in
@@ -400,7 +402,17 @@ var boilerplateLabels = map[string]bool{
 	"reply": true, "quote": true, "report": true,
 	"quick view": true, "quick shop": true, "view details": true, "wishlist": true, "+ wishlist": true,
 	"add to wishlist": true, "compare": true, "add to compare": true,
+	// A grid's controls and calls to action, left as text when their
+	// buttons are links or spans.
+	"shop now": true, "apply now": true, "add to cart": true, "show more": true, "load more": true,
+	"view more": true, "see details": true, "start free trial": true, "start for free": true,
+	"back to top": true, "filter": true, "filters": true, "sort": true, "sort by": true,
 }
+
+// resultCount matches the line over a grid or a list of results that
+// counts them ("Showing 1–24 of 514 results", "Loaded 143 results", "22
+// products"): the grid's furniture, which the cards themselves make plain.
+var resultCount = regexp.MustCompile(`^(showing |loaded |displaying |viewing )?(items? )?\d[\d,.]*(\s*[-–]\s*\d[\d,.]*)?( (items|products|results))?( (of|out of) \d[\d,.]*)? (items|products|results|listings)\.?$`)
 
 // isBoilerplatePhrase reports whether short text reads like furniture.
 // The text of a block with a heading (titled) is furniture only when it
@@ -415,6 +427,9 @@ func isBoilerplatePhrase(text string, titled bool) bool {
 		if strings.HasPrefix(t, p) {
 			return true
 		}
+	}
+	if resultCount.MatchString(t) {
+		return true
 	}
 	for _, p := range boilerplateInfixes {
 		if !titled && strings.Contains(t, p) {

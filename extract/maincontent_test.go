@@ -1703,3 +1703,29 @@ func TestGridFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestGridControlsAsText checks that the controls of a category's grid
+// written as text rather than buttons (its count of results, its sort
+// order, a "Load more" and each card's "Shop now") stay out of its main
+// content, and its cards stay.
+func TestGridControlsAsText(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"CollectionPage"}</script></head><body>
+		<header><nav><a href="/">Lamp shop</a></nav></header><main><h1>Desk lamps</h1>
+		<div class="toolbar-count"><span>Showing 1–24 of 96 results</span></div><div class="order"><span>Sort by</span></div><div class="grid">`)
+	for i, lamp := range []string{"Brass arm", "Walnut dome", "Opal globe", "Steel task", "Linen drum", "Glass bell"} {
+		page.WriteString(`<div class="card"><a href="/p/` + strconv.Itoa(i) + `">` + lamp + ` lamp</a><p>A lamp for reading late, with a warm bulb and a switch on its cord.</p><span class="price">$` + strconv.Itoa(80+i) + `</span><div class="cta"><a href="/p/` + strconv.Itoa(i) + `">Shop now</a></div></div>`)
+	}
+	page.WriteString(`</div><div class="more"><a href="?page=2">Load more</a></div></main><footer><p>© Lamp shop.</p></footer></body></html>`)
+	res := extractMain(t, "https://lamps.example/collections/desk-lamps", page.String())
+	for _, want := range []string{"Brass arm lamp", "Glass bell lamp", "warm bulb"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"96 results", "Sort by", "Shop now", "Load more"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
