@@ -1539,6 +1539,10 @@ func (f *finder) region(kind string) *mainBlock {
 			skip[n] = true
 			return false
 		}
+		if isLinkTree(n, stats[n]) && !holdsMost(stats[n], stats[root]) {
+			skip[n] = true
+			return false
+		}
 		if namesFilters(n) && stats[n].paragraphs == 0 && !f.listed[n] && !f.wrapsMain[n] && !holdsMost(stats[n], stats[root]) {
 			// A grid's filters and facets narrow what it shows; they
 			// are the shop's controls, not what it lists.
@@ -1749,6 +1753,21 @@ func wrapperOfMost(n *html.Node, stats map[*html.Node]*blockStats) *html.Node {
 	}
 	return nil
 }
+
+// isLinkTree reports whether n is a tree of links: a list whose items hold
+// lists of their own, nearly all of its text links, and many items. It is
+// a site's map or a menu of its sections printed outside a <nav>, not a
+// block of the page's content.
+func isLinkTree(n *html.Node, s *blockStats) bool {
+	if !isElement(n, "ul", "ol") || s == nil || s.listItems < minTreeItems || s.linkDensity() < 0.9 {
+		return false
+	}
+	return find(n, func(d *html.Node) bool { return d != n && isElement(d, "ul", "ol") && hasAncestor(d, "li") }) != nil
+}
+
+// minTreeItems is the number of items from which a tree of links is a
+// site's map rather than a short list of sub-pages.
+const minTreeItems = 20
 
 // filterStems begin the words that name the controls that narrow a grid
 // of cards: its filters, facets and refinements.

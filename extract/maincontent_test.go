@@ -1729,3 +1729,39 @@ func TestGridControlsAsText(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeOfLinksOnAServicePage checks that a tree of links printed in a
+// service page's body (a "choose a service" dropdown holding the site's
+// map) stays out of its main content, and its sections stay.
+func TestTreeOfLinksOnAServicePage(t *testing.T) {
+	var tree strings.Builder
+	tree.WriteString(`<div class="hero-select"><ul class="select-list">`)
+	for i, group := range []string{"Audit", "Tax", "Advisory", "Technology", "People"} {
+		tree.WriteString(`<li><a href="/s/` + strconv.Itoa(i) + `">` + group + ` services</a><ul class="children">`)
+		for j := range 5 {
+			tree.WriteString(`<li><a href="/s/` + strconv.Itoa(i) + `/` + strconv.Itoa(j) + `">` + group + ` offering number ` + strconv.Itoa(j) + `</a></li>`)
+		}
+		tree.WriteString(`</ul></li>`)
+	}
+	tree.WriteString(`</ul></div>`)
+	page := `<html><head><title>HR consulting – Acme</title></head><body>
+		<header><nav><a href="/">Home</a> <a href="/services">Services</a></nav></header>
+		<main>` + tree.String() + `
+		<section class="hero-banner"><h2>HR consulting</h2><p>From a single hire to a whole department, our consultants support the people who run your people.</p></section>
+		<section class="features"><h2>Employee relations</h2><p>We help managers handle grievances and reviews fairly, and keep the records the law asks for.</p></section>
+		<section class="features"><h2>Compliance</h2><p>Handbooks, policies and training that keep up with the rules in every state you hire in.</p></section>
+		<section class="features"><h2>Compensation</h2><p>Salary surveys and pay bands so that offers are fair and competitive.</p></section>
+		</main>
+		<footer><p>© Acme Advisors</p></footer></body></html>`
+	res := extractMain(t, "https://acme.example/", page)
+	for _, want := range []string{"single hire", "handle grievances", "Handbooks, policies", "Salary surveys"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Tax services", "Audit offering number 3"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
