@@ -54,6 +54,9 @@ import (
 // gives way to its region too when the article found is plainly one of
 // its blocks: a scrap beside three times its text, or under a third of
 // the region's prose, or under half of it and a third of its paragraphs.
+// An article found in one of a run of sibling sections alike in tag and
+// class, the others holding a third of its prose or more, gives way to
+// the run (sectionRun): a page builder's bands, each a part of the story.
 func narrowToMainContent(doc *html.Node, kind pageKind) {
 	body := find(doc, func(n *html.Node) bool { return isElement(n, "body") })
 	if body == nil {
@@ -151,7 +154,78 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 			}
 		}
 	}
+	if !best.region {
+		if run := f.sectionRun(best); run != nil {
+			best = run
+		}
+	}
 	best.replaceBody(body)
+}
+
+// sectionRun returns the run of sections the article found is one of,
+// when the page is a sequence of sibling sections alike in tag and
+// class (a page builder's containers, one per band of the page) and the
+// others hold more prose than the one found: a service's page, whose
+// story is told section by section, rather than an article beside its
+// furniture. It returns nil otherwise.
+func (f *finder) sectionRun(m *mainBlock) *mainBlock {
+	if len(m.parts) == 0 {
+		return nil
+	}
+	found := m.totals()
+	own := found.chars - found.linkChars
+	for a, up := m.parts[0], 0; a != nil && a.Parent != nil && a != f.body && up < maxRunLevels; a, up = a.Parent, up+1 {
+		key := sectionKey(a)
+		if key == "" {
+			continue
+		}
+		var run []*html.Node
+		others, withProse := 0, 0
+		for c := a.Parent.FirstChild; c != nil; c = c.NextSibling {
+			s := f.stats[c]
+			if c.Type != html.ElementNode || f.furniture[c] || s == nil || sectionKey(c) != key || s.chars == 0 {
+				continue
+			}
+			run = append(run, c)
+			if contains(c, m.parts[0]) {
+				continue
+			}
+			if s.linkDensity() < 0.3 && s.paragraphs > 0 {
+				others += s.chars - s.linkChars
+				withProse++
+			}
+		}
+		if len(run) < 3 {
+			continue
+		}
+		if withProse < 2 || others*3 < own {
+			return nil
+		}
+		r := &mainBlock{parts: run, skip: map[*html.Node]bool{}}
+		for n := range f.furniture {
+			r.skip[n] = true
+		}
+		for _, part := range run {
+			r.chars += f.cleanInside(part, r.skip, finderMode{weighClasses: true}, nil)
+		}
+		r.parts = slices.DeleteFunc(r.parts, func(n *html.Node) bool { return r.skip[n] })
+		return r
+	}
+	return nil
+}
+
+// maxRunLevels is how far above the article found a run of sections is
+// looked for.
+const maxRunLevels = 6
+
+// sectionKey is what sibling sections share: their tag and first class.
+// A block without a class has none.
+func sectionKey(n *html.Node) string {
+	class, _, _ := strings.Cut(strings.TrimSpace(attrOr(n, "class")), " ")
+	if class == "" || !isElement(n, "div", "section") {
+		return ""
+	}
+	return n.Data + "." + class
 }
 
 // headsCards reports whether the article found is a listing's cards: five

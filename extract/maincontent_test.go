@@ -1765,3 +1765,38 @@ func TestTreeOfLinksOnAServicePage(t *testing.T) {
 		}
 	}
 }
+
+// TestPageOfBuilderSections checks that a page built of sibling sections
+// alike in tag and class (a page builder's containers), whose longest
+// section is an accordion, keeps all its sections of prose rather than
+// the accordion alone, and not its furniture.
+func TestPageOfBuilderSections(t *testing.T) {
+	section := func(body string) string {
+		return `<div class="e-con e-flex"><div class="e-con-inner"><div class="widget"><div class="widget-container">` + body + `</div></div></div></div>`
+	}
+	var accordion strings.Builder
+	accordion.WriteString(`<div class="toggle">`)
+	for _, entity := range []string{"limited liability company", "professional company", "corporation", "partnership"} {
+		accordion.WriteString(`<div class="toggle-item"><div class="toggle-title">Forming a ` + entity + `</div><div class="toggle-content"><p>Our attorneys handle every step of forming a ` + entity + `, from the name search and the filing with the state to the agreement its owners sign, so that nothing is missed and nothing has to be filed twice.</p><p>We also explain the taxes a ` + entity + ` pays, the records it must keep, and the reports the state expects of it every year, so that the business stays in good standing.</p></div></div>`)
+	}
+	accordion.WriteString(`</div>`)
+	page := `<html><head><title>Business formation – Acme Law</title><meta property="og:type" content="article"></head><body>
+		<header><nav><a href="/">Home</a> <a href="/contact">Contact</a></nav></header>
+		<div class="page-content">` +
+		section(`<h2>Business formation in New York</h2><p>Between state filing rules, local licences and tax requirements, starting a business in New York takes more than a form, and mistakes made at the start are costly to undo later.</p><p>That is where our firm comes in: we help owners and professionals set up their business correctly from the first day, whichever structure suits them.</p>`) +
+		section(accordion.String()) +
+		section(`<h2>Why work with our lawyers</h2><p>Anyone can fill out a form online, but forming a business the right way means understanding what each step commits you to, and what it will cost you in years to come.</p><p>We guide you in choosing the structure that fits, and we stay with you after the filing, when the first contracts and the first hires come.</p>`) +
+		section(`<h2>Get in touch</h2><p>Call us to schedule a free consultation with a business lawyer who knows the city and its rules, and start your business with confidence.</p>`) +
+		`</div><footer><p>© Acme Law</p></footer></body></html>`
+	res := extractMain(t, "https://acme-law.example/business-formation/", page)
+	for _, want := range []string{"Between state filing rules", "name search", "Anyone can fill out a form", "free consultation"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Contact", "© Acme Law"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
