@@ -1613,6 +1613,10 @@ func (f *finder) region(kind string) *mainBlock {
 			skip[n] = true
 			return false
 		}
+		if titledElsewhere(n) && !holdsMost(stats[n], stats[root]) && !f.wrapsMain[n] {
+			skip[n] = true
+			return false
+		}
 		if isLinkTree(n, stats[n]) && !holdsMost(stats[n], stats[root]) {
 			skip[n] = true
 			return false
@@ -1837,6 +1841,67 @@ func isLinkTree(n *html.Node, s *blockStats) bool {
 		return false
 	}
 	return find(n, func(d *html.Node) bool { return d != n && isElement(d, "ul", "ol") && hasAncestor(d, "li") }) != nil
+}
+
+// titledElsewhere reports whether n is a block headed by a title that
+// points elsewhere: "Related products", "Recently viewed", "Customers
+// also bought", "Popular searches". Its heading opens it, as its first
+// element or inside its first element, and what follows is other pages'
+// cards or links, however the site names the block.
+func titledElsewhere(n *html.Node) bool {
+	if !isElement(n, "div", "section", "aside", "ul") {
+		return false
+	}
+	first := firstElementChild(n)
+	if first == nil {
+		return false
+	}
+	heading := first
+	if !isElement(first, "h1", "h2", "h3", "h4", "h5", "h6") {
+		heading = firstElementChild(first)
+		if heading == nil || !isElement(heading, "h1", "h2", "h3", "h4", "h5", "h6") || heading.NextSibling != nil && nextElement(heading) != nil {
+			return false
+		}
+	}
+	title := strings.ToLower(strings.TrimRight(shortText(heading), " :"))
+	if title == "" || len(title) > maxTitleChars {
+		return false
+	}
+	for _, p := range elsewhereTitles {
+		if strings.HasPrefix(title, p) {
+			return true
+		}
+	}
+	if rest, ok := strings.CutPrefix(title, "related "); ok {
+		word, _, _ := strings.Cut(rest, " ")
+		return relatedNouns[word]
+	}
+	return false
+}
+
+// elsewhereTitles begin the titles of blocks of other pages' cards or
+// links.
+var elsewhereTitles = []string{
+	"recently viewed", "similar items", "similar products", "customers also", "you may also", "you might also",
+	"popular searches", "trending searches", "people also", "explore related",
+}
+
+// relatedNouns are the words that, after "related", title a block of
+// links to other pages.
+var relatedNouns = map[string]bool{
+	"searches": true, "products": true, "items": true, "services": true, "pages": true, "topics": true,
+	"content": true, "news": true, "posts": true, "articles": true, "stories": true, "reports": true,
+	"categories": true, "links": true, "reading": true,
+}
+
+// firstElementChild is n's first element child, or nil.
+func firstElementChild(n *html.Node) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode {
+			return c
+		}
+	}
+	return nil
 }
 
 // minTreeItems is the number of items from which a tree of links is a

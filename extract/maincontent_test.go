@@ -1800,3 +1800,30 @@ func TestPageOfBuilderSections(t *testing.T) {
 		}
 	}
 }
+
+// TestBlocksTitledForOtherPages checks that, on a page of many blocks,
+// the blocks whose title points to other pages ("Recently viewed",
+// "Related searches"), whatever their class names, stay out of its main
+// content, while its own cards stay.
+func TestBlocksTitledForOtherPages(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"CollectionPage"}</script></head><body>
+		<header><nav><a href="/">Gym shop</a></nav></header><main><h1>Fitness equipment</h1><div class="grid">`)
+	for i, item := range []string{"Folding treadmill", "Rowing machine", "Home gym", "Dumbbell set", "Exercise bike", "Weight bench"} {
+		page.WriteString(`<div class="card"><a href="/p/` + strconv.Itoa(i) + `">` + item + `</a><span class="price">$` + strconv.Itoa(300+i) + `</span><span>4.5 out of 5 stars</span></div>`)
+	}
+	page.WriteString(`</div><div class="block-a"><h2>Recently viewed</h2><div class="row"><a href="/p/90">Yoga mat in cork</a><a href="/p/91">Kettlebell of cast iron</a></div></div>
+		<div class="block-b"><div class="title"><h3>Related searches</h3></div><ul><li><a href="/s/1">treadmills for small spaces</a></li><li><a href="/s/2">exercise bikes with screens</a></li><li><a href="/s/3">weights and accessories</a></li></ul></div>
+		</main><footer><p>© Gym shop.</p></footer></body></html>`)
+	res := extractMain(t, "https://gym.example/collections/fitness", page.String())
+	for _, want := range []string{"Folding treadmill", "Weight bench"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Recently viewed", "Yoga mat", "Related searches", "small spaces"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
