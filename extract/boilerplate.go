@@ -402,11 +402,23 @@ var boilerplateLabels = map[string]bool{
 	"reply": true, "quote": true, "report": true,
 	"quick view": true, "quick shop": true, "view details": true, "wishlist": true, "+ wishlist": true,
 	"add to wishlist": true, "compare": true, "add to compare": true,
-	// A grid's controls and calls to action, left as text when their
-	// buttons are links or spans.
-	"shop now": true, "apply now": true, "add to cart": true, "show more": true, "load more": true,
-	"view more": true, "see details": true, "start free trial": true, "start for free": true,
 	"back to top": true, "filter": true, "filters": true, "sort": true, "sort by": true,
+}
+
+// controlLabels are the whole texts of the controls, calls to action and
+// badges of a grid of cards or a marketing page, left as text when
+// their buttons are links or spans: furniture as a block of their own,
+// and as a link or a badge with nothing but elements beside it.
+var controlLabels = map[string]bool{
+	"shop now": true, "apply now": true, "add to cart": true, "show more": true, "load more": true,
+	"view more": true, "see more": true, "view all": true, "see details": true, "quick view": true,
+	"quick shop": true, "start free trial": true, "start for free": true, "get started for free": true,
+	"free shipping": true, "in stock": true,
+}
+
+// isControlLabel reports whether text is one of controlLabels.
+func isControlLabel(text string) bool {
+	return controlLabels[strings.TrimRight(strings.ToLower(strings.TrimSpace(text)), ":.…!")]
 }
 
 // resultCount matches the line over a grid or a list of results that
@@ -428,7 +440,7 @@ func isBoilerplatePhrase(text string, titled bool) bool {
 			return true
 		}
 	}
-	if resultCount.MatchString(t) {
+	if isControlLabel(t) || resultCount.MatchString(t) {
 		return true
 	}
 	for _, p := range boilerplateInfixes {

@@ -1205,6 +1205,11 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// another story ("Also on ...") or an offer.
 		return true
 	}
+	if !isBlock(n) && s.chars < maxLabelChars && isElement(n, "a", "span", "button") && amongElements(n) && isControlLabel(shortText(n)) {
+		// A link or a badge with nothing but elements beside it is a
+		// line of its own: a card's "Shop now", "Free shipping".
+		return true
+	}
 	if !isBlock(n) {
 		// Inside a line of text, a name like "date" or "author" marks
 		// words of the sentence; only hover cards, share buttons and ads
@@ -1269,6 +1274,21 @@ func standsAlone(n *html.Node, s *blockStats) bool {
 		return true
 	}
 	return apart(func(c *html.Node) *html.Node { return c.PrevSibling }) && apart(func(c *html.Node) *html.Node { return c.NextSibling })
+}
+
+// maxLabelChars is the length of text above which an inline element is
+// more than a label.
+const maxLabelChars = 30
+
+// amongElements reports whether n's siblings are elements or spaces: no
+// words run into it from either side.
+func amongElements(n *html.Node) bool {
+	for _, c := range []*html.Node{n.PrevSibling, n.NextSibling} {
+		if c != nil && c.Type == html.TextNode && strings.TrimFunc(c.Data, isSpace) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // isShortcode reports whether text is a WordPress shortcode the site

@@ -1827,3 +1827,29 @@ func TestBlocksTitledForOtherPages(t *testing.T) {
 		}
 	}
 }
+
+// TestCardBadgesAndLinksAsLabels checks that a card's calls to action
+// and badges written as links or spans beside its other elements ("Shop
+// now", "Free shipping", "In stock") stay out of the main content, while
+// the same words inside a sentence stay.
+func TestCardBadgesAndLinksAsLabels(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><script type="application/ld+json">{"@type":"CollectionPage"}</script></head><body>
+		<header><nav><a href="/">Kettle shop</a></nav></header><main><h1>Kettles</h1>
+		<p>Every kettle here ships with free shipping in stock or not, and we keep spare lids for ten years.</p><div class="grid">`)
+	for i, kettle := range []string{"Copper kettle", "Glass kettle", "Steel kettle", "Enamel kettle", "Travel kettle", "Gooseneck kettle"} {
+		page.WriteString(`<div class="card"><h3>` + kettle + `</h3><span class="price">$` + strconv.Itoa(40+i) + `</span><span class="badge">Free shipping</span><span class="stock">In stock</span><a href="/p/` + strconv.Itoa(i) + `">Shop now</a></div>`)
+	}
+	page.WriteString(`</div></main><footer><p>© Kettle shop.</p></footer></body></html>`)
+	res := extractMain(t, "https://kettles.example/collections/kettles", page.String())
+	for _, want := range []string{"Copper kettle", "Gooseneck kettle", "free shipping in stock or not"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	for _, unwanted := range []string{"Shop now", "Free shipping", "In stock"} {
+		if strings.Contains(res.Text, unwanted) {
+			t.Errorf("kept %q:\n%s", unwanted, res.Text)
+		}
+	}
+}
