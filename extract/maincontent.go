@@ -163,11 +163,13 @@ func narrowToMainContent(doc *html.Node, kind pageKind) {
 }
 
 // sectionRun returns the run of sections the article found is one of,
-// when the page is a sequence of sibling sections alike in tag and
-// class (a page builder's containers, one per band of the page) and the
-// others hold more prose than the one found: a service's page, whose
-// story is told section by section, rather than an article beside its
-// furniture. It returns nil otherwise.
+// when the page is a sequence of three or more sibling sections alike
+// in tag and class (a page builder's containers, one per band of the
+// page), two of the others or more hold paragraphs with few links, and
+// those hold a third of the found one's prose or more: a service's page,
+// whose story is told section by section, rather than an article beside
+// its furniture. The run is cleaned without the widget rule, since a
+// builder names every block a widget. It returns nil otherwise.
 func (f *finder) sectionRun(m *mainBlock) *mainBlock {
 	if len(m.parts) == 0 {
 		return nil
@@ -1879,7 +1881,7 @@ func titledElsewhere(n *html.Node) bool {
 	heading := first
 	if !isElement(first, "h1", "h2", "h3", "h4", "h5", "h6") {
 		heading = firstElementChild(first)
-		if heading == nil || !isElement(heading, "h1", "h2", "h3", "h4", "h5", "h6") || heading.NextSibling != nil && nextElement(heading) != nil {
+		if heading == nil || !isElement(heading, "h1", "h2", "h3", "h4", "h5", "h6") || nextElement(heading) != nil {
 			return false
 		}
 	}
