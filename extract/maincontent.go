@@ -1207,6 +1207,9 @@ func (f *finder) leaveOut(n *html.Node, s, before, whole *blockStats, mode finde
 		// another story ("Also on ...") or an offer.
 		return true
 	}
+	if isTicker(n, s) {
+		return true
+	}
 	if !isBlock(n) && s.chars < maxLabelChars && isElement(n, "a", "span", "button") && amongElements(n) && isControlLabel(shortText(n)) {
 		// A link or a badge with nothing but elements beside it is a
 		// line of its own: a card's "Shop now", "Free shipping".
@@ -1277,6 +1280,46 @@ func standsAlone(n *html.Node, s *blockStats) bool {
 	}
 	return apart(func(c *html.Node) *html.Node { return c.PrevSibling }) && apart(func(c *html.Node) *html.Node { return c.NextSibling })
 }
+
+// isTicker reports whether n is a ticker: a block of minTickerCopies
+// elements or more, each the same short words ("Book Now *"), and
+// nothing else. A marquee scrolls its copies across the screen as a
+// decoration; their text says nothing the page does not say once.
+func isTicker(n *html.Node, s *blockStats) bool {
+	if !isElement(n, "div", "section", "p") {
+		return false
+	}
+	// Count first, reading no text: most blocks have few children, or
+	// more text than copies of a label hold.
+	elements := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode && strings.TrimFunc(c.Data, isSpace) != "":
+			return false
+		case c.Type == html.ElementNode:
+			elements++
+		}
+	}
+	if elements < minTickerCopies || s.chars > elements*maxLabelChars {
+		return false
+	}
+	first := ""
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		text := shortText(c)
+		if text == "" || len(text) > maxLabelChars || first != "" && text != first {
+			return false
+		}
+		first = text
+	}
+	return true
+}
+
+// minTickerCopies is the number of copies of the same words from which a
+// block is a ticker rather than a short list.
+const minTickerCopies = 6
 
 // maxLabelChars is the length of text above which an inline element is
 // more than a label.

@@ -1853,3 +1853,26 @@ func TestCardBadgesAndLinksAsLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestTickerOfOneLabel checks that a ticker (a marquee of the same words
+// over and over, "Book now *") stays out of a page's main content, and
+// a short list of different words stays.
+func TestTickerOfOneLabel(t *testing.T) {
+	ticker := `<div class="marquee">` + strings.Repeat(`<span>Book now <span class="star">*</span></span>`, 40) + `</div>`
+	page := `<html><head><title>Packaging design – Acme</title></head><body>
+		<header><nav><a href="/">Home</a></nav></header><main>
+		<section><h2>Packaging that sells</h2><p>We design boxes, labels and bottles that stand out on a crowded shelf and tell your brand's story at a glance.</p></section>
+		<section><h2>What we make</h2><div class="kinds"><span>Boxes</span><span>Labels</span><span>Bottles</span><span>Pouches</span><span>Tins</span><span>Tubes</span></div></section>
+		<section>` + ticker + `</section>
+		<section><h2>Your product deserves better</h2><p>Make a lasting impression with packaging that captivates the eye and converts a glance into a sale.</p></section>
+		</main><footer><p>© Acme Design</p></footer></body></html>`
+	res := extractMain(t, "https://acme-design.example/", page)
+	for _, want := range []string{"crowded shelf", "Pouches", "lasting impression"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("lost %q:\n%s", want, res.Text)
+		}
+	}
+	if strings.Contains(res.Text, "Book now") {
+		t.Errorf("kept the ticker:\n%s", res.Text)
+	}
+}
