@@ -600,6 +600,23 @@ func (run *evalRun) report(w io.Writer, worst int) {
 // wcxbTypes are WCXB's page types in the order its scorer prints them.
 var wcxbTypes = []string{"article", "forum", "product", "collection", "listing", "documentation", "service"}
 
+// typeF1 is the mean F1 of the run's pages of each type of the truth, and
+// of all of them under "all".
+func (run *evalRun) typeF1() map[string]float64 {
+	sum, n := map[string]float64{}, map[string]int{}
+	for _, p := range run.pages {
+		for _, t := range []string{p.pageType, "all"} {
+			sum[t] += p.f1
+			n[t]++
+		}
+	}
+	f1 := map[string]float64{}
+	for t := range sum {
+		f1[t] = sum[t] / float64(n[t])
+	}
+	return f1
+}
+
 // reportTypes prints F1, precision and recall by page type, F1 on the
 // pages of odd and of even ID, and how often metadata.pageType agrees
 // with the truth's type.

@@ -17,12 +17,12 @@ import (
 )
 
 // minExtractionF1 is the floor for main-content extraction on the shared
-// article-extraction corpus. The extractor scores 0.984 there; the floor
-// sits just under that, so that a change that costs a page or two of
+// article-extraction corpus: the figure issue 13 asked to keep. The
+// extractor scores 0.9854 there, so that a change that costs a page of
 // quality fails here rather than going unnoticed. (The published anchors
 // on the benchmark: go-trafilatura 0.960, trafilatura 0.958, Readability.js
 // 0.947, go-readability 0.934.)
-const minExtractionF1 = 0.98
+const minExtractionF1 = 0.985
 
 // corpusDir finds the shared article-extraction corpus beside the module,
 // or skips the test: the corpus lives outside the repository.
@@ -66,7 +66,7 @@ func TestEvalArticleCorpus(t *testing.T) {
 		t.Errorf("%d predictions for %d pages", len(run.predictions), len(corpus.pages))
 	}
 	if run.f1 < minExtractionF1 {
-		t.Errorf("F1 = %.4f, below the floor of %.2f", run.f1, minExtractionF1)
+		t.Errorf("F1 = %.4f, below the floor of %.3f", run.f1, minExtractionF1)
 	}
 }
 
@@ -184,17 +184,15 @@ func TestWCXBPageType(t *testing.T) {
 	}
 }
 
-// minWCXBF1 is the floor for main content on a sample of the shared WCXB
-// development corpus (every eighth page, all seven kinds): the extractor
-// scores 0.875 on the whole corpus and 0.874 on the sample; the floor sits a
-// little under that, so that a change that loses forums, shops or
+// wcxbFloors are the floors for main content on the whole shared WCXB
+// development corpus, by page type and for all pages: the figures issue 13
+// asked for. The extractor sits at or a little above each (forum 0.820,
+// product 0.729, all 0.881), so that a change that loses forums, shops or
 // listings fails here.
-const minWCXBF1 = 0.858
-
-// wcxbSample is the share of the WCXB corpus the test reads: every eighth
-// page, about 190 of 1,497, so that the test takes seconds (`sous eval
-// extraction` runs the whole corpus).
-const wcxbSample = 8
+var wcxbFloors = map[string]float64{
+	"article": 0.94, "documentation": 0.93, "forum": 0.82, "service": 0.82,
+	"product": 0.72, "collection": 0.72, "listing": 0.72, "all": 0.88,
+}
 
 // TestLoadCorpusSample checks that a sample is every n-th page in ID order
 // and that only its pages are read.
@@ -224,13 +222,13 @@ func TestLoadCorpusSample(t *testing.T) {
 	}
 }
 
-func TestEvalWCXBCorpusSample(t *testing.T) {
+func TestEvalWCXBCorpus(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(filepath.Dir(corpusDir(t)), "wcxb-dev")
 	if _, err := os.Stat(filepath.Join(dir, "ground-truth")); err != nil {
 		t.Skipf("no wcxb-dev corpus at %s: %v", dir, err)
 	}
-	corpus, err := loadCorpus(dir, wcxbSample)
+	corpus, err := loadCorpus(dir, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +239,10 @@ func TestEvalWCXBCorpusSample(t *testing.T) {
 	var report bytes.Buffer
 	run.report(&report, 5)
 	t.Logf("\n%s", report.String())
-	if run.f1 < minWCXBF1 {
-		t.Errorf("F1 = %.4f on %d pages, below the floor of %.3f", run.f1, len(corpus.pages), minWCXBF1)
+	f1 := run.typeF1()
+	for _, typ := range append(slices.Clone(wcxbTypes), "all") {
+		if f1[typ] < wcxbFloors[typ] {
+			t.Errorf("%s: F1 = %.4f, below the floor of %.2f", typ, f1[typ], wcxbFloors[typ])
+		}
 	}
 }
