@@ -113,6 +113,39 @@ var mainPages = []struct {
 		},
 		dropped: []string{"Industries", "Related services", "Cloud migration", "All rights reserved", "Privacy"},
 	},
+	{
+		// A job board's search results: every card is the content, with
+		// its link; the filters, the result count, the controls and the
+		// related searches are not.
+		name:     "listing",
+		url:      "https://jobs.example.org/jobs/go?remote=1",
+		headline: "Remote Go jobs",
+		kind:     extract.PageListing,
+		keep: []string{
+			"posted or refreshed in the last seven days", "Senior Go engineer, payments platform",
+			"Backend developer (Go, gRPC)", "Site reliability engineer", "Go developer, open-source maintainer",
+			"a lot of careful retries", "Fernhill Foundation", "€90k–€110k",
+		},
+		dropped: []string{"remember your searches", "Log in", "Filter results", "Full-time (38)",
+			"Showing 1–4 of 47", "Sort by", "Apply now", "Related searches", "Remote Rust jobs",
+			"Get new Go jobs", "Privacy"},
+	},
+	{
+		// A documentation page: its prose, code, table and warning, and
+		// none of the sidebar, breadcrumbs, table of contents, "edit this
+		// page", pager or feedback widget.
+		name:     "docs",
+		url:      "https://tern.example.dev/docs/clients/retries",
+		headline: "Configuring retries",
+		kind:     extract.PageDocumentation,
+		keep: []string{
+			"never retries a request whose body it cannot replay", "The retry policy", "full jitter",
+			"MaxAttempts: 4,", "the longest delay between two attempts", "can apply it twice",
+			"tern.WithRetry(ctx",
+		},
+		dropped: []string{"Installation", "Quickstart", "Tracing", "Docs / Clients", "On this page",
+			"Edit this page", "Last updated", "« Timeouts", "Was this page helpful", "Search docs", "Privacy"},
+	},
 }
 
 // TestMainContentGolden extracts the main content of each page in
