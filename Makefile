@@ -21,17 +21,16 @@ CORPUS_LOG   := .corpus-test.log
 
 # -vet=all runs every go vet check on the packages as they are built for the
 # race pass, instead of a go vet of its own that type-checked them all again.
-# -p and -parallel run more test binaries, and more tests in each, than
-# there are cores here: much of a browser test's time is spent waiting on
-# Chromium's events, and on a machine busy with other work each runnable
-# thread is what keeps the suite's share of the cores. -ldflags=-w links
-# the test binaries without DWARF (stack traces still work), a second of
-# CPU less per package.
-TEST_PKGS_AT_ONCE  ?= 5
-TESTS_IN_A_PACKAGE ?= 4
+# -p 3 runs three test binaries at a time, one more than the cores here: much
+# of a browser test's time is spent waiting on Chromium's events, and on a
+# machine busy with other work the third keeps the suite's share of it. More
+# is worse: -p 5 with -parallel 4 beside four busy processes ran packages
+# twice as long and timed tests out. -ldflags=-w links the test binaries
+# without DWARF (stack traces still work), a second of CPU less per package.
+TEST_PKGS_AT_ONCE ?= 3
 test: chromium poppler tools
 	$(GO) test -count=1 -timeout 5m -run '$(CORPUS_TESTS)' $(CORPUS_PKGS) > $(CORPUS_LOG) 2>&1 & corpus=$$!; \
-	$(GO) test -race -vet=all -ldflags=-w -count=1 -p $(TEST_PKGS_AT_ONCE) -parallel $(TESTS_IN_A_PACKAGE) -timeout 9m -skip '$(CORPUS_TESTS)' ./...; race=$$?; \
+	$(GO) test -race -vet=all -ldflags=-w -count=1 -p $(TEST_PKGS_AT_ONCE) -timeout 9m -skip '$(CORPUS_TESTS)' ./...; race=$$?; \
 	wait $$corpus; status=$$?; \
 	echo "go test -run '$(CORPUS_TESTS)' $(CORPUS_PKGS) (without -race)"; cat $(CORPUS_LOG); rm -f $(CORPUS_LOG); \
 	[ $$race -eq 0 ] && [ $$status -eq 0 ]
