@@ -356,13 +356,9 @@ func launchWithUserAgent(ctx context.Context, execPath string, flags []string, s
 		}
 		return p, p.userAgent(ctx), nil
 	}
-	if ua, ok := userAgents.Load(execPath); ok {
-		p, err := launch(ctx, execPath, append(slices.Clone(flags), "--user-agent="+ua.(string)), stderr, caps)
-		return p, ua.(string), err
-	}
-	if ua := userAgentFromVersion(ctx, execPath); ua != "" {
-		userAgents.Store(execPath, ua)
-		return launchWithUserAgent(ctx, execPath, flags, stderr, caps)
+	if ua := knownUserAgent(ctx, execPath); ua != "" {
+		p, err := launch(ctx, execPath, append(slices.Clone(flags), "--user-agent="+ua), stderr, caps)
+		return p, ua, err
 	}
 	probe, err := launch(ctx, execPath, flags, stderr, memoryCaps{})
 	if err != nil {
@@ -386,6 +382,12 @@ func UserAgent(ctx context.Context, chrome string) string {
 	if err != nil {
 		return ""
 	}
+	return knownUserAgent(ctx, execPath)
+}
+
+// knownUserAgent is execPath's user agent as userAgents holds it, or as
+// its `--version` tells it (then kept there), or "".
+func knownUserAgent(ctx context.Context, execPath string) string {
 	if ua, ok := userAgents.Load(execPath); ok {
 		return ua.(string)
 	}

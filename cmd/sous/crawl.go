@@ -227,28 +227,23 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func crawlInProcess(ctx context.Context, eng *engineFlags, hostDelay time.Duration, req *crawl.Request, w *crawlWriter, show *progressView, stderr io.Writer) (crawl.Progress, error) {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	var svc *render.Service
-	if req.Render != nil && !*req.Render {
-		// No page goes to Chromium: none is started.
-		s, pool, err := eng.startOnDemand(ctx, logger)
-		if err != nil {
-			return crawl.Progress{}, err
-		}
-		defer pool.Close()
-		svc = s
-	} else {
-		// Chromium is warm before the first page's deadline starts.
-		s, pool, err := eng.start(ctx, logger)
-		if err != nil {
-			return crawl.Progress{}, err
-		}
-		defer pool.Close()
-		if err := waitForBrowser(ctx, pool); err != nil {
-			return crawl.Progress{}, err
-		}
-		svc = s
+	svc, pool, err := eng.startOnDemand(ctx, logger)
+	if err != nil {
+		return crawl.Progress{}, err
 	}
+	defer pool.Close()
 	defer svc.Close()
+	if req.Render == nil || *req.Render {
+		// Chromium is warm before the first page's deadline starts; a
+		// crawl with -render=false starts none.
+		browser, err := pool.started()
+		if err != nil {
+			return crawl.Progress{}, err
+		}
+		if err := waitForBrowser(ctx, browser); err != nil {
+			return crawl.Progress{}, err
+		}
+	}
 	flags := crawlFlags{maxRunning: 1, maxPages: max(req.Limit, 1), retention: time.Hour, hostDelay: hostDelay}
 	m, err := flags.manager(svc, eng, nil, logger)
 	if err != nil {
