@@ -273,7 +273,11 @@ document.body.dataset.held = held.length;
 	// its arrays once took more than a minute to reach the cap.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	page, err := p.Fetch(ctx, &render.Request{HTML: bomb})
+	// Renderers are measured every quarter second: an allocation that ends
+	// its render sooner is caught idle, or given back by the wipe. So the
+	// render waits two seconds, holding its gigabyte; it once finished
+	// before the first measurement.
+	page, err := p.Fetch(ctx, &render.Request{HTML: bomb, WaitForTimeout: 2000})
 	if err == nil {
 		t.Fatalf("the bomb's render succeeded (%d bytes of HTML); its renderer held 1 GiB", len(page.HTML))
 	}
@@ -357,6 +361,55 @@ func TestNothingSurvivesToTheNextRender(t *testing.T) {
 	for _, req := range rec.got() {
 		if req.URL.RawQuery == "probe" && req.Header.Get("Authorization") != "" {
 			t.Error("a reader's request carried the setter's credentials from the HTTP auth cache")
+		}
+	}
+}
+
+// A left page writes nothing: neither its timers nor its unload handlers
+// store what the next render of its origin, in the same tab, can read. The
+// wipe ends the document before it clears storage, and a tab whose page
+// sent a request as it left is replaced: a beacon from a pagehide handler
+// had its answer set a cookie after the wipe. A wipe that cleared first,
+// or never left the page, fails this too.
+func TestLeftPagesWriteNothingAfterTheWipe(t *testing.T) {
+	t.Parallel()
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch req.URL.Path {
+		case "/writer":
+			fmt.Fprint(w, `<p>writer</p><script>
+const write = what => { localStorage.setItem(what, "1"); document.cookie = what + "=1; path=/; max-age=600"; };
+setInterval(() => write("timer"), 1);
+for (const type of ["pagehide", "unload", "beforeunload", "visibilitychange"]) addEventListener(type, () => write(type));
+// A beacon outlives its document, and its answer sets a cookie.
+addEventListener("pagehide", () => navigator.sendBeacon("/beacon", "bye"));
+</script>`)
+		case "/beacon":
+			time.Sleep(300 * time.Millisecond) // the answer comes after the wipe
+			http.SetCookie(w, &http.Cookie{Name: "beacon", Value: "1", Path: "/", MaxAge: 600})
+		case "/reader":
+			// Read once the beacon's answer would have come.
+			fmt.Fprint(w, `<pre id=got></pre><script>
+setTimeout(() => got.textContent = JSON.stringify({local: Object.keys(localStorage).sort().join(","), cookie: document.cookie}), 600);
+</script>`)
+		}
+	})
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, SpareTabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Two tabs, taken in turn: of the two readers after each writer, one
+	// has the writer's tab.
+	// The last round's writer runs without scripts; the readers after it
+	// run theirs all the same.
+	for round, scripts := range []bool{true, true, false} {
+		fetch(t, p, &render.Request{URL: rec.URL + "/writer", WaitForTimeout: 100, JavaScriptEnabled: &scripts})
+		for i := range 2 {
+			got := fetch(t, p, &render.Request{URL: rec.URL + "/reader", WaitForSelector: &render.WaitForSelector{Selector: "#got:not(:empty)"}})
+			if text := textBetween(got.HTML, `<pre id="got">`, "</pre>"); text != `{"local":"","cookie":""}` {
+				t.Errorf("round %d, reader %d saw %s", round, i, text)
+			}
 		}
 	}
 }

@@ -186,6 +186,13 @@ func (t *tab) crashed() bool {
 
 // wipe makes the tab fit for another caller's request: see Pool.
 func (t *tab) wipe(ctx context.Context) error {
+	// A request the page sends as it leaves (a beacon, a keepalive fetch
+	// from an unload handler) outlives the document, and its answer may
+	// set a cookie after the wipe: the tab is replaced instead. (Waiting
+	// for it does not work: the protocol reports it ended with the
+	// document, while the browser carries it on.)
+	sent, stopSent := t.s.Subscribe(network.RequestWillBeSent.Method)
+	defer stopSent()
 	if err := t.leavePage(ctx); err != nil {
 		return err
 	}
@@ -219,6 +226,11 @@ func (t *tab) wipe(ctx context.Context) error {
 		}
 	}
 	clear(t.origins)
+	select {
+	case <-sent:
+		return errors.New("the page sent a request as it left, which may set cookies after the wipe")
+	default:
+	}
 	if _, err := cdp.Call(ctx, t.s, network.ClearBrowserCache, cdp.Empty{}); err != nil {
 		return err
 	}
