@@ -27,8 +27,14 @@ type Options struct {
 	Tabs int
 	// SpareTabs are tabs beyond Tabs, so that renders need not wait while
 	// used tabs are wiped in the background. Default: a quarter of Tabs, at
-	// least one (none when Unisolated).
+	// least one (none when Unisolated or Cold).
 	SpareTabs int
+	// Cold opens tabs without the warm-up render and keeps no spare tab
+	// unless SpareTabs asks for one, so the first render starts as soon as
+	// its tab is open. It suits a command that renders a page or two and
+	// exits (`sous render`), which would otherwise warm tabs it never
+	// uses; a server wants its first requests warm.
+	Cold bool
 	// TabReuse is how many renders a tab serves before its browser context is
 	// thrown away and a new one made. Between renders a tab is wiped (see
 	// Pool); this bounds whatever a wipe might miss. Default 50; 1 means a
@@ -144,7 +150,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 	if opts.Tabs == 0 {
 		opts.Tabs = render.DefaultConcurrency()
 	}
-	if opts.SpareTabs == 0 && !opts.Unisolated {
+	if opts.SpareTabs == 0 && !opts.Unisolated && !opts.Cold {
 		opts.SpareTabs = max(1, opts.Tabs/4)
 	}
 	if opts.TabReuse == 0 {
@@ -401,7 +407,7 @@ func (p *Pool) refill(old *tab) {
 		}
 		b.tabs.Add(1)
 		t, err := newTab(p.ctx, b, p.userAgent)
-		if err == nil && old == nil && !p.warm(t) {
+		if err == nil && old == nil && !p.opts.Cold && !p.warm(t) {
 			t.close() // it failed its warm-up: a fresh one instead, warmed if it can be
 			if t, err = newTab(p.ctx, b, p.userAgent); err == nil && !p.warm(t) {
 				p.opts.Logger.Warn("a tab failed its warm-up twice; the first render in it will pay for it")

@@ -446,6 +446,24 @@ func TestReadyAfterWarmUp(t *testing.T) {
 	}
 }
 
+// A cold pool (one `sous render`) opens only the tab it renders in and
+// warms none: the render starts as soon as that tab is open.
+func TestColdPoolOpensOneTab(t *testing.T) {
+	t.Parallel()
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, Cold: true, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	page := fetch(t, p, &render.Request{URL: site.URL + "/article.html"})
+	if !strings.Contains(page.HTML, "<article") {
+		t.Errorf("a cold pool rendered %.200s", page.HTML)
+	}
+	if st := p.Stats(); st.Tabs != 1 || st.WarmUps != 0 {
+		t.Errorf("a cold pool of one tab has %d tabs, %d warmed up", st.Tabs, st.WarmUps)
+	}
+}
+
 // A page's permission requests leave nothing for the next render in the
 // same tab. Headless Chromium answers a request it cannot show by denying
 // it, and remembers the denial for the origin in the browser context, where

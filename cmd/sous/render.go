@@ -26,7 +26,8 @@ func renderCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	token := fs.String("token", os.Getenv("SOUS_TOKEN"), "bearer token for --server (default $SOUS_TOKEN)")
 	engine := fs.String("engine", render.EngineAuto, "what loads the page: auto (plain HTTP when the page needs no script), browser or http")
 	script := fs.String("script", "", "JavaScript run over the result, with page in scope (or @FILE); prints what it returns, as JSON")
-	var eng engineFlags
+	// One page: its tab need not be warmed, nor a spare one kept.
+	eng := engineFlags{cold: true}
 	eng.register(fs.FlagSet, 1)
 	urls, err := fs.parse(args)
 	if err != nil {

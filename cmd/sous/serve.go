@@ -40,6 +40,7 @@ type engineFlags struct {
 	maxTimeout   time.Duration
 	tabReuse     int
 	maxPageSize  uint64
+	cold         bool // set by render: browserpool.Options.Cold
 
 	// Set by serve, not by flags: the cache in front of the service (nil:
 	// none) and who is told about each render (nil: no one).
@@ -126,6 +127,7 @@ func (e *engineFlags) poolOptions(logger *slog.Logger) browserpool.Options {
 		ExecPath:     e.chrome,
 		Tabs:         e.concurrency,
 		TabReuse:     e.tabReuse,
+		Cold:         e.cold,
 		AllowPrivate: e.allowPrivate,
 		AllowCIDRs:   e.allowCIDRs,
 		DenyAddrs:    e.deny,
