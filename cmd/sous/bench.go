@@ -118,8 +118,16 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					return err
 				}
 			}
-			if mode != "naive" { // warm every tab first
-				runLevel(ctx, do, maxConc, maxConc)
+			// Warm every tab first, spare ones included: a render is the
+			// first in its tab only once, and a tab's first render starts
+			// a renderer process for the page's site (the warm-up page has
+			// none), which a steady-state figure should not carry.
+			if mode != "naive" {
+				tabs := maxConc
+				if pool != nil {
+					tabs = pool.Stats().Tabs
+				}
+				runLevel(ctx, do, maxConc, tabs)
 			}
 			cpu0 := benchCPU(ctx, pool)
 			r := runLevel(ctx, do, c, n)
