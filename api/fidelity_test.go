@@ -128,11 +128,14 @@ func TestFidelityOverHTTP(t *testing.T) {
 	})
 }
 
-// A crawl renders its pages on the same default path: an app's content
-// that arrives a second after load is in the page's record.
+// A crawl's pages settle as renders do: an app's content that arrives a
+// second after load is in the page's record. (That a crawl's pages take
+// the default settle budget is TestPageRequest's; this one gives a budget
+// of its own, as the default's 3 s ran out once on a machine busy enough
+// to delay the app's one-second timer and its fetch past it.)
 func TestFidelityInCrawls(t *testing.T) {
 	base := crawlServer(t)
-	status, body := call(t, "POST", base+"/v1/crawl", fmt.Sprintf(`{"url": %q, "limit": 1, "formats": ["markdown"]}`, site.URL+"/fidelity/spa.html"))
+	status, body := call(t, "POST", base+"/v1/crawl", fmt.Sprintf(`{"url": %q, "limit": 1, "formats": ["markdown"], "settleTimeout": 30000}`, site.URL+"/fidelity/spa.html"))
 	var created struct {
 		Success bool   `json:"success"`
 		Result  string `json:"result"`

@@ -356,7 +356,7 @@ func TestScreenshotOptionsAndPDF(t *testing.T) {
 // brings a new browser up for the next ones.
 func TestBrowserCrashIsReplaced(t *testing.T) {
 	t.Parallel()
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true})
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,9 @@ func TestBrowserCrashIsReplaced(t *testing.T) {
 // Recycling replaces the browser every few renders without failing any.
 func TestRecycleDropsNoWork(t *testing.T) {
 	t.Parallel()
-	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 2, AllowPrivate: true, RecycleAfterRenders: 2})
+	// One tab (and its spare) per browser: the six renders still queue
+	// for tabs while browsers are retired under them.
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, AllowPrivate: true, RecycleAfterRenders: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package crawl
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -69,6 +70,10 @@ func TestPageRequest(t *testing.T) {
 	}
 	if p.URL != "https://example.com/a" || p.Engine != render.EngineBrowser || *p.CacheTTL != 86400 || !p.OnlyMainContent {
 		t.Errorf("page request %+v", p)
+	}
+	// A crawl's pages settle as a render does by default.
+	if got := p.Settle(); got != render.DefaultSettle*time.Millisecond {
+		t.Errorf("a crawl page settles for %v, want the default %v ms", got, render.DefaultSettle)
 	}
 	no := false
 	r.Render = &no
