@@ -28,15 +28,9 @@ CORPUS_LOG   := .corpus-test.log
 # twice as long and timed tests out. -ldflags=-w links the test binaries
 # without DWARF (stack traces still work), a second of CPU less per package.
 TEST_PKGS_AT_ONCE ?= 3
-# go test starts packages in the order it is given them (./... sorts them by
-# path, and repeats are dropped): the longest go first, so that the suite does
-# not end with one of them running alone, long after the rest. Started in
-# path order, cmd/sous waited behind api and ran last; beside four busy
-# processes the suite then spent minutes on it with a third of a core.
-SLOW_TEST_PKGS := ./browserpool ./cmd/sous ./api ./mcpbridge ./isolate ./session
 test: chromium poppler tools
 	$(GO) test -count=1 -timeout 5m -run '$(CORPUS_TESTS)' $(CORPUS_PKGS) > $(CORPUS_LOG) 2>&1 & corpus=$$!; \
-	$(GO) test -race -vet=all -ldflags=-w -count=1 -p $(TEST_PKGS_AT_ONCE) -timeout 9m -skip '$(CORPUS_TESTS)' $(SLOW_TEST_PKGS) ./...; race=$$?; \
+	$(GO) test -race -vet=all -ldflags=-w -count=1 -p $(TEST_PKGS_AT_ONCE) -timeout 9m -skip '$(CORPUS_TESTS)' ./...; race=$$?; \
 	wait $$corpus; status=$$?; \
 	echo "go test -run '$(CORPUS_TESTS)' $(CORPUS_PKGS) (without -race)"; cat $(CORPUS_LOG); rm -f $(CORPUS_LOG); \
 	[ $$race -eq 0 ] && [ $$status -eq 0 ]
