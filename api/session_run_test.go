@@ -58,7 +58,7 @@ let failed = "";
 try { await fresh.click("#nothing"); } catch (e) { failed = e.code; }
 return {url: signedIn.url, account, second, third: third.url, failed, snapshot: signedIn.snapshot, cookies: state.cookies.length};`,
 		fixtures.AppPassword, site.URL+"/app/login", site.URL+"/app/account", site.URL+"/app/account")
-	body, err := json.Marshal(map[string]any{"code": program, "timeoutMs": 120000})
+	body, err := json.Marshal(map[string]any{"code": program, "timeoutMs": 30000})
 	if err != nil {
 		t.Fatal(err)
 	}

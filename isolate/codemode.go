@@ -56,6 +56,9 @@ func (r *Runner) run(ctx context.Context, prog *render.Program) (*render.Program
 		return nil, err
 	}
 	lim := r.pool.opts.Code
+	if most := lim.Timeout.Milliseconds(); int64(prog.TimeoutMs) > most {
+		return nil, fmt.Errorf("%w: timeoutMs is %d; the most a program may run here is %d (sous serve --code-timeout)", render.ErrInvalidRequest, prog.TimeoutMs, most)
+	}
 	if prog.TimeoutMs > 0 {
 		lim.Timeout = min(lim.Timeout, time.Duration(prog.TimeoutMs)*time.Millisecond)
 		lim.CPUTime = min(lim.CPUTime, lim.Timeout)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sous-dev/sous/isolate"
 	"github.com/sous-dev/sous/render"
 )
 
@@ -144,6 +145,16 @@ func TestProgramValidation(t *testing.T) {
 		if _, err := programs.Run(context.Background(), &p); !errors.Is(err, render.ErrInvalidRequest) {
 			t.Errorf("%.20q: %v, want ErrInvalidRequest", p.Code, err)
 		}
+	}
+	// A timeoutMs above the runner's limit is refused, naming the limit,
+	// not cut to it.
+	most := isolate.DefaultCodeLimits.Timeout.Milliseconds()
+	_, err := programs.Run(context.Background(), &render.Program{Code: "return 1", TimeoutMs: int(most) + 1})
+	if !errors.Is(err, render.ErrInvalidRequest) || !strings.Contains(err.Error(), fmt.Sprint(most)) {
+		t.Errorf("timeoutMs %d: %v, want ErrInvalidRequest naming %d", most+1, err, most)
+	}
+	if _, err := programs.Run(context.Background(), &render.Program{Code: "return 1", TimeoutMs: int(most)}); err != nil {
+		t.Errorf("timeoutMs %d, the limit itself: %v", most, err)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 
 type runCodeInput struct {
 	Code      string `json:"code" jsonschema:"The body of an async JavaScript function with sous in scope; what it returns is the result, as JSON."`
-	TimeoutMs int    `json:"timeoutMs,omitempty" jsonschema:"The most milliseconds the program may run, its renders included. The server's limit (30 s by default) is also the most it may ask for."`
+	TimeoutMs int    `json:"timeoutMs,omitempty" jsonschema:"The most milliseconds the program may run, its renders included. The server's limit (30 s by default) is also the most it may ask for: more is refused, naming the limit."`
 }
 
 func runCodeTool(maxChars int) *mcp.Tool {

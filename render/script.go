@@ -132,7 +132,8 @@ type Processor interface {
 type Program struct {
 	Code string `json:"code"`
 	// TimeoutMs bounds the whole program, renders included; zero means the
-	// runner's default, and the runner's maximum is the most it may be.
+	// runner's default, which is also the most it may be: more is an
+	// ErrInvalidRequest naming it.
 	TimeoutMs int `json:"timeoutMs,omitempty"`
 }
 
