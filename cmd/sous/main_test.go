@@ -348,7 +348,15 @@ func TestServeOverloadGives429(t *testing.T) {
 			done <- struct{}{}
 		}()
 	}
-	time.Sleep(time.Second)
+	waitFor(t, "the first render to take the tab", func() bool {
+		resp, err := http.Get(s.url + "/pressure")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var p struct{ Pressure struct{ Running int } }
+		return json.NewDecoder(resp.Body).Decode(&p) == nil && p.Pressure.Running == 1
+	})
 	resp, err := http.Post(s.url+"/v1/render", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
