@@ -92,10 +92,17 @@ func loadForScript(ctx context.Context, p *Pool, url string) (t *tab, release fu
 	}
 	release = func(err error) { p.release(t, err != nil) }
 	net := newNetworkWatch(t.s)
-	defer net.stop()
 	nav := newNavigationWatch(t.s, "")
-	defer nav.stop()
-	if _, _, err := t.navigate(ctx, &render.Request{URL: url}, net, nav, p.guard, loadWait{event: "load"}); err != nil {
+	_, _, err = t.navigate(ctx, &render.Request{URL: url}, net, nav, p.guard, loadWait{event: "load"})
+	nav.stop()
+	net.stop()
+	// The wipe clears the storage of the origins the tab has seen, as a
+	// render records them: without this a script's localStorage item
+	// would meet the next test that leases the tab.
+	for o := range net.originsSeen() {
+		t.origins[o] = true
+	}
+	if err != nil {
 		release(err)
 		return nil, nil, err
 	}
