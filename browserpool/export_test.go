@@ -99,9 +99,7 @@ func loadForScript(ctx context.Context, p *Pool, url string) (t *tab, release fu
 	// The wipe clears the storage of the origins the tab has seen, as a
 	// render records them: without this a script's localStorage item
 	// would meet the next test that leases the tab.
-	for o := range net.originsSeen() {
-		t.origins[o] = true
-	}
+	t.keepOrigins(net)
 	if err != nil {
 		release(err)
 		return nil, nil, err

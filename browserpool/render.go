@@ -98,9 +98,7 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		r.helpers.Wait()
 		r.nav.stop()
 		r.net.stop() // before reading what it saw: its goroutine writes origins
-		for o := range r.net.originsSeen() {
-			t.origins[o] = true
-		}
+		t.keepOrigins(r.net)
 		// A page can fill the HTTP auth cache itself (an XHR with a user
 		// and password answers a challenge), and no command clears it.
 		dirty = dirty || r.net.authChallenged() || (r.scripts && t.hadServiceWorker())

@@ -172,6 +172,14 @@ func (t *tab) leavePage(ctx context.Context) error {
 	}
 }
 
+// keepOrigins adds the origins w saw the page request from to those the
+// wipe clears. Call it after w.stop.
+func (t *tab) keepOrigins(w *networkWatch) {
+	for o := range w.originsSeen() {
+		t.origins[o] = true
+	}
+}
+
 // crashed reports whether the tab's renderer has died since it was made. A
 // render that sees the crash fails and the tab is replaced, so this matters
 // for idle tabs: the OOM killer or an operator may kill any renderer.

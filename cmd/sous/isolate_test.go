@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -66,21 +65,14 @@ func TestServeScripts(t *testing.T) {
 
 	// The endless script's worker was killed; its successor starts in the
 	// background, so the gauge reads 3 again once it is up.
-	var metrics []byte
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get(s.url + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		metrics, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if bytes.Contains(metrics, []byte("sous_isolate_workers 3\n")) || time.Now().After(deadline) {
-			break
-		}
-	}
+	var metrics string
+	waitFor(t, "the killed worker's successor", func() bool {
+		metrics = get(t, s.url+"/metrics")
+		return strings.Contains(metrics, "sous_isolate_workers 3\n")
+	})
 	for _, want := range []string{`sous_isolate_runs_total{kind="script",outcome="ok"} 1`, `sous_isolate_runs_total{kind="script",outcome="script_timeout"} 1`,
 		`sous_isolate_runs_total{kind="code",outcome="ok"} 1`, "sous_isolate_workers 3"} {
-		if !bytes.Contains(metrics, []byte(want)) {
+		if !strings.Contains(metrics, want) {
 			t.Errorf("no %s in /metrics", want)
 		}
 	}
