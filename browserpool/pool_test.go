@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -261,6 +264,40 @@ func TestRendersAreIsolated(t *testing.T) {
 		if !strings.Contains(page.HTML, ">ready<") {
 			t.Errorf("render %d: the page script did not run", i)
 		}
+	}
+}
+
+// A response the browser may cache must not outlive its render: a later
+// caller's page would get the earlier caller's copy (fetched with their
+// cookies and headers) without asking the server. The fixture server
+// forbids caching everywhere, so this test serves its own cacheable script.
+// Four renders in a pool of two tabs (one of them spare) reuse a tab at
+// least twice.
+func TestHTTPCacheIsWiped(t *testing.T) {
+	t.Parallel()
+	var fetched atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cacheable.js" {
+			n := fetched.Add(1)
+			w.Header().Set("Cache-Control", "public, max-age=600")
+			w.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprintf(w, "document.title = 'copy %d';", n)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><script src="/cacheable.js"></script><p>cacheable script</p>`)
+	}))
+	defer srv.Close()
+	p := oneTab.get(t)
+	const renders = 4
+	for i := range renders {
+		page := fetch(t, p, &render.Request{URL: srv.URL + "/page.html"})
+		if want := fmt.Sprintf("copy %d", i+1); page.Title != want {
+			t.Errorf("render %d ran the script's %q, want %q: a copy cached by an earlier render", i, page.Title, want)
+		}
+	}
+	if n := fetched.Load(); n != renders {
+		t.Errorf("the server was asked for the script %d times in %d renders", n, renders)
 	}
 }
 
