@@ -45,24 +45,6 @@ func processesOf(dir, kind string) []int {
 	return pids
 }
 
-// cpuTicks is the user+system CPU time of pid, in clock ticks.
-func cpuTicks(pid int) int64 {
-	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0
-	}
-	// The command name, in parentheses, may hold spaces; fields count from
-	// after it. utime and stime are fields 14 and 15.
-	s := string(stat)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return utime + stime
-}
-
 // profileDir returns the profile directory of p's one browser.
 func profileDir(t *testing.T, p *browserpool.Pool) string {
 	t.Helper()
@@ -83,12 +65,12 @@ func busiestRenderer(t *testing.T, dir string) int {
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 		before := map[int]int64{}
 		for _, pid := range renderers(dir) {
-			before[pid] = cpuTicks(pid)
+			before[pid] = browserpool.CPUTicks(pid)
 		}
 		time.Sleep(time.Second)
 		best, bestDelta, second := 0, int64(0), int64(0)
 		for pid, b := range before {
-			d := cpuTicks(pid) - b
+			d := browserpool.CPUTicks(pid) - b
 			switch {
 			case d > bestDelta:
 				best, bestDelta, second = pid, d, bestDelta

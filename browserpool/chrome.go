@@ -557,25 +557,11 @@ func killUsing(dataDir string) bool {
 }
 
 func killMatching(arg []byte) int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
 	n := 0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if hasArg(cmdline, arg) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			n++
-		}
-	}
+	eachProcessWhere(func(cmdline []byte) bool { return hasArg(cmdline, arg) }, func(pid int, _ string, _ []byte) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		n++
+	})
 	return n
 }
 
@@ -627,28 +613,41 @@ const clockTick = 10 * time.Millisecond
 // "zygote", or a utility's service ("network", "storage" …).
 func cpuOf(dataDir string, byKind map[string]time.Duration) {
 	eachProcess(dataDir, func(dir string, cmdline []byte) {
-		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
-		if err != nil {
-			return
+		if ticks, ok := cpuTicks(dir, true); ok {
+			byKind[processKind(cmdline)] += time.Duration(ticks) * clockTick
 		}
-		// The command name, field 2, is in parentheses and may hold
-		// spaces: the fields after it start past the last ')'.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			return
-		}
-		fields := strings.Fields(string(stat[i+1:]))
-		// utime, stime, cutime, cstime are fields 14-17; fields[0] is 3.
-		if len(fields) < 15 {
-			return
-		}
-		var ticks int64
-		for _, f := range fields[11:15] {
-			n, _ := strconv.ParseInt(f, 10, 64)
-			ticks += n
-		}
-		byKind[processKind(cmdline)] += time.Duration(ticks) * clockTick
 	})
+}
+
+// cpuTicks is the processor time, user and system, of the process whose
+// /proc directory is procDir, in clock ticks; withChildren adds that of the
+// children it has reaped.
+func cpuTicks(procDir string, withChildren bool) (int64, bool) {
+	stat, err := os.ReadFile(filepath.Join(procDir, "stat"))
+	if err != nil {
+		return 0, false
+	}
+	// The command name, field 2, is in parentheses and may hold spaces:
+	// the fields after it start past the last ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	fields := strings.Fields(string(stat[i+1:]))
+	// utime, stime, cutime, cstime are fields 14-17; fields[0] is 3.
+	if len(fields) < 15 {
+		return 0, false
+	}
+	last := 13
+	if withChildren {
+		last = 15
+	}
+	var ticks int64
+	for _, f := range fields[11:last] {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		ticks += n
+	}
+	return ticks, true
 }
 
 // processKind names a Chromium process by its --type, and a utility process
@@ -670,36 +669,36 @@ func processKind(cmdline []byte) string {
 // every process started with the profile dataDir.
 func eachProcess(dataDir string, fn func(procDir string, cmdline []byte)) {
 	want := []byte("--user-data-dir=" + dataDir)
+	eachProcessWhere(func(cmdline []byte) bool { return hasArg(cmdline, want) }, func(_ int, dir string, cmdline []byte) {
+		fn(dir, cmdline)
+	})
+}
+
+// eachProcessWhere calls fn with the pid, /proc directory and command line
+// of every process but this one whose command line match accepts.
+func eachProcessWhere(match func(cmdline []byte) bool, fn func(pid int, procDir string, cmdline []byte)) {
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
 			continue
 		}
 		dir := filepath.Join("/proc", e.Name())
 		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
-		if err != nil || !hasArg(cmdline, want) {
+		if err != nil || !match(cmdline) {
 			continue
 		}
-		fn(dir, cmdline)
+		fn(pid, dir, cmdline)
 	}
 }
 
 // CountProcesses returns how many processes run with a profile directory
 // under dir; tests use it to check that no browser outlives the pool.
 func CountProcesses(dir string) int {
-	entries, _ := os.ReadDir("/proc")
+	profile := []byte("--user-data-dir=" + dir)
 	n := 0
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if bytes.Contains(cmdline, []byte("--user-data-dir="+dir)) && !strings.Contains(string(cmdline), "sous-guard") {
-			n++
-		}
-	}
+	eachProcessWhere(func(cmdline []byte) bool {
+		return bytes.Contains(cmdline, profile) && !bytes.Contains(cmdline, []byte("sous-guard"))
+	}, func(int, string, []byte) { n++ })
 	return n
 }

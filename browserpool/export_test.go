@@ -3,11 +3,20 @@ package browserpool
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strconv"
 
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 
 	"github.com/sous-dev/sous/render"
 )
+
+// CPUTicks is the processor time, user and system, pid has used, in clock
+// ticks; 0 once it has exited.
+func CPUTicks(pid int) int64 {
+	ticks, _ := cpuTicks(filepath.Join("/proc", strconv.Itoa(pid)), false)
+	return ticks
+}
 
 // Scripts names the page scripts of js/, for the tests of each.
 var Scripts = map[string]string{
