@@ -396,11 +396,12 @@ const maxCookieNoticeChars = 400
 
 // boilerplateLabels are whole blocks that label a widget whose content is
 // gone: a comment counter ("12 comments"), a "More:" over a list of links.
+// (isBoilerplatePhrase also takes every one of controlLabels.)
 var boilerplateLabels = map[string]bool{
 	"comments": true, "comment": true, "more": true, "don't miss": true,
 	"share": true, "print": true, "email": true, "tweet": true, "menu": true,
 	"reply": true, "quote": true, "report": true,
-	"quick view": true, "quick shop": true, "view details": true, "wishlist": true, "+ wishlist": true,
+	"view details": true, "wishlist": true, "+ wishlist": true,
 	"add to wishlist": true, "compare": true, "add to compare": true,
 	"back to top": true, "filter": true, "filters": true, "sort": true, "sort by": true,
 }
