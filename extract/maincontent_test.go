@@ -442,11 +442,7 @@ func TestUtilityClassesAreNotFurniture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"from interoperability", "sands of time"} {
-		if !strings.Contains(got.Text, want) {
-			t.Errorf("lost %q: %q", want, got.Text)
-		}
-	}
+	mustKeep(t, got.Text, "from interoperability", "sands of time")
 	if strings.Contains(got.Text, "double tap") {
 		t.Errorf("kept the block its class hides: %q", got.Text)
 	}
@@ -476,16 +472,8 @@ func TestServiceSections(t *testing.T) {
 	if got.Metadata.PageType != extract.PageService {
 		t.Errorf("page type %q, want %q", got.Metadata.PageType, extract.PageService)
 	}
-	for _, want := range []string{"Local technicians", "Why homeowners choose us", "not the symptom", "Spring offer", "free of charge", "Bed bugs"} {
-		if !strings.Contains(got.Text, want) {
-			t.Errorf("lost %q: %q", want, got.Text)
-		}
-	}
-	for _, unwanted := range []string{"Contact", "seasonal pest alerts", "Acme Pest Control"} {
-		if strings.Contains(got.Text, unwanted) {
-			t.Errorf("kept %q: %q", unwanted, got.Text)
-		}
-	}
+	mustKeep(t, got.Text, "Local technicians", "Why homeowners choose us", "not the symptom", "Spring offer", "free of charge", "Bed bugs")
+	mustDrop(t, got.Text, "Contact", "seasonal pest alerts", "Acme Pest Control")
 }
 
 // TestArticleMarkupOnAPageOfSections checks that a page its CMS marks as
@@ -510,11 +498,7 @@ func TestArticleMarkupOnAPageOfSections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"build human resources practices", "Succession plans", "Pay equity audits", "Handbook reviews", "named HR business partner"} {
-		if !strings.Contains(got.Text, want) {
-			t.Errorf("lost %q: %q", want, got.Text)
-		}
-	}
+	mustKeep(t, got.Text, "build human resources practices", "Succession plans", "Pay equity audits", "Handbook reviews", "named HR business partner")
 	if strings.Contains(got.Text, "Example Advisors") {
 		t.Errorf("kept the footer: %q", got.Text)
 	}
@@ -542,11 +526,7 @@ func TestAccordionMarkedAsTabs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"learns your schedule", "electric or gas heating", "within ninety days"} {
-		if !strings.Contains(got.Text, want) {
-			t.Errorf("lost %q: %q", want, got.Text)
-		}
-	}
+	mustKeep(t, got.Text, "learns your schedule", "electric or gas heating", "within ninety days")
 }
 
 // TestArticleMarkupBesideLongerSections checks that a page whose markup
@@ -576,11 +556,7 @@ func TestArticleMarkupBesideLongerSections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"build a brand", "Strategy: greater customer interaction comes from", "Support: better decisions comes from"} {
-		if !strings.Contains(got.Text, want) {
-			t.Errorf("lost %q: %q", want, got.Text)
-		}
-	}
+	mustKeep(t, got.Text, "build a brand", "Strategy: greater customer interaction comes from", "Support: better decisions comes from")
 	if strings.Contains(got.Text, "Example Agency") {
 		t.Errorf("kept the footer: %q", got.Text)
 	}
@@ -615,11 +591,7 @@ func TestGuideOfManySections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"roses, tulips", "In spring the beds needed work number a", "In autumn the beds needed work number i"} {
-		if !strings.Contains(got.Text, want) {
-			t.Errorf("lost %q: %q", want, got.Text)
-		}
-	}
+	mustKeep(t, got.Text, "roses, tulips", "In spring the beds needed work number a", "In autumn the beds needed work number i")
 	if strings.Contains(got.Text, "Example Garden") {
 		t.Errorf("kept the footer: %q", got.Text)
 	}
@@ -642,11 +614,7 @@ func TestCookieDialogOutweighingCards(t *testing.T) {
 	}
 	page.WriteString(`</div></div><footer>© Recipes</footer></body></html>`)
 	res := extractMain(t, "https://recipes.example/tomato-sauce-recipes", page.String())
-	for _, want := range []string{"something for every dish", "Spaghetti and meatballs", "Butter chicken"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "something for every dish", "Spaghetti and meatballs", "Butter chicken")
 	if strings.Contains(res.Text, "cookies") {
 		t.Errorf("kept the cookie dialog:\n%s", res.Text)
 	}
@@ -667,16 +635,8 @@ func TestOtherProductsCards(t *testing.T) {
 	}
 	page.WriteString(`</div></section></main><footer>© Shop</footer></body></html>`)
 	res := extractMain(t, "https://shop.example/p/iris-dress", page.String())
-	for _, want := range []string{"$149.00", "three layers of flowy hemp", "dry clean only"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, not := range []string{"Coffee bags dress", "$213.12"} {
-		if strings.Contains(res.Text, not) {
-			t.Errorf("kept %q:\n%s", not, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "$149.00", "three layers of flowy hemp", "dry clean only")
+	mustDrop(t, res.Text, "Coffee bags dress", "$213.12")
 }
 
 // TestCardGridNamedForAds checks that on a listing the grid of its story
@@ -698,11 +658,7 @@ func TestCardGridNamedForAds(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer>© News</footer></body></html>`)
 	res := extractMain(t, "https://news.example/category/science/", page.String())
-	for _, want := range []string{"Left-handed people", "quadruple axel", "what it means for the rest of us"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Left-handed people", "quadruple axel", "what it means for the rest of us")
 	if strings.Contains(res.Text, "Gear we tested") {
 		t.Errorf("kept the related grid:\n%s", res.Text)
 	}
@@ -720,11 +676,7 @@ func TestCardHeaders(t *testing.T) {
 	}
 	page.WriteString(`</section><button>Load more</button></main><footer><p>© Tech news</p></footer></body></html>`)
 	res := extractMain(t, "https://technews.example/topic/headphones", page.String())
-	for _, want := range []string{"Beats Solo 4 gains new colours", "The Lightning adapter is discontinued", "what it costs"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Beats Solo 4 gains new colours", "The Lightning adapter is discontinued", "what it costs")
 	if strings.Contains(res.Text, "Mac") {
 		t.Errorf("kept the page's header:\n%s", res.Text)
 	}
@@ -741,11 +693,7 @@ func TestCardsWithReadingTimes(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer><p>© Tech blog</p></footer></body></html>`)
 	res := extractMain(t, "https://blog.example/", page.String())
-	for _, want := range []string{"Scaling global storytelling", "A faster image diff tool"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Scaling global storytelling", "A faster image diff tool")
 }
 
 // TestListedBlocksNamedAsFurniture checks that a category page's run of
@@ -764,11 +712,7 @@ func TestListedBlocksNamedAsFurniture(t *testing.T) {
 	}
 	page.WriteString(`</div><div class="recirc-widget"><a href="/x">Subscribe to our magazine</a></div></main><footer>© Recipes</footer></body></html>`)
 	res := extractMain(t, "https://recipes.example/collections/dinner", page.String())
-	for _, want := range []string{"Ten must-make Gumbo recipes", "Easy weeknight Soups recipes", "five-star dinner recipes"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Ten must-make Gumbo recipes", "Easy weeknight Soups recipes", "five-star dinner recipes")
 	if strings.Contains(res.Text, "magazine") {
 		t.Errorf("kept the widget:\n%s", res.Text)
 	}
@@ -790,11 +734,7 @@ func TestManualOfSections(t *testing.T) {
 	}
 	page.WriteString(`</dl></div></div></div><footer>© Git</footer></body></html>`)
 	res := extractMain(t, "https://git.example/docs/git-commit", page.String())
-	for _, want := range []string{"Record changes to the repository", "git commit [-a]", "Create a new commit", "--option-39"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Record changes to the repository", "git commit [-a]", "Create a new commit", "--option-39")
 }
 
 // TestDocumentLeadInItsHeader checks that a reference page's
@@ -810,11 +750,7 @@ func TestDocumentLeadInItsHeader(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer>© Docs</footer></body></html>`)
 	res := extractMain(t, "https://developer.example/docs/Web/API/WebSocket", page.String())
-	for _, want := range []string{"provides the API for creating", "WebSocket() constructor", "Instance methods"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "provides the API for creating", "WebSocket() constructor", "Instance methods")
 }
 
 // TestCardsPrintedTwice checks that a listing whose cards print their
@@ -852,11 +788,7 @@ func TestDataTableNamedForItsLook(t *testing.T) {
 	}
 	page.WriteString(`</table></div><footer>© Encyclopedia</footer></body></html>`)
 	res := extractMain(t, "https://encyclopedia.example/wiki/List_of_laureates", page.String())
-	for _, want := range []string{"Wilhelm Röntgen", "Svante Arrhenius", "before the ceremony"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Wilhelm Röntgen", "Svante Arrhenius", "before the ceremony")
 }
 
 // TestPostsInAModerationForm checks that a thread whose posts sit in the
@@ -886,11 +818,7 @@ func TestPostsInAModerationForm(t *testing.T) {
 		<p>What members post is their own, and neither the company's advice nor a promise: check with support before opening the case of a product still under warranty.</p>
 		<p>© Forums. Cookies keep you signed in and count visits; the privacy policy says which, and how to refuse those that are not needed.</p></footer></body></html>`)
 	res := extractMain(t, "https://forum.example/topic/1-new-case-ports/", page.String())
-	for _, want := range []string{"two ports on the new case", "rumour that the rear one", "beside the fans", "now runs where it should"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "two ports on the new case", "rumour that the rear one", "beside the fans", "now runs where it should")
 }
 
 // TestRepliesNamedComments checks that a thread whose software calls its
@@ -912,11 +840,7 @@ func TestRepliesNamedComments(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer>© Forums</footer></body></html>`)
 	res := extractMain(t, "https://forum.example/consulting/is-consulting-worth-it", page.String())
-	for _, want := range []string{"the hours are not", "the exits are wide", "wears most people out", "choose consulting again"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "the hours are not", "the exits are wide", "wears most people out", "choose consulting again")
 	if strings.Contains(res.Text, "It matters a lot") {
 		t.Errorf("kept a remark under the post:\n%s", res.Text)
 	}
@@ -965,11 +889,7 @@ func TestTitledSectionsOfCards(t *testing.T) {
 	}
 	page.WriteString(`</main><footer>© Engineering blog</footer></body></html>`)
 	res := extractMain(t, "https://engineering.example/", page.String())
-	for _, want := range []string{"Latest", "How we rebuilt search", "Security", "Scanning for leaked tokens", "Open source", "Ten years of our parser"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Latest", "How we rebuilt search", "Security", "Scanning for leaked tokens", "Open source", "Ten years of our parser")
 	if strings.Contains(res.Text, "About") {
 		t.Errorf("kept the menu:\n%s", res.Text)
 	}
@@ -994,11 +914,7 @@ func TestArchiveCardsBesideASidebar(t *testing.T) {
 	}
 	page.WriteString(`</main><aside class="sidebar"><p>Hi, I am the cook behind this site.</p></aside></div><footer>© Fit recipes</footer></body></html>`)
 	res := extractMain(t, "https://recipes.example/category/airfryer/", page.String())
-	for _, want := range []string{"Quick and healthy", "Sticky chicken thighs", "Crispy sweet potato fries"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Quick and healthy", "Sticky chicken thighs", "Crispy sweet potato fries")
 	if strings.Contains(res.Text, "the cook behind") {
 		t.Errorf("kept the sidebar:\n%s", res.Text)
 	}
@@ -1021,11 +937,7 @@ func TestSectionHeadingsNamedForTheLayout(t *testing.T) {
 		<p>Watch the size of the entries too, since a few large ones can push out thousands of small ones, and the hit ratio falls without anything else having changed.</p></div>
 		<footer>© Docs</footer></body></html>`
 	res := extractMain(t, "https://docs.example/guides/caching", page)
-	for _, want := range []string{"Choosing what to cache", "Expiring entries", "Measuring the cache", "slow to compute", "stale answers"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Choosing what to cache", "Expiring entries", "Measuring the cache", "slow to compute", "stale answers")
 	if strings.Contains(res.Text, "Sam Lee") {
 		t.Errorf("kept the byline:\n%s", res.Text)
 	}
@@ -1054,16 +966,8 @@ func TestCategoryGuideAfterTheGrid(t *testing.T) {
 		<div class="signup"><h2>Grilling tips by email</h2><p>Recipes and offers every week.</p><form><input type="email" name="email"><button>Subscribe</button></form></div>
 		<footer><p>© Grill shop. Prices include taxes.</p></footer></body></html>`)
 	res := extractMain(t, "https://grills.example/gas-grills", page.String())
-	for _, want := range []string{"Gas grill Spirit 425", "Gas grill Crown 310", "Choosing a gas grill", "searing burner", "never runs out"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"Recipes and offers", "Prices include taxes"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Gas grill Spirit 425", "Gas grill Crown 310", "Choosing a gas grill", "searing burner", "never runs out")
+	mustDrop(t, res.Text, "Recipes and offers", "Prices include taxes")
 }
 
 // TestScreenReaderTextOfOtherFrameworks checks that the labels a page
@@ -1079,11 +983,7 @@ func TestScreenReaderTextOfOtherFrameworks(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer>© Courses</footer></body></html>`)
 	res := extractMain(t, "https://courses.example/subject/data-science", page.String())
-	for _, want := range []string{"Inference and modeling", "8 weeks", "Introductory"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Inference and modeling", "8 weeks", "Introductory")
 	for _, unwanted := range []string{"Price", "Duration", "Level"} {
 		if strings.Contains(res.Text, unwanted) {
 			t.Errorf("kept the screen readers' %q:\n%s", unwanted, res.Text)
@@ -1137,11 +1037,7 @@ func TestQuotedPostsInAThread(t *testing.T) {
 	if n := strings.Count(res.Text, "rattles at low speed"); n != 1 {
 		t.Errorf("the first post %d times:\n%s", n, res.Text)
 	}
-	for _, want := range []string{"raise it on its feet", "away from soft furnishings", "the carpet was the problem"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "raise it on its feet", "away from soft furnishings", "the carpet was the problem")
 	if strings.Contains(res.Text, "Click to expand") {
 		t.Errorf("kept the quotation's frame:\n%s", res.Text)
 	}
@@ -1159,11 +1055,7 @@ func TestCardTitlesInTheirHeaders(t *testing.T) {
 	}
 	page.WriteString(`</ul><div class="trending-header"><h2>Hot right now</h2></div></main><footer>© Remote jobs</footer></body></html>`)
 	res := extractMain(t, "https://jobs.example/categories/programming", page.String())
-	for _, want := range []string{"Senior software engineer", "Data engineer", "Anywhere in the World"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Senior software engineer", "Data engineer", "Anywhere in the World")
 	if strings.Contains(res.Text, "Hot right now") {
 		t.Errorf("kept the trending strip:\n%s", res.Text)
 	}
@@ -1188,11 +1080,7 @@ func TestThreadNoticesToGuests(t *testing.T) {
 	if !strings.Contains(res.Text, "only speed up when") {
 		t.Errorf("lost a post:\n%s", res.Text)
 	}
-	for _, unwanted := range []string{"You must log in", "Create an account", "You need to be a member", "Register a new account", "Already have an account"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustDrop(t, res.Text, "You must log in", "Create an account", "You need to be a member", "Register a new account", "Already have an account")
 }
 
 // TestUnrenderedTemplateExpressions checks that the expressions of a
@@ -1213,11 +1101,7 @@ func TestUnrenderedTemplateExpressions(t *testing.T) {
 	if strings.Contains(res.Text, "DiscussionBoard") {
 		t.Errorf("kept a template expression:\n%s", res.Text)
 	}
-	for _, want := range []string{"{{ readers }} will follow", "{{ .Title }}"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "{{ readers }} will follow", "{{ .Title }}")
 }
 
 // TestPosterProfileFields checks that the fields a member fills in for
@@ -1238,16 +1122,8 @@ func TestPosterProfileFields(t *testing.T) {
 	}
 	page.WriteString(`</main></body></html>`)
 	res := extractMain(t, "https://forums.example/viewtopic.php?t=112320", page.String())
-	for _, want := range []string{"member1", "guest additions had to be installed"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"Primary OS", "An Ant Farm"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "member1", "guest additions had to be installed")
+	mustDrop(t, res.Text, "Primary OS", "An Ant Farm")
 }
 
 // TestPostAfterAnAdInItsWrapper checks that a post whose text follows an
@@ -1269,11 +1145,7 @@ func TestPostAfterAnAdInItsWrapper(t *testing.T) {
 	if !strings.Contains(res.Text, "sent out invitations") {
 		t.Errorf("lost the post after the ad:\n%s", res.Text)
 	}
-	for _, unwanted := range []string{"Members don't see this ad", "weekly digest"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustDrop(t, res.Text, "Members don't see this ad", "weekly digest")
 }
 
 // TestCardTitlesInH1 checks that a listing keeps its cards' titles, each
@@ -1288,11 +1160,7 @@ func TestCardTitlesInH1(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer>© Fit recipes</footer></body></html>`)
 	res := extractMain(t, "https://recipes.example/category/airfryer/", page.String())
-	for _, want := range []string{"Sticky chicken thighs", "Crispy sweet potato fries", "twenty minutes"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Sticky chicken thighs", "Crispy sweet potato fries", "twenty minutes")
 	if strings.Contains(res.Text, "Air fryer recipes") {
 		t.Errorf("kept the headline:\n%s", res.Text)
 	}
@@ -1312,11 +1180,7 @@ func TestFrontPageMarkedAsAnArticle(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer>© The blog</footer></body></html>`)
 	res := extractMain(t, "https://blog.example/", page.String())
-	for _, want := range []string{"Building brains for bulldozers", "Security as cat and mouse", "knowledge architecture"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Building brains for bulldozers", "Security as cat and mouse", "knowledge architecture")
 	if strings.Contains(res.Text, "Podcast") {
 		t.Errorf("kept the menu:\n%s", res.Text)
 	}
@@ -1335,11 +1199,7 @@ func TestTeaserLinkBetweenParagraphs(t *testing.T) {
 		<p>Protests have continued for a month since the disputed election, with roads blocked across the country and food running short in the capital.</p></div>
 		<footer>© News</footer></body></html>`
 	res := extractMain(t, "https://news.example/world/three-killed", page)
-	for _, want := range []string{"interim government", "promised an inquiry", "food running short"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "interim government", "promised an inquiry", "food running short")
 	if strings.Contains(res.Text, "Journalists threatened") {
 		t.Errorf("kept the teaser:\n%s", res.Text)
 	}
@@ -1411,11 +1271,7 @@ func TestThreadOfCommentsUnderALink(t *testing.T) {
 	}
 	page.WriteString(`</ol><footer><a href="/about">About</a></footer></body></html>`)
 	res := extractMain(t, "https://links.example/s/dwip3v/project_goals_for_2024", page.String())
-	for _, want := range []string{"ergonomic ref counting", "eliding the clones", "wall of clone calls", "cannot hold anything"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "ergonomic ref counting", "eliding the clones", "wall of clone calls", "cannot hold anything")
 	if strings.Contains(res.Text, "Recent") {
 		t.Errorf("kept the menu:\n%s", res.Text)
 	}
@@ -1445,16 +1301,8 @@ func TestPosterDetailsAndReplySubjects(t *testing.T) {
 	}
 	page.WriteString(`</main></body></html>`)
 	res := extractMain(t, "https://bbs.example/viewtopic.php?id=3000", page.String())
-	for _, want := range []string{"member0", "member2", "no infinite scrolling", "easy to theme", "plain look"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"Re: Open source", "Registered:", "Posts: 9", "Somewhere"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "member0", "member2", "no infinite scrolling", "easy to theme", "plain look")
+	mustDrop(t, res.Text, "Re: Open source", "Registered:", "Posts: 9", "Somewhere")
 }
 
 // TestHiddenByASpelledOutUtilityClass checks that the full copy of an
@@ -1505,16 +1353,8 @@ func TestCookieNoticeInTheText(t *testing.T) {
 		<div class="post"><p>` + post + `</p><p>This content isn't visible due to your cookie preferences.</p></div>
 		<div><p>` + notice + `</p><button>OK</button></div></main></body></html>`
 	res := extractMain(t, "https://toolshop.example/products/driver-kit", page)
-	for _, want := range []string{"sixteen bits", "numbered slot", "Bandcamp Friday"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"uses cookies", "cookie preferences"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "sixteen bits", "numbered slot", "Bandcamp Friday")
+	mustDrop(t, res.Text, "uses cookies", "cookie preferences")
 }
 
 // TestFieldsForScripts checks that a product's custom fields, printed as a
@@ -1534,16 +1374,8 @@ func TestFieldsForScripts(t *testing.T) {
 		<p><a href="/videos/amy.mp4">https://cdn.example/videos/amy.mp4</a></p>
 		</main></body></html>`
 	res := extractMain(t, "https://shop.example/staple-tee", page)
-	for _, want := range []string{"Regular", "table_name", "existing table", "https://example.com/image1.jpg"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, not := range []string{"cat_thumb_Navy", "NAVY_THUMB", "retail_price_tier1", "$20.00_1-9", "amy.mp4"} {
-		if strings.Contains(res.Text, not) {
-			t.Errorf("kept %q:\n%s", not, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Regular", "table_name", "existing table", "https://example.com/image1.jpg")
+	mustDrop(t, res.Text, "cat_thumb_Navy", "NAVY_THUMB", "retail_price_tier1", "$20.00_1-9", "amy.mp4")
 }
 
 // TestAccordionHeadingsAreButtons checks that the titles of an accordion's
@@ -1560,11 +1392,7 @@ func TestAccordionHeadingsAreButtons(t *testing.T) {
 		<p><button>Add to bag</button></p>
 		</main></body></html>`
 	res := extractMain(t, "https://shop.example/jacket", page)
-	for _, want := range []string{"Material & care", "Size & fit", "100% polyester"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Material & care", "Size & fit", "100% polyester")
 	if strings.Contains(res.Text, "Add to bag") {
 		t.Errorf("kept a button:\n%s", res.Text)
 	}
@@ -1605,11 +1433,7 @@ func TestAdvancedHeadingBlocks(t *testing.T) {
 		<p class="kt-adv-heading356_4ab2-c9 wp-block-kadence-advancedheading">Our repairs serve commercial gyms, gyms within office buildings and residential apartment complexes across the country.</p>
 		</main></body></html>`
 	res := extractMain(t, "https://movers.example/services/repair", page)
-	for _, want := range []string{"expert technicians", "residential apartment complexes"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "expert technicians", "residential apartment complexes")
 }
 
 // TestFooterOutweighingTheProduct checks that a footer after the page's
@@ -1629,11 +1453,7 @@ func TestFooterOutweighingTheProduct(t *testing.T) {
 	if !strings.Contains(res.Text, "three layers of flowy hemp") {
 		t.Errorf("lost the description:\n%s", res.Text)
 	}
-	for _, not := range []string{"Loved the experience", "Katarzyna", "About us"} {
-		if strings.Contains(res.Text, not) {
-			t.Errorf("kept %q:\n%s", not, res.Text)
-		}
-	}
+	mustDrop(t, res.Text, "Loved the experience", "Katarzyna", "About us")
 }
 
 // TestLinkListsBesideAProduct checks that on a product's page a block of
@@ -1653,16 +1473,8 @@ func TestLinkListsBesideAProduct(t *testing.T) {
 	}
 	page.WriteString(`<ul><li>Sandbox play</li><li>Randomly generated worlds</li><li>Free content updates</li></ul></div></main></body></html>`)
 	res := extractMain(t, "https://store.example/app/105600", page.String())
-	for _, want := range []string{"Dig, fight, explore", "Randomly generated worlds"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, not := range []string{"State of the game", "bigger and bolder"} {
-		if strings.Contains(res.Text, not) {
-			t.Errorf("kept %q:\n%s", not, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Dig, fight, explore", "Randomly generated worlds")
+	mustDrop(t, res.Text, "State of the game", "bigger and bolder")
 }
 
 // TestCartBesideAProduct checks that a shop's cart drawer, printed on
@@ -1677,16 +1489,8 @@ func TestCartBesideAProduct(t *testing.T) {
 		<div class="cart-drawer"><h2>Your cart</h2><p>Recently added</p><p>Order for another $100.00 and receive free shipping on your whole order.</p><p>Total excl. tax $0.00</p><a href="/cart">View cart (0)</a></div>
 		</main></body></html>`
 	res := extractMain(t, "https://shop.example/p/stoneware-mug", page)
-	for _, want := range []string{"wheel-thrown stoneware mug", "Buy the stoneware mug for $24.00"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, not := range []string{"Recently added", "receive free shipping", "Total excl. tax"} {
-		if strings.Contains(res.Text, not) {
-			t.Errorf("kept %q:\n%s", not, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "wheel-thrown stoneware mug", "Buy the stoneware mug for $24.00")
+	mustDrop(t, res.Text, "Recently added", "receive free shipping", "Total excl. tax")
 }
 
 // TestDeliveryTermsBesideAProduct checks that the shop's delivery
@@ -1702,11 +1506,7 @@ func TestDeliveryTermsBesideAProduct(t *testing.T) {
 	if !strings.Contains(res.Text, "quiet ultrasonic mist") {
 		t.Errorf("lost the description:\n%s", res.Text)
 	}
-	for _, not := range []string{"Express delivery", "Free pickup"} {
-		if strings.Contains(res.Text, not) {
-			t.Errorf("kept %q:\n%s", not, res.Text)
-		}
-	}
+	mustDrop(t, res.Text, "Express delivery", "Free pickup")
 }
 
 // TestGridFilters checks that the filters beside a category's grid (its
@@ -1725,16 +1525,8 @@ func TestGridFilters(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer><p>© Sock shop.</p></footer></body></html>`)
 	res := extractMain(t, "https://socks.example/collections/dress-socks", page.String())
-	for _, want := range []string{"Merino crew socks", "Bamboo ankle socks", "knitted in Portugal"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"Argyle", "Burgundy", "Extra large"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Merino crew socks", "Bamboo ankle socks", "knitted in Portugal")
+	mustDrop(t, res.Text, "Argyle", "Burgundy", "Extra large")
 }
 
 // TestGridControlsAsText checks that the controls of a category's grid
@@ -1751,16 +1543,8 @@ func TestGridControlsAsText(t *testing.T) {
 	}
 	page.WriteString(`</div><div class="more"><a href="?page=2">Load more</a></div></main><footer><p>© Lamp shop.</p></footer></body></html>`)
 	res := extractMain(t, "https://lamps.example/collections/desk-lamps", page.String())
-	for _, want := range []string{"Brass arm lamp", "Glass bell lamp", "warm bulb"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"96 results", "Sort by", "Shop now", "Load more"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Brass arm lamp", "Glass bell lamp", "warm bulb")
+	mustDrop(t, res.Text, "96 results", "Sort by", "Shop now", "Load more")
 }
 
 // TestTreeOfLinksOnAServicePage checks that a tree of links printed in a
@@ -1787,16 +1571,8 @@ func TestTreeOfLinksOnAServicePage(t *testing.T) {
 		</main>
 		<footer><p>© Acme Advisors</p></footer></body></html>`
 	res := extractMain(t, "https://acme.example/", page)
-	for _, want := range []string{"single hire", "handle grievances", "Handbooks, policies", "Salary surveys"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"Tax services", "Audit offering number 3"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "single hire", "handle grievances", "Handbooks, policies", "Salary surveys")
+	mustDrop(t, res.Text, "Tax services", "Audit offering number 3")
 }
 
 // TestPageOfBuilderSections checks that a page built of sibling sections
@@ -1822,16 +1598,8 @@ func TestPageOfBuilderSections(t *testing.T) {
 		section(`<h2>Get in touch</h2><p>Call us to schedule a free consultation with a business lawyer who knows the city and its rules, and start your business with confidence.</p>`) +
 		`</div><footer><p>© Acme Law</p></footer></body></html>`
 	res := extractMain(t, "https://acme-law.example/business-formation/", page)
-	for _, want := range []string{"Between state filing rules", "name search", "Anyone can fill out a form", "free consultation"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"Contact", "© Acme Law"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Between state filing rules", "name search", "Anyone can fill out a form", "free consultation")
+	mustDrop(t, res.Text, "Contact", "© Acme Law")
 }
 
 // TestBlocksTitledForOtherPages checks that, on a page of many blocks,
@@ -1849,16 +1617,8 @@ func TestBlocksTitledForOtherPages(t *testing.T) {
 		<div class="block-b"><div class="title"><h3>Related searches</h3></div><ul><li><a href="/s/1">treadmills for small spaces</a></li><li><a href="/s/2">exercise bikes with screens</a></li><li><a href="/s/3">weights and accessories</a></li></ul></div>
 		</main><footer><p>© Gym shop.</p></footer></body></html>`)
 	res := extractMain(t, "https://gym.example/collections/fitness", page.String())
-	for _, want := range []string{"Folding treadmill", "Weight bench"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"Recently viewed", "Yoga mat", "Related searches", "small spaces"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Folding treadmill", "Weight bench")
+	mustDrop(t, res.Text, "Recently viewed", "Yoga mat", "Related searches", "small spaces")
 }
 
 // TestCardBadgesAndLinksAsLabels checks that a card's calls to action
@@ -1875,16 +1635,8 @@ func TestCardBadgesAndLinksAsLabels(t *testing.T) {
 	}
 	page.WriteString(`</div></main><footer><p>© Kettle shop.</p></footer></body></html>`)
 	res := extractMain(t, "https://kettles.example/collections/kettles", page.String())
-	for _, want := range []string{"Copper kettle", "Gooseneck kettle", "free shipping in stock or not"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
-	for _, unwanted := range []string{"Shop now", "Free shipping", "In stock"} {
-		if strings.Contains(res.Text, unwanted) {
-			t.Errorf("kept %q:\n%s", unwanted, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "Copper kettle", "Gooseneck kettle", "free shipping in stock or not")
+	mustDrop(t, res.Text, "Shop now", "Free shipping", "In stock")
 }
 
 // TestTickerOfOneLabel checks that a ticker (a marquee of the same words
@@ -1900,12 +1652,28 @@ func TestTickerOfOneLabel(t *testing.T) {
 		<section><h2>Your product deserves better</h2><p>Make a lasting impression with packaging that captivates the eye and converts a glance into a sale.</p></section>
 		</main><footer><p>© Acme Design</p></footer></body></html>`
 	res := extractMain(t, "https://acme-design.example/", page)
-	for _, want := range []string{"crowded shelf", "Pouches", "lasting impression"} {
-		if !strings.Contains(res.Text, want) {
-			t.Errorf("lost %q:\n%s", want, res.Text)
-		}
-	}
+	mustKeep(t, res.Text, "crowded shelf", "Pouches", "lasting impression")
 	if strings.Contains(res.Text, "Book now") {
 		t.Errorf("kept the ticker:\n%s", res.Text)
+	}
+}
+
+// mustKeep fails t for each of want that text lacks.
+func mustKeep(t *testing.T, text string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("lost %q:\n%s", w, text)
+		}
+	}
+}
+
+// mustDrop fails t for each of unwanted that text holds.
+func mustDrop(t *testing.T, text string, unwanted ...string) {
+	t.Helper()
+	for _, u := range unwanted {
+		if strings.Contains(text, u) {
+			t.Errorf("kept %q:\n%s", u, text)
+		}
 	}
 }
