@@ -48,6 +48,25 @@ type subscription struct {
 // errConnClosed is the error of calls on a connection whose browser is gone.
 var errConnClosed = errors.New("browser connection closed")
 
+// awaitEvent waits for an event from events, a subscription to one method,
+// whose parameters decode into a T that match accepts.
+func awaitEvent[T any](ctx context.Context, events <-chan jsonv2.Value, match func(*T) bool) error {
+	for {
+		select {
+		case raw, ok := <-events:
+			if !ok {
+				return errConnClosed
+			}
+			var ev T
+			if jsonv2.Unmarshal(raw, &ev) == nil && match(&ev) {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 func newConn(transport chromedp.Transport) *conn {
 	c := &conn{
 		transport: transport,

@@ -680,20 +680,14 @@ func (sc *sessionContext) closeTab(ctx context.Context, index *int) error {
 		return fmt.Errorf("close tab: %w", err)
 	}
 	sc.forget(st.targetID)
-	for {
-		select {
-		case raw, ok := <-destroyed:
-			if !ok {
-				return fmt.Errorf("close tab: %w", errConnClosed)
-			}
-			var ev target.EventTargetDestroyed
-			if jsonv2.Unmarshal(raw, &ev) == nil && ev.TargetID == st.targetID {
-				return nil
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("close tab: waiting for the tab to close: %w", ctx.Err())
-		}
+	err := awaitEvent(ctx, destroyed, func(ev *target.EventTargetDestroyed) bool { return ev.TargetID == st.targetID })
+	switch {
+	case errors.Is(err, errConnClosed):
+		return fmt.Errorf("close tab: %w", err)
+	case err != nil:
+		return fmt.Errorf("close tab: waiting for the tab to close: %w", err)
 	}
+	return nil
 }
 
 // upload writes the file into the session's upload directory, readable by

@@ -144,11 +144,17 @@ func (t *tab) close() error {
 }
 
 // leavePage ends the current document, with its scripts, timers and
-// connections, by navigating to about:blank from inside the page. Unlike a
-// navigation from the browser, that keeps the tab's renderer process (the new
-// about:blank inherits the page's origin), which measured at twice the
-// throughput of the pool. It returns once the main frame has committed
-// about:blank, so the old document is gone.
+// connections, by navigating to about:blank from inside the page, which
+// keeps the tab's renderer process (the new about:blank inherits the page's
+// origin). A navigation from the browser once started a renderer per render
+// and halved the pool's throughput; with ProactivelySwapBrowsingInstance off
+// (chromeFlags) it costs the same. It returns once the main frame has
+// committed about:blank, so the old document is gone.
+//
+// This navigation is most of what isolation costs: about 38 of the 46 CPU
+// ms a wiped render takes over a reused one (sous bench, concurrency 8),
+// in the browser's navigation and commit, its window's frames and the
+// renderer's new document.
 func (t *tab) leavePage(ctx context.Context) error {
 	navigated, stop := t.s.Subscribe(page.FrameNavigated.Method)
 	defer stop()
@@ -156,20 +162,13 @@ func (t *tab) leavePage(ctx context.Context) error {
 	if _, err := t.eval(ctx, `(() => { const k = window[Symbol.for("sous.keepdocument")]; if (k) k.off = true; location.replace("about:blank"); })()`); err != nil {
 		return fmt.Errorf("leave page: %w", err)
 	}
-	for {
-		select {
-		case raw, ok := <-navigated:
-			if !ok {
-				return errConnClosed
-			}
-			var ev page.EventFrameNavigated
-			if jsonv2.Unmarshal(raw, &ev) == nil && ev.Frame != nil && string(ev.Frame.ID) == string(t.targetID) && ev.Frame.URL == "about:blank" {
-				return nil
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("leave page: %w", ctx.Err())
-		}
+	err := awaitEvent(ctx, navigated, func(ev *page.EventFrameNavigated) bool {
+		return ev.Frame != nil && string(ev.Frame.ID) == string(t.targetID) && ev.Frame.URL == "about:blank"
+	})
+	if err != nil {
+		return fmt.Errorf("leave page: %w", err)
 	}
+	return nil
 }
 
 // keepOrigins adds the origins w saw the page request from to those the
@@ -277,18 +276,7 @@ func (t *tab) wipe(ctx context.Context) error {
 
 // waitLifecycle waits for the lifecycle event name of frame and loader.
 func waitLifecycle(ctx context.Context, events <-chan jsonv2.Value, frame target.ID, loader cdp.LoaderID, name string) error {
-	for {
-		select {
-		case raw, ok := <-events:
-			if !ok {
-				return errConnClosed
-			}
-			var ev page.EventLifecycleEvent
-			if jsonv2.Unmarshal(raw, &ev) == nil && ev.Name == name && string(ev.FrameID) == string(frame) && (loader == "" || ev.LoaderID == loader) {
-				return nil
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return awaitEvent(ctx, events, func(ev *page.EventLifecycleEvent) bool {
+		return ev.Name == name && string(ev.FrameID) == string(frame) && (loader == "" || ev.LoaderID == loader)
+	})
 }
