@@ -32,7 +32,9 @@ import (
 //	          as many tabs as the isolated pool
 //
 // then, unless --fidelity=false, a second table of what the default path's
-// settling, scroll pass and frames cost (benchfidelity.go).
+// settling, scroll pass and frames cost (benchfidelity.go). With --trace,
+// each pool mode's measured renders are traced in Chromium, and where the
+// thread time went is printed per render (benchtrace.go).
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", "bench [flags]\n\nMeasures pages/s and latency of isolated pool renders against a reused tab\nand a browser launched per request, on a local fixture page.", stdout)
 	levels := fs.String("concurrency", "1,4,8", "comma-separated concurrency levels")
@@ -43,6 +45,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fidelity := fs.Bool("fidelity", true, "also measure what settling, the scroll pass and frames cost (one render at a time)")
 	fidelityRenders := fs.Int("fidelity-renders", 15, "renders per row of the fidelity table")
 	corpusPages := fs.Int("corpus-pages", 10, "article-corpus pages in the fidelity table (0: none)")
+	trace := fs.String("trace", "", "record a Chromium trace (category toplevel) of each pool mode's measured renders to `prefix`-MODE-cLEVEL.json, for Perfetto, and print where its thread time went per render; tracing costs CPU of its own, so the traced levels' figures run lower")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (pool, extraction, fixture server) to `file`, for go tool pprof")
 	if rest, err := fs.parse(args); err != nil {
 		return err
@@ -81,6 +84,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(tw, "mode\tconcurrency\tpages/s\tp50 ms\tp99 ms\tCPU ms/page\tbrowser PSS MiB\terrors\t")
 	rates := map[string]map[int]float64{}
 	var split []string // CPU ms/page by kind of process, per pool mode and level
+	var traces []tracedLevel
 	for _, mode := range strings.Split(*modes, ",") {
 		mode = strings.TrimSpace(mode)
 		var fetcher render.Fetcher
@@ -129,6 +133,13 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				}
 				runLevel(ctx, do, maxConc, tabs)
 			}
+			var stopTrace func(context.Context, io.Writer) error
+			if *trace != "" && pool != nil {
+				var err error
+				if stopTrace, err = pool.Trace(ctx, traceCategories...); err != nil {
+					return err
+				}
+			}
 			cpu0 := benchCPU(ctx, pool)
 			r := runLevel(ctx, do, c, n)
 			pss, cpu := "-", "-"
@@ -145,6 +156,13 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				cpu = fmt.Sprintf("%.0f", float64(total.Milliseconds())/float64(done))
 				slices.Sort(kinds)
 				split = append(split, fmt.Sprintf("%s at concurrency %d: %s", mode, c, strings.Join(kinds, ", ")))
+			}
+			if stopTrace != nil {
+				file := fmt.Sprintf("%s-%s-c%d.json", *trace, mode, c)
+				if err := saveTrace(ctx, stopTrace, file); err != nil {
+					return err
+				}
+				traces = append(traces, tracedLevel{fmt.Sprintf("%s at concurrency %d", mode, c), file, n - r.errors})
 			}
 			rates[mode][c] = r.rate
 			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d\t%d\t%s\t%s\t%d\t\n", mode, c, r.rate, r.p50.Milliseconds(), r.p99.Milliseconds(), cpu, pss, r.errors)
@@ -165,6 +183,12 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "CPU ms/page by process (sous: this process, fixture server included):")
 		for _, line := range split {
 			fmt.Fprintln(stdout, "  "+line)
+		}
+		fmt.Fprintln(stdout)
+	}
+	for _, tl := range traces {
+		if err := writeTraceSummary(stdout, tl.label, tl.file, tl.renders); err != nil {
+			return err
 		}
 		fmt.Fprintln(stdout)
 	}
