@@ -431,12 +431,13 @@ func startWatchdog(vm *goja.Runtime, lim limits, bail func(*frameError)) *watchd
 	limit := base + lim.MemoryBytes
 	// Garbage does not count against a script: the watchdog decides on
 	// what survives a collection (overMemory). The runtime's own memory
-	// limit only backs it up, far above where the watchdog stops a run. It
-	// sat at 1.25 × limit, and a script that doubled a string to the cap
-	// then asked for twice that put the collector into a loop against the
-	// limit that, beside busy processes, froze the race-built worker for
-	// over a minute (2 runs in 15); at 4 × limit, 0 in 24.
-	debug.SetMemoryLimit(4 * limit)
+	// limit only backs it up, far above where a script within its cap
+	// takes the heap. It sat at 1.25 × limit, and a script that doubled a
+	// string to the cap and then asked for twice that put the collector
+	// into a loop against the limit that, beside busy processes, froze the
+	// race-built worker for over a minute (3 runs in 16); at runtimeLimit ×
+	// limit, 0 in 46.
+	debug.SetMemoryLimit(runtimeLimit * limit)
 	restoreAS := limitAddressSpace(lim.MemoryBytes)
 	// The run's goroutine keeps its thread (see execute), so the thread's
 	// CPU time is the script's, without the collector's background work.
@@ -479,15 +480,18 @@ func startWatchdog(vm *goja.Runtime, lim limits, bail func(*frameError)) *watchd
 	return w
 }
 
+// runtimeLimit is the runtime's memory limit during a run, in multiples of
+// the run's limit (heap before the run plus its cap).
+const runtimeLimit = 4
+
 // overMemory reports whether the heap is past limit: what survived the
-// last collection is, or the heap holds so much that it cannot all be
-// garbage. The collector runs once the heap doubles what survived the last
-// collection (GOGC), so a script within limit leaves the heap under
-// 2 × limit, give or take what it allocates while the collector works:
-// 2.5 × limit leaves it room.
+// last collection is, or the heap is past the runtime's own memory limit,
+// under which the collector would have kept it were it garbage. (A bound
+// nearer the limit misfired: beside busy processes, unswept garbage took
+// the heap of a script holding half its cap past 2.5 × limit.)
 func overMemory(limit int64) bool {
 	heap := heapBytes()
-	return heap > limit && (liveBytes() > limit || heap > 2*limit+limit/2)
+	return heap > limit && (liveBytes() > limit || heap > runtimeLimit*limit)
 }
 
 // interrupt stops the run for why, and if it has not stopped after
