@@ -486,9 +486,7 @@ const runtimeLimit = 4
 
 // overMemory reports whether the heap is past limit: what survived the
 // last collection is, or the heap is past the runtime's own memory limit,
-// under which the collector would have kept it were it garbage. (A bound
-// nearer the limit misfired: beside busy processes, unswept garbage took
-// the heap of a script holding half its cap past 2.5 × limit.)
+// under which the collector would have kept it were it garbage.
 func overMemory(limit int64) bool {
 	heap := heapBytes()
 	return heap > limit && (liveBytes() > limit || heap > runtimeLimit*limit)
@@ -534,7 +532,8 @@ func (w *watchdog) stop() {
 const addressSpaceHeadroom = 512 << 20
 
 // limitAddressSpace sets RLIMIT_AS for the length of a run to what the
-// process has mapped now, plus four times the cap and some headroom, and
+// process has mapped now, plus runtimeLimit times the cap (room for the heap
+// the runtime's memory limit allows) and some headroom, and
 // returns what puts the old limit back. An allocation past it fails, and
 // the Go runtime ends the worker: the parent reports script_memory and
 // starts another. The race detector maps terabytes of shadow memory, so
@@ -551,7 +550,7 @@ func limitAddressSpace(memory int64) (restore func()) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_AS, &old); err != nil {
 		return func() {}
 	}
-	want := uint64(mapped + 4*memory + addressSpaceHeadroom)
+	want := uint64(mapped + runtimeLimit*memory + addressSpaceHeadroom)
 	if want >= old.Max {
 		return func() {}
 	}
