@@ -462,6 +462,7 @@ func (p *Pool) release(t *tab, failed bool) {
 	t.uses++
 	p.spawn(func() {
 		if p.opts.Unisolated && !failed && b.usable() {
+			t.unwatchRequests()
 			p.ready <- t
 			return
 		}

@@ -97,8 +97,14 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		stopHelpers()
 		r.helpers.Wait()
 		r.nav.stop()
+		// From here to the wipe, the wipe's watch takes over: subscribed
+		// before this one stops, so that no request falls between them.
+		t.watchRequests()
 		r.net.stop() // before reading what it saw: its goroutine writes origins
 		t.keepOrigins(r.net)
+		// A request that may outlive the page (a keepalive fetch, a
+		// beacon), still in flight, can set cookies after the wipe.
+		dirty = dirty || r.net.outliving()
 		// A page can fill the HTTP auth cache itself (an XHR with a user
 		// and password answers a challenge), and no command clears it.
 		dirty = dirty || r.net.authChallenged() || (r.scripts && t.hadServiceWorker())

@@ -414,6 +414,60 @@ setTimeout(() => got.textContent = JSON.stringify({local: Object.keys(localStora
 	}
 }
 
+// A request that Chromium carries on after its document is gone (a fetch
+// with keepalive, a beacon), still waiting for its answer when the render
+// ends, sets its cookies after the wipe: the tab it came from is replaced,
+// and no later caller sees them.
+func TestRequestsThatOutliveThePageSetNothingAfterTheWipe(t *testing.T) {
+	t.Parallel()
+	answer := make(chan struct{})
+	var answered sync.WaitGroup
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch req.URL.Path {
+		case "/writer":
+			fmt.Fprint(w, `<p>writer</p><script>
+fetch("/slow?name=keepalive", {method: "POST", body: "x", keepalive: true});
+navigator.sendBeacon("/slow?name=beacon", "x");
+fetch("/slow?name=plain"); // cancelled with its document
+</script>`)
+		case "/slow":
+			answered.Add(1)
+			defer answered.Done()
+			select {
+			case <-answer:
+			case <-req.Context().Done():
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: req.URL.Query().Get("name"), Value: "1", Path: "/", MaxAge: 600})
+		case "/reader":
+			fmt.Fprint(w, `<pre id=got></pre><script>got.textContent = JSON.stringify({cookie: document.cookie})</script>`)
+		}
+	})
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, SpareTabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	fetch(t, p, &render.Request{URL: rec.URL + "/writer", WaitForTimeout: 100})
+	// The answers come once the writer's tab is wiped (or replaced).
+	for deadline := time.Now().Add(time.Minute); p.Stats().Idle < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the pool's tabs never came back")
+		}
+	}
+	close(answer)
+	answered.Wait()
+	time.Sleep(300 * time.Millisecond) // for the browser to take the cookies
+	// Two tabs, taken in turn: one of the two readers has the writer's.
+	for i := range 2 {
+		got := fetch(t, p, &render.Request{URL: rec.URL + "/reader", WaitForSelector: &render.WaitForSelector{Selector: "#got:not(:empty)"}})
+		if text := textBetween(got.HTML, `<pre id="got">`, "</pre>"); text != `{"cookie":""}` {
+			t.Errorf("reader %d saw %s", i, text)
+		}
+	}
+}
+
 func textBetween(s, from, to string) string {
 	_, s, _ = strings.Cut(s, from)
 	s, _, _ = strings.Cut(s, to)

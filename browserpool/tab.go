@@ -45,6 +45,11 @@ type tab struct {
 	// What the last render changed and the wipe must undo.
 	origins    map[string]bool
 	overridden overrides
+
+	// sent receives Network.requestWillBeSent from the end of the last
+	// render to the end of its wipe (watchRequests).
+	sent     <-chan jsonv2.Value
+	stopSent func()
 }
 
 type overrides struct {
@@ -125,6 +130,7 @@ func defaultMetrics() emulation.SetDeviceMetricsOverrideParams {
 // error means the browser did not confirm it; a browser that no longer
 // answers is replaced with all its contexts.
 func (t *tab) close() error {
+	t.unwatchRequests()
 	if t.stopPopups != nil {
 		t.stopPopups()
 	}
@@ -191,15 +197,48 @@ func (t *tab) crashed() bool {
 	}
 }
 
+// watchRequests starts following the requests the page sends, for the
+// wipe: see there.
+func (t *tab) watchRequests() {
+	t.unwatchRequests()
+	t.sent, t.stopSent = t.s.Subscribe(network.RequestWillBeSent.Method)
+}
+
+func (t *tab) unwatchRequests() {
+	if t.stopSent != nil {
+		t.stopSent()
+		t.sent, t.stopSent = nil, nil
+	}
+}
+
 // wipe makes the tab fit for another caller's request: see Pool.
 func (t *tab) wipe(ctx context.Context) error {
-	// A request the page sends as it leaves (a beacon, a keepalive fetch
-	// from an unload handler) outlives the document, and its answer may
+	// A request that may outlive its document (a keepalive fetch, a
+	// beacon: mayOutliveDocument), sent after the render ended, and any
+	// request the page sends as it leaves (from an unload handler), may
 	// set a cookie after the wipe: the tab is replaced instead. (Waiting
 	// for it does not work: the protocol reports it ended with the
-	// document, while the browser carries it on.)
-	sent, stopSent := t.s.Subscribe(network.RequestWillBeSent.Method)
-	defer stopSent()
+	// document, while the browser carries it on.) The render itself
+	// marked its tab dirty for one still in flight when it ended.
+	if t.sent == nil {
+		t.watchRequests()
+	}
+	defer t.unwatchRequests()
+	if len(t.sent) == cap(t.sent) {
+		return errors.New("the page sent too many requests after the render to tell whether one may outlive it")
+	}
+	for more := true; more; {
+		select {
+		case raw, ok := <-t.sent:
+			var ev network.EventRequestWillBeSent
+			if ok && jsonv2.Unmarshal(raw, &ev) == nil && mayOutliveDocument(ev.Type) {
+				return fmt.Errorf("the page sent a %s request after the render, which may set cookies after the wipe", ev.Type)
+			}
+			more = ok
+		default:
+			more = false
+		}
+	}
 	if err := t.leavePage(ctx); err != nil {
 		return err
 	}
@@ -234,7 +273,7 @@ func (t *tab) wipe(ctx context.Context) error {
 	}
 	clear(t.origins)
 	select {
-	case <-sent:
+	case <-t.sent:
 		return errors.New("the page sent a request as it left, which may set cookies after the wipe")
 	default:
 	}
