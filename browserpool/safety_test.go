@@ -421,7 +421,7 @@ setTimeout(() => got.textContent = JSON.stringify({local: Object.keys(localStora
 func TestRequestsThatOutliveThePageSetNothingAfterTheWipe(t *testing.T) {
 	t.Parallel()
 	answer := make(chan struct{})
-	var answered sync.WaitGroup
+	answered := make(chan string, 16)
 	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		switch req.URL.Path {
@@ -432,14 +432,21 @@ navigator.sendBeacon("/slow?name=beacon", "x");
 fetch("/slow?name=plain"); // cancelled with its document
 </script>`)
 		case "/slow":
-			answered.Add(1)
-			defer answered.Done()
+			name := req.URL.Query().Get("name")
+			defer func() {
+				select {
+				case answered <- name: // answered, or dropped by the browser
+				default:
+				}
+			}()
 			select {
 			case <-answer:
 			case <-req.Context().Done():
 				return
 			}
-			http.SetCookie(w, &http.Cookie{Name: req.URL.Query().Get("name"), Value: "1", Path: "/", MaxAge: 600})
+			http.SetCookie(w, &http.Cookie{Name: name, Value: "1", Path: "/", MaxAge: 600})
+			w.WriteHeader(http.StatusNoContent)
+			w.(http.Flusher).Flush()
 		case "/reader":
 			fmt.Fprint(w, `<pre id=got></pre><script>got.textContent = JSON.stringify({cookie: document.cookie})</script>`)
 		}
@@ -457,7 +464,15 @@ fetch("/slow?name=plain"); // cancelled with its document
 		}
 	}
 	close(answer)
-	answered.Wait()
+	// Wait for both requests to be answered (or dropped).
+	for got := map[string]bool{}; !got["keepalive"] || !got["beacon"]; {
+		select {
+		case name := <-answered:
+			got[name] = true
+		case <-time.After(30 * time.Second):
+			t.Fatalf("only %v of the keepalive fetch and the beacon ended", got)
+		}
+	}
 	time.Sleep(300 * time.Millisecond) // for the browser to take the cookies
 	// Two tabs, taken in turn: one of the two readers has the writer's.
 	for i := range 2 {
