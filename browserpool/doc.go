@@ -11,8 +11,8 @@
 // the HTTP cache, history, window.name and the request's overrides; every
 // permission that would ask the user is held at "prompt", see
 // permissions.go) or, when it cannot be trusted (a failed render, HTTP
-// authentication, a popup, TabReuse renders), closed with its context and
-// replaced. Browsers are
+// authentication, a popup, a frame of another site, TabReuse renders),
+// closed with its context and replaced. Browsers are
 // health-checked, recycled after a number of renders or an age, and
 // replaced when they crash.
 //

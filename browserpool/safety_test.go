@@ -483,6 +483,50 @@ fetch("/slow?name=plain"); // cancelled with its document
 	}
 }
 
+// A frame of another site keeps its storage apart from the same origin's
+// at the top (storage partitioning), and Storage.clearDataForOrigin clears
+// only the latter: the frame's local and session storage, IndexedDB, Cache
+// Storage and partitioned cookies reached the next render in the same tab.
+// (The page is on 127.0.0.1 and the frame on localhost: two sites, so the
+// frame runs out of process.)
+func TestFramesOfOtherSitesLeaveNothingToTheNextRender(t *testing.T) {
+	t.Parallel()
+	var port string
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch req.URL.Path {
+		case "/top":
+			// The frame tells the page what it found.
+			fmt.Fprintf(w, `<p>top</p><iframe src="http://localhost:%s/frame"></iframe><script>
+addEventListener("message", e => document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + e.data + "</pre>"));
+</script>`, port)
+		case "/frame":
+			fmt.Fprint(w, `<p>frame</p><script>
+(async () => {
+  const got = {local: localStorage.length, session: sessionStorage.length, cookie: document.cookie,
+    caches: (await caches.keys()).length, idb: (await indexedDB.databases()).length};
+  localStorage.setItem("leak", "1");
+  sessionStorage.setItem("leak", "1");
+  document.cookie = "leak=1; SameSite=None; Secure; Partitioned; path=/; max-age=600";
+  await caches.open("leak");
+  await new Promise(r => { const o = indexedDB.open("leak"); o.onsuccess = o.onerror = r; });
+  parent.postMessage(JSON.stringify(got), "*");
+})();
+</script>`)
+		}
+	})
+	port = rec.URL[strings.LastIndex(rec.URL, ":")+1:]
+	p := oneTab.get(t)
+	// A pool of one tab keeps a spare, and the two take turns: the second
+	// and third renders come after one in the same tab.
+	for i := range 3 {
+		got := fetch(t, p, &render.Request{URL: rec.URL + "/top", WaitForSelector: &render.WaitForSelector{Selector: "#got"}})
+		if text := textBetween(got.HTML, `<pre id="got">`, "</pre>"); text != `{"local":0,"session":0,"cookie":"","caches":0,"idb":0}` {
+			t.Errorf("render %d: the frame found %q", i, text)
+		}
+	}
+}
+
 func textBetween(s, from, to string) string {
 	_, s, _ = strings.Cut(s, from)
 	s, _, _ = strings.Cut(s, to)

@@ -37,6 +37,12 @@ type tab struct {
 	// its context, so the tab is replaced rather than wiped.
 	popups     <-chan jsonv2.Value
 	stopPopups func()
+	// otherSites receives Target.attachedToTarget for each frame of
+	// another site, which runs out of process (site isolation): its
+	// storage is partitioned under the page's site, where
+	// Storage.clearDataForOrigin does not reach, so its tab is replaced.
+	otherSites     <-chan jsonv2.Value
+	stopOtherSites func()
 	// crashes receives Inspector.targetCrashed, so that a tab whose
 	// renderer died while it waited idle is replaced, not leased.
 	crashes     <-chan jsonv2.Value
@@ -94,6 +100,7 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (_ *tab, err 
 	t.s = session{conn: b.proc.conn, id: at.SessionID}
 	t.popups, t.stopPopups = t.s.Subscribe(page.WindowOpen.Method)
 	t.crashes, t.stopCrashes = t.s.Subscribe(inspector.TargetCrashed.Method)
+	t.otherSites, t.stopOtherSites = t.s.Subscribe(target.AttachedToTarget.Method)
 	steps := []struct {
 		method string
 		params any
@@ -106,6 +113,10 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (_ *tab, err 
 		// What the settle step asks of a page (settle.js), in every
 		// document from its start, frames included.
 		{page.CommandAddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: settleScript}},
+		// Say when a frame of another site appears (otherSites). Only the
+		// page's own frames: one of another site inside it is out of
+		// process already.
+		{target.CommandSetAutoAttach, target.SetAutoAttachParams{AutoAttach: true, Flatten: ptr(true), Filter: target.Filter{{Type: "iframe"}}}},
 	}
 	if userAgent != "" {
 		steps = append(steps, struct {
@@ -136,6 +147,9 @@ func (t *tab) close() error {
 	}
 	if t.stopCrashes != nil {
 		t.stopCrashes()
+	}
+	if t.stopOtherSites != nil {
+		t.stopOtherSites()
 	}
 	if !t.browser.proc.alive() {
 		return nil
@@ -197,6 +211,23 @@ func (t *tab) crashed() bool {
 	}
 }
 
+// errOtherSites is why the wipe gives up on a tab whose page had a frame
+// of another site.
+var errOtherSites = errors.New("a frame of another site ran in the page, and its partitioned storage has no clear command")
+
+// hadOtherSites reports whether a frame of another site has run in the
+// tab since it was made. Frames are attached in the order the browser
+// makes them, so once leavePage has seen about:blank commit, every frame of
+// the page that left has been reported.
+func (t *tab) hadOtherSites() bool {
+	select {
+	case <-t.otherSites:
+		return true
+	default:
+		return false
+	}
+}
+
 // watchRequests starts following the requests the page sends, for the
 // wipe: see there.
 func (t *tab) watchRequests() {
@@ -227,6 +258,9 @@ func (t *tab) wipe(ctx context.Context) error {
 	if len(t.sent) == cap(t.sent) {
 		return errors.New("the page sent too many requests after the render to tell whether one may outlive it")
 	}
+	if t.hadOtherSites() {
+		return errOtherSites
+	}
 	for more := true; more; {
 		select {
 		case raw, ok := <-t.sent:
@@ -246,6 +280,9 @@ func (t *tab) wipe(ctx context.Context) error {
 	case <-t.popups:
 		return errors.New("the page opened a window")
 	default:
+	}
+	if t.hadOtherSites() { // a frame added after the render, before the page left
+		return errOtherSites
 	}
 	if err := t.releaseMemory(ctx); err != nil {
 		return err
