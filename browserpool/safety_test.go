@@ -487,21 +487,32 @@ fetch("/slow?name=plain"); // cancelled with its document
 // at the top (storage partitioning), and Storage.clearDataForOrigin clears
 // only the latter: the frame's local and session storage, IndexedDB, Cache
 // Storage and partitioned cookies reached the next render in the same tab.
-// (The page is on 127.0.0.1 and the frame on localhost: two sites, so the
-// frame runs out of process.)
+// The page is on 127.0.0.1 and its frame on localhost, two sites, so the
+// frame runs out of process; inside it, a frame of its own site on another
+// port (in the frame's process) and one of the page's site (out of process
+// again, its storage keyed as under another site).
 func TestFramesOfOtherSitesLeaveNothingToTheNextRender(t *testing.T) {
 	t.Parallel()
-	var port string
-	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+	var home, other string // the two servers' ports
+	handler := func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		switch req.URL.Path {
 		case "/top":
-			// The frame tells the page what it found.
-			fmt.Fprintf(w, `<p>top</p><iframe src="http://localhost:%s/frame"></iframe><script>
-addEventListener("message", e => document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + e.data + "</pre>"));
-</script>`, port)
+			// Each frame tells the page what it found.
+			fmt.Fprintf(w, `<p>top</p><iframe src="http://localhost:%s/frame?name=frame"></iframe><script>
+const got = [];
+addEventListener("message", e => {
+  got.push(e.data);
+  if (got.length == 3) document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + got.sort().join("\n") + "</pre>");
+});
+</script>`, home)
 		case "/frame":
-			fmt.Fprint(w, `<p>frame</p><script>
+			name := req.URL.Query().Get("name")
+			if name == "frame" {
+				fmt.Fprintf(w, `<iframe src="http://localhost:%s/frame?name=samesite"></iframe>
+<iframe src="http://127.0.0.1:%s/frame?name=back"></iframe>`, other, home)
+			}
+			fmt.Fprintf(w, `<p>frame</p><script>
 (async () => {
   const got = {local: localStorage.length, session: sessionStorage.length, cookie: document.cookie,
     caches: (await caches.keys()).length, idb: (await indexedDB.databases()).length};
@@ -510,19 +521,23 @@ addEventListener("message", e => document.body.insertAdjacentHTML("beforeend", "
   document.cookie = "leak=1; SameSite=None; Secure; Partitioned; path=/; max-age=600";
   await caches.open("leak");
   await new Promise(r => { const o = indexedDB.open("leak"); o.onsuccess = o.onerror = r; });
-  parent.postMessage(JSON.stringify(got), "*");
+  top.postMessage("%s " + JSON.stringify(got), "*");
 })();
-</script>`)
+</script>`, name)
 		}
-	})
-	port = rec.URL[strings.LastIndex(rec.URL, ":")+1:]
+	}
+	port := func(w *witness) string { return w.URL[strings.LastIndex(w.URL, ":")+1:] }
+	rec := newWitness(t, handler)
+	home, other = port(rec), port(newWitness(t, handler))
 	p := oneTab.get(t)
+	const clean = `{"local":0,"session":0,"cookie":"","caches":0,"idb":0}`
+	want := "back " + clean + "\nframe " + clean + "\nsamesite " + clean
 	// A pool of one tab keeps a spare, and the two take turns: the second
 	// and third renders come after one in the same tab.
 	for i := range 3 {
 		got := fetch(t, p, &render.Request{URL: rec.URL + "/top", WaitForSelector: &render.WaitForSelector{Selector: "#got"}})
-		if text := textBetween(got.HTML, `<pre id="got">`, "</pre>"); text != `{"local":0,"session":0,"cookie":"","caches":0,"idb":0}` {
-			t.Errorf("render %d: the frame found %q", i, text)
+		if text := textBetween(got.HTML, `<pre id="got">`, "</pre>"); text != want {
+			t.Errorf("render %d: the frames found\n%s", i, text)
 		}
 	}
 }
