@@ -7,12 +7,13 @@
 // memory caps) and keeps warm tabs, each in its own browser context (an
 // incognito profile). A request leases a tab, renders in it and releases
 // it; off the request path the tab is wiped (tab.wipe: the document left
-// from inside the page, cookies, storage of every origin the page touched,
-// the HTTP cache, history, window.name and the request's overrides; every
+// from inside the page, cookies, storage of every origin the page touched
+// and of its frames of other sites under the page's site (sites.go), the
+// HTTP cache, history, window.name and the request's overrides; every
 // permission that would ask the user is held at "prompt", see
 // permissions.go) or, when it cannot be trusted (a failed render, HTTP
-// authentication, a popup, a frame of another site, TabReuse renders),
-// closed with its context and replaced. Browsers are
+// authentication, a popup, TabReuse renders), closed with its context and
+// replaced. Browsers are
 // health-checked, recycled after a number of renders or an age, and
 // replaced when they crash.
 //

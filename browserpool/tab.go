@@ -37,12 +37,9 @@ type tab struct {
 	// its context, so the tab is replaced rather than wiped.
 	popups     <-chan jsonv2.Value
 	stopPopups func()
-	// otherSites receives Target.attachedToTarget for each frame of
-	// another site, which runs out of process (site isolation): its
-	// storage is partitioned under the page's site, where
-	// Storage.clearDataForOrigin does not reach, so its tab is replaced.
-	otherSites     <-chan jsonv2.Value
-	stopOtherSites func()
+	// sites follows the page's frames of other sites, whose storage the
+	// wipe must clear under the page's site (sites.go).
+	sites *siteWatch
 	// crashes receives Inspector.targetCrashed, so that a tab whose
 	// renderer died while it waited idle is replaced, not leased.
 	crashes     <-chan jsonv2.Value
@@ -100,7 +97,7 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (_ *tab, err 
 	t.s = session{conn: b.proc.conn, id: at.SessionID}
 	t.popups, t.stopPopups = t.s.Subscribe(page.WindowOpen.Method)
 	t.crashes, t.stopCrashes = t.s.Subscribe(inspector.TargetCrashed.Method)
-	t.otherSites, t.stopOtherSites = t.s.Subscribe(target.AttachedToTarget.Method)
+	t.sites = newSiteWatch(b.proc.conn, at.SessionID)
 	steps := []struct {
 		method string
 		params any
@@ -113,10 +110,8 @@ func newTab(ctx context.Context, b *browserProc, userAgent string) (_ *tab, err 
 		// What the settle step asks of a page (settle.js), in every
 		// document from its start, frames included.
 		{page.CommandAddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: settleScript}},
-		// Say when a frame of another site appears (otherSites). Only the
-		// page's own frames: one of another site inside it is out of
-		// process already.
-		{target.CommandSetAutoAttach, target.SetAutoAttachParams{AutoAttach: true, Flatten: ptr(true), Filter: target.Filter{{Type: "iframe"}}}},
+		// Follow the page's frames of other sites (sites.go).
+		{target.CommandSetAutoAttach, autoAttachFrames},
 	}
 	if userAgent != "" {
 		steps = append(steps, struct {
@@ -148,8 +143,8 @@ func (t *tab) close() error {
 	if t.stopCrashes != nil {
 		t.stopCrashes()
 	}
-	if t.stopOtherSites != nil {
-		t.stopOtherSites()
+	if t.sites != nil {
+		t.sites.close()
 	}
 	if !t.browser.proc.alive() {
 		return nil
@@ -211,23 +206,6 @@ func (t *tab) crashed() bool {
 	}
 }
 
-// errOtherSites is why the wipe gives up on a tab whose page had a frame
-// of another site.
-var errOtherSites = errors.New("a frame of another site ran in the page, and its partitioned storage has no clear command")
-
-// hadOtherSites reports whether a frame of another site has run in the
-// tab since it was made. Frames are attached in the order the browser
-// makes them, so once leavePage has seen about:blank commit, every frame of
-// the page that left has been reported.
-func (t *tab) hadOtherSites() bool {
-	select {
-	case <-t.otherSites:
-		return true
-	default:
-		return false
-	}
-}
-
 // watchRequests starts following the requests the page sends, for the
 // wipe: see there.
 func (t *tab) watchRequests() {
@@ -258,9 +236,6 @@ func (t *tab) wipe(ctx context.Context) error {
 	if len(t.sent) == cap(t.sent) {
 		return errors.New("the page sent too many requests after the render to tell whether one may outlive it")
 	}
-	if t.hadOtherSites() {
-		return errOtherSites
-	}
 	for more := true; more; {
 		select {
 		case raw, ok := <-t.sent:
@@ -281,8 +256,13 @@ func (t *tab) wipe(ctx context.Context) error {
 		return errors.New("the page opened a window")
 	default:
 	}
-	if t.hadOtherSites() { // a frame added after the render, before the page left
-		return errOtherSites
+	// Every frame is gone with the page: what the watch saw is complete.
+	tops, framed, err := t.sites.take()
+	if err != nil {
+		return err
+	}
+	for _, o := range framed {
+		t.origins[o] = true // for what a frame's origin keeps unpartitioned
 	}
 	if err := t.releaseMemory(ctx); err != nil {
 		return err
@@ -309,6 +289,12 @@ func (t *tab) wipe(ctx context.Context) error {
 		}
 	}
 	clear(t.origins)
+	for _, key := range partitionedKeys(tops, framed) {
+		_, err := cdp.Call(ctx, t.s, storage.ClearDataForStorageKey, storage.ClearDataForStorageKeyParams{StorageKey: key, StorageTypes: "all"})
+		if err != nil && !invalidStorageKey(err) {
+			return fmt.Errorf("clear %s: %w", key, err)
+		}
+	}
 	select {
 	case <-t.sent:
 		return errors.New("the page sent a request as it left, which may set cookies after the wipe")

@@ -1,0 +1,345 @@
+package browserpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto"
+	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
+)
+
+// Frames of other sites.
+//
+// Site isolation runs a frame of another site than its parent in a renderer
+// of its own, a target apart from the tab: its documents and requests are
+// reported to that target only. Storage partitioning keeps what such a
+// frame stores under a storage key that names the page's site as well as
+// the frame's origin ("http://b.example/^0http://a.example"), which
+// Storage.clearDataForOrigin does not reach: its local and session storage,
+// IndexedDB and Cache Storage reached the next render of the page in the
+// same tab.
+//
+// So a tab follows those frames. It auto-attaches to each as the browser
+// makes it, paused until it is followed (Target.setAutoAttach with
+// waitForDebuggerOnStart), follows the frames of other sites inside it in
+// turn, and notes the origin of every document committed in them
+// (Page.frameNavigated). The wipe clears each of those origins' storage under
+// every site the page was on (partitionedKeys).
+
+// maxSiteOrigins bounds the origins a watch keeps between two wipes.
+const maxSiteOrigins = 256
+
+// siteWatch follows a tab's frames of other sites: see above.
+type siteWatch struct {
+	conn   *conn
+	ctx    context.Context // ends with the tab
+	cancel context.CancelFunc
+	loops  sync.WaitGroup // one per followed session
+
+	mu       sync.Mutex
+	sessions map[target.SessionID]*followed
+	tops     map[string]bool // origins of the page's own documents
+	framed   map[string]bool // origins of documents in frames of other sites
+	lost     error           // why tops and framed may be incomplete
+	closed   bool
+}
+
+// followed is one session a siteWatch follows: the page's, or a frame's.
+type followed struct {
+	navigated <-chan jsonv2.Value // Page.frameNavigated, read by take and forget
+	frame     bool                // a frame of another site, not the page
+	stop      func()
+}
+
+// newSiteWatch follows the page of session page. The caller then turns on
+// auto-attach there (autoAttachFrames).
+func newSiteWatch(c *conn, page target.SessionID) *siteWatch {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &siteWatch{conn: c, ctx: ctx, cancel: cancel, sessions: map[target.SessionID]*followed{},
+		tops: map[string]bool{}, framed: map[string]bool{}}
+	w.follow(page, false)
+	return w
+}
+
+// autoAttachFrames attaches a session to the frames of other sites of its
+// target as the browser makes them, each paused until followed.
+var autoAttachFrames = target.SetAutoAttachParams{
+	AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: ptr(true), Filter: target.Filter{{Type: "iframe"}},
+}
+
+// follow subscribes to the documents and the frames of session id. Frames
+// are attached in its own goroutine, so a frame is followed before it runs.
+func (w *siteWatch) follow(id target.SessionID, frame bool) {
+	s := session{conn: w.conn, id: id}
+	navigated, stopNavigated := s.Subscribe(page.FrameNavigated.Method)
+	attached, stopAttached := s.Subscribe(target.AttachedToTarget.Method)
+	detached, stopDetached := s.Subscribe(target.DetachedFromTarget.Method)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		stopNavigated()
+		stopAttached()
+		stopDetached()
+		return
+	}
+	w.sessions[id] = &followed{navigated: navigated, frame: frame, stop: func() {
+		stopNavigated()
+		stopAttached()
+		stopDetached()
+	}}
+	w.loops.Go(func() {
+		for attached != nil || detached != nil {
+			select {
+			case raw, ok := <-attached:
+				if !ok {
+					attached = nil
+					continue
+				}
+				w.attach(raw)
+			case raw, ok := <-detached:
+				if !ok {
+					detached = nil
+					continue
+				}
+				var ev target.EventDetachedFromTarget
+				if jsonv2.Unmarshal(raw, &ev) == nil {
+					w.forget(ev.SessionID)
+				}
+			}
+		}
+	})
+}
+
+// attach follows a frame the browser attached, then lets it run. A frame
+// that cannot be followed is let go and the watch is lost: its tab will be
+// replaced, not wiped.
+func (w *siteWatch) attach(raw jsonv2.Value) {
+	var ev target.EventAttachedToTarget
+	if err := jsonv2.Unmarshal(raw, &ev); err != nil || ev.TargetInfo == nil {
+		w.fail(fmt.Errorf("a frame of another site: bad attach event: %v", err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
+	defer cancel()
+	s := session{conn: w.conn, id: ev.SessionID}
+	if ev.TargetInfo.Type != "iframe" || !ev.WaitingForDebugger {
+		// Not a frame, or one already running: nothing ran in it before
+		// now only if it waited.
+		if ev.TargetInfo.Type == "iframe" {
+			w.fail(errors.New("a frame of another site ran before it was followed"))
+		}
+		_ = s.Call(ctx, runtime.CommandRunIfWaitingForDebugger, nil, nil)
+		return
+	}
+	w.follow(ev.SessionID, true)
+	steps := []struct {
+		method string
+		params any
+	}{
+		{page.CommandEnable, page.EnableParams{}},
+		{target.CommandSetAutoAttach, autoAttachFrames},
+		{runtime.CommandRunIfWaitingForDebugger, nil},
+	}
+	for _, st := range steps {
+		if err := s.Call(ctx, st.method, st.params, nil); err != nil {
+			// Most often the frame is gone already. Detaching lets one
+			// that is not go on, unfollowed.
+			w.fail(fmt.Errorf("follow a frame of another site: %w", err))
+			_ = session{conn: w.conn}.Call(ctx, target.CommandDetachFromTarget, target.DetachFromTargetParams{SessionID: ev.SessionID}, nil)
+			return
+		}
+	}
+}
+
+// forget stops following a frame that is gone, keeping what it committed.
+// The browser reports a session detached after all of its events.
+func (w *siteWatch) forget(id target.SessionID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := w.sessions[id]
+	if f == nil || !f.frame {
+		return
+	}
+	w.drain(f)
+	f.stop()
+	delete(w.sessions, id)
+}
+
+func (w *siteWatch) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lost == nil {
+		w.lost = err
+	}
+}
+
+// drain notes the documents f's session reported. Call with w.mu held.
+func (w *siteWatch) drain(f *followed) {
+	if len(f.navigated) == cap(f.navigated) {
+		// Events may have been dropped (see conn.readLoop).
+		w.lost = errors.Join(w.lost, errors.New("too many documents in the page's frames to follow"))
+	}
+	for {
+		select {
+		case raw, ok := <-f.navigated:
+			if !ok {
+				return
+			}
+			var ev page.EventFrameNavigated
+			if jsonv2.Unmarshal(raw, &ev) != nil || ev.Frame == nil {
+				continue
+			}
+			origin := storageOrigin(ev.Frame.SecurityOrigin)
+			switch {
+			case origin == "":
+			case !f.frame && ev.Frame.ParentID == "":
+				w.note(w.tops, origin)
+			default:
+				// The page's own frames are of its site, but noting them
+				// costs nothing: their origins are cleared, not keys.
+				w.note(w.framed, origin)
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (w *siteWatch) note(set map[string]bool, origin string) {
+	if len(set) >= maxSiteOrigins {
+		if !set[origin] && w.lost == nil {
+			w.lost = errors.New("too many origins in the page's frames to wipe")
+		}
+		return
+	}
+	set[origin] = true
+}
+
+// take returns the origins of the page's documents and of the documents in
+// its frames since the last take, and starts over; an error says they may be
+// incomplete. Call it once the page has left: every frame is gone then.
+func (w *siteWatch) take() (tops, framed []string, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, f := range w.sessions {
+		w.drain(f)
+	}
+	for o := range w.tops {
+		tops = append(tops, o)
+	}
+	for o := range w.framed {
+		framed = append(framed, o)
+	}
+	err = w.lost
+	clear(w.tops)
+	clear(w.framed)
+	w.lost = nil
+	return tops, framed, err
+}
+
+// close stops following and waits for the watch's goroutines.
+func (w *siteWatch) close() {
+	w.mu.Lock()
+	w.closed = true
+	for id, f := range w.sessions {
+		f.stop()
+		delete(w.sessions, id)
+	}
+	w.mu.Unlock()
+	w.cancel()
+	w.loops.Wait()
+}
+
+// storageOrigin returns the serialised origin of an http or https document
+// (one that can hold storage), or "" for any other (opaque, about:,
+// chrome-error:).
+func storageOrigin(securityOrigin string) string {
+	u, err := url.Parse(securityOrigin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// partitionedKeys lists the storage keys under which a document of an
+// origin in framed, in a frame of a page on an origin in tops, may have kept
+// storage. A frame under a page of another site keys its storage with the
+// page's site ("http://b.example/^0https://a.example"); one of the page's
+// own site, with another site between them, with the cross-site bit
+// ("https://a.example/^31").
+//
+// The page's site is the registrable domain of its host, by Chromium's
+// public suffix list. Rather than trust another copy of the list to agree,
+// the keys name every site the host could have: the host and each parent
+// domain of two labels or more (a registrable domain has one label more
+// than its public suffix). Chromium refuses a key whose site is not one by
+// its list (invalidStorageKey), so each clear clears the real key or
+// nothing.
+func partitionedKeys(tops, framed []string) []string {
+	seen := map[string]bool{}
+	var keys []string
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, o := range framed {
+		ou, err := url.Parse(o)
+		if err != nil {
+			continue
+		}
+		add(o + "/^31")
+		for _, top := range tops {
+			tu, err := url.Parse(top)
+			if err != nil {
+				continue
+			}
+			for _, site := range possibleSites(tu) {
+				su, _ := url.Parse(site)
+				sh, oh := su.Hostname(), ou.Hostname()
+				if su.Scheme == ou.Scheme && (sh == oh || sh != tu.Hostname() && strings.HasSuffix(oh, "."+sh)) {
+					// o is of that site, or that site is not the
+					// page's: either way no frame of o keys it.
+					continue
+				}
+				add(o + "/^0" + site)
+			}
+		}
+	}
+	return keys
+}
+
+// possibleSites lists the sites (scheme and registrable domain) the host of
+// u may have: see partitionedKeys.
+func possibleSites(u *url.URL) []string {
+	host := u.Hostname()
+	if addr, err := netip.ParseAddr(host); err == nil {
+		if addr.Is6() {
+			host = "[" + host + "]"
+		}
+		return []string{u.Scheme + "://" + host}
+	}
+	sites := []string{u.Scheme + "://" + host}
+	labels := strings.Split(host, ".")
+	for i := 1; i < len(labels)-1; i++ {
+		sites = append(sites, u.Scheme+"://"+strings.Join(labels[i:], "."))
+	}
+	return sites
+}
+
+// invalidStorageKey reports whether err is Chromium refusing a storage key
+// it cannot parse (a site its public suffix list does not make a site).
+func invalidStorageKey(err error) bool {
+	var e *cdproto.Error
+	return errors.As(err, &e) && e.Code == -32602 // JSON-RPC's invalid params
+}
