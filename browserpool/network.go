@@ -151,6 +151,15 @@ func newNetworkWatch(s session) *networkWatch {
 						w.docBlocked[ev.LoaderID] = [2]string{rule, host}
 					}
 					w.mu.Unlock()
+					// A frame of another site loads its document in a
+					// renderer of its own, whose events this session does
+					// not get: the request never ends here, and the page
+					// counted as busy until it went stale (staleRequest),
+					// two seconds more for every page with such a frame.
+					// What a document's body holds is the navigation's and
+					// the load event's to wait for; what it loads, the
+					// requests that follow.
+					w.ended(ev.RequestID)
 				}
 			}
 		}
