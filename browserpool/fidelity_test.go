@@ -3,6 +3,7 @@ package browserpool_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -182,6 +183,37 @@ func TestLateLoadIsReadAfterAGrace(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(page.Warnings, "\n"), "the load event had not come") {
 		t.Errorf("warnings %q, want one saying load never came", page.Warnings)
+	}
+}
+
+// A frame of another site runs in a renderer of its own, whose requests
+// the tab's session does not see: the render read the frame before what
+// its script fetched had come. Here the answer comes 1.2 s after the
+// request, inside the settle budget and short of a long poll
+// (staleRequest); the same frame on the page's own site was always read
+// with it.
+func TestFramesOfOtherSitesAreReadSettled(t *testing.T) {
+	t.Parallel()
+	var port string
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch req.URL.Path {
+		case "/top":
+			fmt.Fprintf(w, `<p>top</p><iframe src="http://localhost:%s/frame"></iframe>`, port)
+		case "/frame":
+			fmt.Fprint(w, `<p>frame</p><script>
+fetch("/late").then(r => r.text()).then(t => document.body.insertAdjacentHTML("beforeend", "<p>" + t + "</p>"));
+</script>`)
+		case "/late":
+			time.Sleep(1200 * time.Millisecond)
+			w.Header().Set("Content-Type", "text/plain")
+			fmt.Fprint(w, "fetched late")
+		}
+	})
+	port = rec.URL[strings.LastIndex(rec.URL, ":")+1:]
+	page := fetch(t, oneTab.get(t), normalized(t, &render.Request{URL: rec.URL + "/top"}))
+	if !strings.Contains(page.HTML, "<p>fetched late</p>") {
+		t.Errorf("the frame was read before its content came:\n%s", page.HTML)
 	}
 }
 

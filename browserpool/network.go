@@ -39,9 +39,9 @@ type networkWatch struct {
 	// the browser may have cached credentials that no command clears.
 	challenged bool
 
-	stopOnce sync.Once
-	cancel   func() // unsubscribes
-	done     chan struct{}
+	stopped bool     // under mu
+	cancels []func() // unsubscribe, under mu
+	loops   sync.WaitGroup
 }
 
 func newNetworkWatch(s session) *networkWatch {
@@ -54,8 +54,17 @@ func newNetworkWatch(s session) *networkWatch {
 		lastDocument: map[cdp.FrameID]documentResponse{},
 		docBlocked:   map[cdp.LoaderID][2]string{},
 		notify:       make(chan struct{}, 1),
-		done:         make(chan struct{}),
 	}
+	w.follow(s, true)
+	return w
+}
+
+// follow adds the events of session s to what w follows: the page's
+// session, or (page false) that of one of its frames of other sites, which
+// run in renderers of their own (sites.go). A frame's requests count as the
+// page's activity, but their origins are not the page's: the wipe clears
+// the frame's storage by its document's origin.
+func (w *networkWatch) follow(s session, page bool) {
 	sent, stopSent := s.Subscribe(network.RequestWillBeSent.Method)
 	finished, stopFinished := s.Subscribe(network.LoadingFinished.Method)
 	failed, stopFailed := s.Subscribe(network.LoadingFailed.Method)
@@ -68,7 +77,7 @@ func newNetworkWatch(s session) *networkWatch {
 	// stop unsubscribes, which closes the channels; the loop below handles
 	// what they still hold before it ends, so that stop returns only once
 	// every event delivered before it has been seen.
-	w.cancel = func() {
+	cancel := func() {
 		stopSent()
 		stopFinished()
 		stopFailed()
@@ -76,8 +85,14 @@ func newNetworkWatch(s session) *networkWatch {
 		stopRawResponses()
 		stopRawRequests()
 	}
-	go func() {
-		defer close(w.done)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		cancel()
+		return
+	}
+	w.cancels = append(w.cancels, cancel)
+	w.loops.Go(func() {
 		for sent != nil || finished != nil || failed != nil || received != nil || rawResponses != nil || rawRequests != nil {
 			select {
 			case raw, ok := <-sent:
@@ -87,7 +102,7 @@ func newNetworkWatch(s session) *networkWatch {
 				}
 				var ev network.EventRequestWillBeSent
 				if jsonv2.Unmarshal(raw, &ev) == nil && ev.Request != nil {
-					w.started(ev.RequestID, ev.Request.URL, ev.Type)
+					w.started(ev.RequestID, ev.Request.URL, ev.Type, page)
 				}
 			case raw, ok := <-finished:
 				if !ok {
@@ -163,8 +178,7 @@ func newNetworkWatch(s session) *networkWatch {
 				}
 			}
 		}
-	}()
-	return w
+	})
 }
 
 // inflightRequest is a request in flight: when it started, and whether
@@ -200,10 +214,10 @@ func mayOutliveDocument(t network.ResourceType) bool {
 	return false
 }
 
-func (w *networkWatch) started(id network.RequestID, rawURL string, typ network.ResourceType) {
+func (w *networkWatch) started(id network.RequestID, rawURL string, typ network.ResourceType, page bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if u, err := url.Parse(rawURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+	if u, err := url.Parse(rawURL); page && err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		w.origins[u.Scheme+"://"+u.Host] = true
 	}
 	if _, ok := w.inflight[id]; !ok { // a redirect reuses the id of its request
@@ -373,11 +387,18 @@ func (w *networkWatch) authChallenged() bool {
 	return w.challenged
 }
 
+// stop unsubscribes and returns once every event delivered before it has
+// been seen. It is safe to call more than once.
 func (w *networkWatch) stop() {
-	w.stopOnce.Do(func() {
-		w.cancel()
-		<-w.done
-	})
+	w.mu.Lock()
+	w.stopped = true
+	cancels := w.cancels
+	w.cancels = nil
+	w.mu.Unlock()
+	for _, cancel := range cancels {
+		cancel()
+	}
+	w.loops.Wait()
 }
 
 // headerValue returns the header name of h, whatever the case of its key.

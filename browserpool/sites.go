@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto"
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
@@ -51,6 +52,9 @@ type siteWatch struct {
 	framed   map[string]bool // origins of documents in frames of other sites
 	lost     error           // why tops and framed may be incomplete
 	closed   bool
+	// onFrame, when set, is given each frame's session before the frame
+	// runs: a render follows the frames' requests (networkWatch.follow).
+	onFrame func(session)
 }
 
 // followed is one session a siteWatch follows: the page's, or a frame's.
@@ -146,10 +150,19 @@ func (w *siteWatch) attach(raw jsonv2.Value) {
 		params any
 	}{
 		{page.CommandEnable, page.EnableParams{}},
+		{network.CommandEnable, network.EnableParams{}},
 		{target.CommandSetAutoAttach, autoAttachFrames},
 		{runtime.CommandRunIfWaitingForDebugger, nil},
 	}
 	for _, st := range steps {
+		if st.method == runtime.CommandRunIfWaitingForDebugger {
+			w.mu.Lock()
+			onFrame := w.onFrame
+			w.mu.Unlock()
+			if onFrame != nil {
+				onFrame(s)
+			}
+		}
 		if err := s.Call(ctx, st.method, st.params, nil); err != nil {
 			// Most often the frame is gone already. Detaching lets one
 			// that is not go on, unfollowed.
@@ -158,6 +171,17 @@ func (w *siteWatch) attach(raw jsonv2.Value) {
 			return
 		}
 	}
+}
+
+// setOnFrame sets (or, with nil, clears) the watch's onFrame. A nil watch
+// (a tab of an agent session) has no frames to give.
+func (w *siteWatch) setOnFrame(f func(session)) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	w.onFrame = f
+	w.mu.Unlock()
 }
 
 // forget stops following a frame that is gone, keeping what it committed.
