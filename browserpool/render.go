@@ -102,6 +102,7 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		// From here to the wipe, the wipe's watch takes over: subscribed
 		// before this one stops, so that no request falls between them.
 		t.watchRequests()
+		t.sites.endRender()
 		t.sites.setOnFrame(nil)
 		r.net.stop() // before reading what it saw: its goroutine writes origins
 		t.keepOrigins(r.net)

@@ -542,6 +542,49 @@ addEventListener("message", e => {
 	}
 }
 
+// A frame of another site is a page too: a beacon it sent as the page left
+// outlived it, and its answer set a cookie after the wipe, which the same
+// frame in the next render read ("partitioned=1"; the browser refuses the
+// other, a third party's). No session is told of that beacon: the frame's
+// is detaching when its pagehide handler runs, so the wipe stops the
+// frame's scripts before it leaves the page.
+func TestFramesOfOtherSitesSetNothingAfterTheWipe(t *testing.T) {
+	t.Parallel()
+	var port string
+	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch req.URL.Path {
+		case "/top":
+			fmt.Fprintf(w, `<p>top</p><iframe src="http://localhost:%s/frame"></iframe><script>
+addEventListener("message", e => document.body.insertAdjacentHTML("beforeend", "<pre id=got>" + e.data + "</pre>"));
+</script>`, port)
+		case "/frame":
+			fmt.Fprint(w, `<p>frame</p><script>
+addEventListener("pagehide", () => navigator.sendBeacon("/beacon", "bye"));
+// Read once the beacon's answer would have come.
+setTimeout(() => parent.postMessage(JSON.stringify({cookie: document.cookie}), "*"), 600);
+</script>`)
+		case "/beacon":
+			time.Sleep(300 * time.Millisecond) // the answer comes after the wipe
+			w.Header().Add("Set-Cookie", "beacon=1; Path=/; Max-Age=600; SameSite=None; Secure")
+			w.Header().Add("Set-Cookie", "partitioned=1; Path=/; Max-Age=600; SameSite=None; Secure; Partitioned")
+		}
+	})
+	port = rec.URL[strings.LastIndex(rec.URL, ":")+1:]
+	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, SpareTabs: 1, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Two tabs, taken in turn: the third render has the first's tab.
+	for i := range 3 {
+		got := fetch(t, p, &render.Request{URL: rec.URL + "/top", WaitForSelector: &render.WaitForSelector{Selector: "#got"}})
+		if text := textBetween(got.HTML, `<pre id="got">`, "</pre>"); text != `{"cookie":""}` {
+			t.Errorf("render %d: the frame found %s", i, text)
+		}
+	}
+}
+
 func textBetween(s, from, to string) string {
 	_, s, _ = strings.Cut(s, from)
 	s, _, _ = strings.Cut(s, to)

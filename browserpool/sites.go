@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto"
 	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -50,8 +51,9 @@ type siteWatch struct {
 	sessions map[target.SessionID]*followed
 	tops     map[string]bool // origins of the page's own documents
 	framed   map[string]bool // origins of documents in frames of other sites
-	lost     error           // why tops and framed may be incomplete
+	lost     error           // why the wipe cannot vouch for the frames
 	closed   bool
+	phase    renderPhase
 	// onFrame, when set, is given each frame's session before the frame
 	// runs: a render follows the frames' requests (networkWatch.follow).
 	onFrame func(session)
@@ -61,8 +63,24 @@ type siteWatch struct {
 type followed struct {
 	navigated <-chan jsonv2.Value // Page.frameNavigated, read by take and forget
 	frame     bool                // a frame of another site, not the page
-	stop      func()
+	// sent receives a frame's Network.requestWillBeSent (see checkSent).
+	sent <-chan jsonv2.Value
+	stop func()
 }
+
+// renderPhase is where the tab is between a render and its wipe, for
+// what a frame's requests mean (checkSent).
+type renderPhase int
+
+const (
+	rendering renderPhase = iota // a frame's requests are its page's business
+	// renderEnded: a request that may outlive its document (a keepalive
+	// fetch, a beacon: mayOutliveDocument) may set cookies after the wipe.
+	renderEnded
+	// leaving: the page is being left (leavePage), and any request a frame
+	// sends, from an unload handler, may.
+	leaving
+)
 
 // newSiteWatch follows the page of session page. The caller then turns on
 // auto-attach there (autoAttachFrames).
@@ -87,19 +105,24 @@ func (w *siteWatch) follow(id target.SessionID, frame bool) {
 	navigated, stopNavigated := s.Subscribe(page.FrameNavigated.Method)
 	attached, stopAttached := s.Subscribe(target.AttachedToTarget.Method)
 	detached, stopDetached := s.Subscribe(target.DetachedFromTarget.Method)
+	var sent <-chan jsonv2.Value
+	stopSent := func() {}
+	if frame { // the page's are the tab's to follow (tab.watchRequests)
+		sent, stopSent = s.Subscribe(network.RequestWillBeSent.Method)
+	}
+	stop := func() {
+		stopNavigated()
+		stopAttached()
+		stopDetached()
+		stopSent()
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
-		stopNavigated()
-		stopAttached()
-		stopDetached()
+		stop()
 		return
 	}
-	w.sessions[id] = &followed{navigated: navigated, frame: frame, stop: func() {
-		stopNavigated()
-		stopAttached()
-		stopDetached()
-	}}
+	w.sessions[id] = &followed{navigated: navigated, frame: frame, sent: sent, stop: stop}
 	w.loops.Go(func() {
 		for attached != nil || detached != nil {
 			select {
@@ -194,8 +217,83 @@ func (w *siteWatch) forget(id target.SessionID) {
 		return
 	}
 	w.drain(f)
+	w.checkSent(f)
 	f.stop()
 	delete(w.sessions, id)
+}
+
+// endRender marks the end of a render: from here a frame's request that may
+// outlive its document fails the wipe. (One in flight at the end is the
+// render's to see: networkWatch.outliving.)
+func (w *siteWatch) endRender() {
+	w.advance(renderEnded)
+}
+
+// leave readies the frames for leavePage. Their scripts are stopped first:
+// a frame's pagehide or unload handler ran as the page left and sent a
+// beacon that no session was told of (the frame's is detaching by then),
+// whose answer set a cookie after the wipe. From here any request a frame
+// is seen to send fails the wipe, as does a frame whose scripts could not
+// be stopped.
+func (w *siteWatch) leave(ctx context.Context) {
+	if w == nil {
+		return
+	}
+	w.advance(leaving)
+	w.mu.Lock()
+	var frames []session
+	for id, f := range w.sessions {
+		if f.frame {
+			frames = append(frames, session{conn: w.conn, id: id})
+		}
+	}
+	w.mu.Unlock()
+	for _, s := range frames {
+		if err := s.Call(ctx, emulation.CommandSetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}, nil); err != nil {
+			w.fail(fmt.Errorf("stop the scripts of a frame of another site: %w", err))
+		}
+	}
+}
+
+func (w *siteWatch) advance(to renderPhase) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, f := range w.sessions {
+		w.checkSent(f)
+	}
+	w.phase = to
+}
+
+// checkSent reads the requests f's frame has sent, and loses the watch
+// for one that may set cookies after the wipe (see renderPhase). Call it
+// with w.mu held.
+func (w *siteWatch) checkSent(f *followed) {
+	if f.sent == nil {
+		return
+	}
+	if w.phase != rendering && len(f.sent) == cap(f.sent) {
+		w.lost = errors.Join(w.lost, errors.New("a frame of another site sent too many requests after the render to tell whether one may outlive it"))
+	}
+	for {
+		select {
+		case raw, ok := <-f.sent:
+			if !ok {
+				return
+			}
+			var ev network.EventRequestWillBeSent
+			if w.phase == rendering || jsonv2.Unmarshal(raw, &ev) != nil {
+				continue
+			}
+			if w.phase == leaving || mayOutliveDocument(ev.Type) {
+				w.lost = errors.Join(w.lost, fmt.Errorf("a frame of another site sent a %s request after the render, which may set cookies after the wipe", ev.Type))
+			}
+		default:
+			return
+		}
+	}
 }
 
 func (w *siteWatch) fail(err error) {
@@ -256,7 +354,9 @@ func (w *siteWatch) take() (tops, framed []string, err error) {
 	defer w.mu.Unlock()
 	for _, f := range w.sessions {
 		w.drain(f)
+		w.checkSent(f)
 	}
+	w.phase = rendering
 	for o := range w.tops {
 		tops = append(tops, o)
 	}

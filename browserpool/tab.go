@@ -248,6 +248,7 @@ func (t *tab) wipe(ctx context.Context) error {
 			more = false
 		}
 	}
+	t.sites.leave(ctx)
 	if err := t.leavePage(ctx); err != nil {
 		return err
 	}
