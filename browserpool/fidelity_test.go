@@ -210,7 +210,7 @@ fetch("/late").then(r => r.text()).then(t => document.body.insertAdjacentHTML("b
 			fmt.Fprint(w, "fetched late")
 		}
 	})
-	port = rec.URL[strings.LastIndex(rec.URL, ":")+1:]
+	port = rec.port()
 	page := fetch(t, oneTab.get(t), normalized(t, &render.Request{URL: rec.URL + "/top"}))
 	if !strings.Contains(page.HTML, "<p>fetched late</p>") {
 		t.Errorf("the frame was read before its content came:\n%s", page.HTML)

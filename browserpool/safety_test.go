@@ -45,6 +45,12 @@ func newWitness(t *testing.T, handler http.HandlerFunc) *witness {
 	return r
 }
 
+// port is the port the witness listens on, for a URL of another host
+// (localhost is another site than 127.0.0.1).
+func (r *witness) port() string {
+	return r.URL[strings.LastIndex(r.URL, ":")+1:]
+}
+
 func (r *witness) got() []*http.Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -526,9 +532,8 @@ addEventListener("message", e => {
 </script>`, name)
 		}
 	}
-	port := func(w *witness) string { return w.URL[strings.LastIndex(w.URL, ":")+1:] }
 	rec := newWitness(t, handler)
-	home, other = port(rec), port(newWitness(t, handler))
+	home, other = rec.port(), newWitness(t, handler).port()
 	p := oneTab.get(t)
 	const clean = `{"local":0,"session":0,"cookie":"","caches":0,"idb":0}`
 	want := "back " + clean + "\nframe " + clean + "\nsamesite " + clean
@@ -570,7 +575,7 @@ setTimeout(() => parent.postMessage(JSON.stringify({cookie: document.cookie}), "
 			w.Header().Add("Set-Cookie", "partitioned=1; Path=/; Max-Age=600; SameSite=None; Secure; Partitioned")
 		}
 	})
-	port = rec.URL[strings.LastIndex(rec.URL, ":")+1:]
+	port = rec.port()
 	p, err := browserpool.New(context.Background(), browserpool.Options{Tabs: 1, SpareTabs: 1, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
