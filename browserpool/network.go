@@ -38,6 +38,9 @@ type networkWatch struct {
 	// challenged is set when any response asked for HTTP authentication:
 	// the browser may have cached credentials that no command clears.
 	challenged bool
+	// cancelledOutliving is set when a request that may outlive its
+	// document was reported cancelled: see outliving.
+	cancelledOutliving bool
 
 	stopped bool     // under mu
 	cancels []func() // unsubscribe, under mu
@@ -120,7 +123,7 @@ func (w *networkWatch) follow(s session, page bool) {
 				}
 				var ev network.EventLoadingFailed
 				if jsonv2.Unmarshal(raw, &ev) == nil {
-					w.ended(ev.RequestID)
+					w.failed(ev.RequestID, ev.Canceled)
 				}
 			case raw, ok := <-rawResponses:
 				if !ok {
@@ -228,6 +231,19 @@ func (w *networkWatch) started(id network.RequestID, rawURL string, typ network.
 			w.scripted = req.started
 		}
 	}
+}
+
+// failed ends a request that failed. One that may outlive its document,
+// reported cancelled, may be going on all the same: the protocol says so
+// of a keepalive fetch or a beacon whose document went (a script redirect
+// during the render, a frame removed), and the browser carries it on.
+func (w *networkWatch) failed(id network.RequestID, cancelled bool) {
+	w.mu.Lock()
+	if req, ok := w.inflight[id]; ok && cancelled && req.outlives {
+		w.cancelledOutliving = true
+	}
+	w.mu.Unlock()
+	w.ended(id)
 }
 
 func (w *networkWatch) ended(id network.RequestID) {
@@ -350,8 +366,12 @@ func (w *networkWatch) documentBlocked(loader cdp.LoaderID) (rule, host string) 
 }
 
 // outliving reports whether a request that may outlive its document (see
-// mayOutliveDocument) is in flight. Call it only after stop.
+// mayOutliveDocument) is in flight, or was reported cancelled (see failed).
+// Call it only after stop.
 func (w *networkWatch) outliving() bool {
+	if w.cancelledOutliving {
+		return true
+	}
 	for _, req := range w.inflight {
 		if req.outlives {
 			return true

@@ -423,9 +423,24 @@ setTimeout(() => got.textContent = JSON.stringify({local: Object.keys(localStora
 // A request that Chromium carries on after its document is gone (a fetch
 // with keepalive, a beacon), still waiting for its answer when the render
 // ends, sets its cookies after the wipe: the tab it came from is replaced,
-// and no later caller sees them.
+// and no later caller sees them. So too when the document that sent it
+// went during the render (a script redirect): the protocol says such a
+// request was cancelled with its document, and the browser carries it on.
 func TestRequestsThatOutliveThePageSetNothingAfterTheWipe(t *testing.T) {
 	t.Parallel()
+	t.Run("in flight at the end", func(t *testing.T) {
+		t.Parallel()
+		outliveThePage(t, "")
+	})
+	t.Run("sent by a document the render left", func(t *testing.T) {
+		t.Parallel()
+		outliveThePage(t, `location.replace("/landing");`)
+	})
+}
+
+// outliveThePage renders a page that sends a keepalive fetch and a beacon,
+// then runs then, and checks that their answers reach no later render.
+func outliveThePage(t *testing.T, then string) {
 	answer := make(chan struct{})
 	answered := make(chan string, 16)
 	rec := newWitness(t, func(w http.ResponseWriter, req *http.Request) {
@@ -436,7 +451,10 @@ func TestRequestsThatOutliveThePageSetNothingAfterTheWipe(t *testing.T) {
 fetch("/slow?name=keepalive", {method: "POST", body: "x", keepalive: true});
 navigator.sendBeacon("/slow?name=beacon", "x");
 fetch("/slow?name=plain"); // cancelled with its document
+`+then+`
 </script>`)
+		case "/landing":
+			fmt.Fprint(w, `<p>landing</p>`)
 		case "/slow":
 			name := req.URL.Query().Get("name")
 			defer func() {
