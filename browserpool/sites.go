@@ -36,6 +36,12 @@ import (
 // turn, and notes the origin of every document committed in them
 // (Page.frameNavigated). The wipe clears each of those origins' storage under
 // every site the page was on (partitionedKeys).
+//
+// A frame's requests are the page's as well. The render follows them beside
+// the page's (onFrame, networkWatch.follow), for settling and for a request
+// that may outlive its document. After the render, the watch holds a frame
+// to the rules the tab holds its page to (renderPhase, checkSent), and the
+// wipe stops the frames' scripts before the page leaves (leave).
 
 // maxSiteOrigins bounds the origins a watch keeps between two wipes.
 const maxSiteOrigins = 256
@@ -73,7 +79,7 @@ type followed struct {
 type renderPhase int
 
 const (
-	rendering renderPhase = iota // a frame's requests are its page's business
+	rendering renderPhase = iota // the render follows a frame's requests (onFrame)
 	// renderEnded: a request that may outlive its document (a keepalive
 	// fetch, a beacon: mayOutliveDocument) may set cookies after the wipe.
 	renderEnded
