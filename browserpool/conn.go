@@ -67,6 +67,24 @@ func awaitEvent[T any](ctx context.Context, events <-chan jsonv2.Value, match fu
 	}
 }
 
+// buffered takes the events a subscription holds now, without waiting.
+// full reports that its buffer was full, so that the connection may have
+// dropped some (see readLoop).
+func buffered(events <-chan jsonv2.Value) (got []jsonv2.Value, full bool) {
+	full = cap(events) > 0 && len(events) == cap(events)
+	for {
+		select {
+		case raw, ok := <-events:
+			if !ok {
+				return got, full
+			}
+			got = append(got, raw)
+		default:
+			return got, full
+		}
+	}
+}
+
 func newConn(transport chromedp.Transport) *conn {
 	c := &conn{
 		transport: transport,

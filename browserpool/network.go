@@ -39,7 +39,7 @@ type networkWatch struct {
 	// the browser may have cached credentials that no command clears.
 	challenged bool
 	// cancelledOutliving is set when a request that may outlive its
-	// document was reported cancelled: see outliving.
+	// document was reported cancelled: see ended.
 	cancelledOutliving bool
 
 	stopped bool     // under mu
@@ -114,7 +114,7 @@ func (w *networkWatch) follow(s session, page bool) {
 				}
 				var ev network.EventLoadingFinished
 				if jsonv2.Unmarshal(raw, &ev) == nil {
-					w.ended(ev.RequestID)
+					w.ended(ev.RequestID, false)
 				}
 			case raw, ok := <-failed:
 				if !ok {
@@ -123,7 +123,7 @@ func (w *networkWatch) follow(s session, page bool) {
 				}
 				var ev network.EventLoadingFailed
 				if jsonv2.Unmarshal(raw, &ev) == nil {
-					w.failed(ev.RequestID, ev.Canceled)
+					w.ended(ev.RequestID, ev.Canceled)
 				}
 			case raw, ok := <-rawResponses:
 				if !ok {
@@ -177,7 +177,7 @@ func (w *networkWatch) follow(s session, page bool) {
 					// What a document's body holds is the navigation's and
 					// the load event's to wait for; what it loads, the
 					// requests that follow.
-					w.ended(ev.RequestID)
+					w.ended(ev.RequestID, false)
 				}
 			}
 		}
@@ -233,23 +233,16 @@ func (w *networkWatch) started(id network.RequestID, rawURL string, typ network.
 	}
 }
 
-// failed ends a request that failed. One that may outlive its document,
-// reported cancelled, may be going on all the same: the protocol says so
-// of a keepalive fetch or a beacon whose document went (a script redirect
-// during the render, a frame removed), and the browser carries it on.
-func (w *networkWatch) failed(id network.RequestID, cancelled bool) {
-	w.mu.Lock()
-	if req, ok := w.inflight[id]; ok && cancelled && req.outlives {
-		w.cancelledOutliving = true
-	}
-	w.mu.Unlock()
-	w.ended(id)
-}
-
-func (w *networkWatch) ended(id network.RequestID) {
+// ended ends a request, finished or failed. One that may outlive its
+// document, reported cancelled, may be going on all the same: the protocol
+// says so of a keepalive fetch or a beacon whose document went (a script
+// redirect during the render, a frame removed), and the browser carries it
+// on.
+func (w *networkWatch) ended(id network.RequestID, cancelled bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if req, ok := w.inflight[id]; ok {
+		w.cancelledOutliving = w.cancelledOutliving || cancelled && req.outlives
 		delete(w.inflight, id)
 		if req.scripted {
 			w.scripted = time.Now()
@@ -366,7 +359,7 @@ func (w *networkWatch) documentBlocked(loader cdp.LoaderID) (rule, host string) 
 }
 
 // outliving reports whether a request that may outlive its document (see
-// mayOutliveDocument) is in flight, or was reported cancelled (see failed).
+// mayOutliveDocument) is in flight, or was reported cancelled (see ended).
 // Call it only after stop.
 func (w *networkWatch) outliving() bool {
 	if w.cancelledOutliving {

@@ -89,7 +89,7 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 
 	r.net = newNetworkWatch(t.s)
 	// The requests of frames of other sites are the page's activity too.
-	t.sites.setOnFrame(func(s session) { r.net.follow(s, false) })
+	t.sites.startRender(func(s session) { r.net.follow(s, false) })
 	r.nav = newNavigationWatch(t.s, cdp.FrameID(t.targetID))
 	dialogs, stopDialogs := t.s.Subscribe(page.JavascriptDialogOpening.Method)
 	defer stopDialogs()
@@ -103,7 +103,6 @@ func (t *tab) render(ctx context.Context, req *render.Request, guard *networkGua
 		// before this one stops, so that no request falls between them.
 		t.watchRequests()
 		t.sites.endRender()
-		t.sites.setOnFrame(nil)
 		r.net.stop() // before reading what it saw: its goroutine writes origins
 		t.keepOrigins(r.net)
 		// A request that may outlive the page (a keepalive fetch, a

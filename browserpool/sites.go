@@ -174,42 +174,39 @@ func (w *siteWatch) attach(raw jsonv2.Value) {
 		return
 	}
 	w.follow(ev.SessionID, true)
-	steps := []struct {
-		method string
-		params any
-	}{
-		{page.CommandEnable, page.EnableParams{}},
-		{network.CommandEnable, network.EnableParams{}},
-		{target.CommandSetAutoAttach, autoAttachFrames},
-		{runtime.CommandRunIfWaitingForDebugger, nil},
+	err := s.Call(ctx, page.CommandEnable, page.EnableParams{}, nil)
+	if err == nil {
+		err = s.Call(ctx, network.CommandEnable, network.EnableParams{}, nil)
 	}
-	for _, st := range steps {
-		if st.method == runtime.CommandRunIfWaitingForDebugger {
-			w.mu.Lock()
-			onFrame := w.onFrame
-			w.mu.Unlock()
-			if onFrame != nil {
-				onFrame(s)
-			}
+	if err == nil {
+		err = s.Call(ctx, target.CommandSetAutoAttach, autoAttachFrames, nil)
+	}
+	if err == nil {
+		w.mu.Lock()
+		onFrame := w.onFrame
+		w.mu.Unlock()
+		if onFrame != nil {
+			onFrame(s)
 		}
-		if err := s.Call(ctx, st.method, st.params, nil); err != nil {
-			// Most often the frame is gone already. Detaching lets one
-			// that is not go on, unfollowed.
-			w.fail(fmt.Errorf("follow a frame of another site: %w", err))
-			_ = session{conn: w.conn}.Call(ctx, target.CommandDetachFromTarget, target.DetachFromTargetParams{SessionID: ev.SessionID}, nil)
-			return
-		}
+		err = s.Call(ctx, runtime.CommandRunIfWaitingForDebugger, nil, nil)
+	}
+	if err != nil {
+		// Most often the frame is gone already. Detaching lets one that
+		// is not go on, unfollowed.
+		w.fail(fmt.Errorf("follow a frame of another site: %w", err))
+		_ = session{conn: w.conn}.Call(ctx, target.CommandDetachFromTarget, target.DetachFromTargetParams{SessionID: ev.SessionID}, nil)
 	}
 }
 
-// setOnFrame sets (or, with nil, clears) the watch's onFrame. A nil watch
-// (a tab of an agent session) has no frames to give.
-func (w *siteWatch) setOnFrame(f func(session)) {
+// startRender marks the start of a render, which follows the requests of
+// each frame from here (onFrame) until endRender. A nil watch (a tab of an
+// agent session) has no frames to give.
+func (w *siteWatch) startRender(onFrame func(session)) {
 	if w == nil {
 		return
 	}
 	w.mu.Lock()
-	w.onFrame = f
+	w.onFrame = onFrame
 	w.mu.Unlock()
 }
 
@@ -271,6 +268,7 @@ func (w *siteWatch) advance(to renderPhase) {
 		w.checkSent(f)
 	}
 	w.phase = to
+	w.onFrame = nil // a render's, and it has ended
 }
 
 // checkSent reads the requests f's frame has sent, and loses the watch
@@ -280,24 +278,17 @@ func (w *siteWatch) checkSent(f *followed) {
 	if f.sent == nil {
 		return
 	}
-	if w.phase != rendering && len(f.sent) == cap(f.sent) {
+	sent, full := buffered(f.sent)
+	if w.phase == rendering {
+		return
+	}
+	if full {
 		w.lost = errors.Join(w.lost, errors.New("a frame of another site sent too many requests after the render to tell whether one may outlive it"))
 	}
-	for {
-		select {
-		case raw, ok := <-f.sent:
-			if !ok {
-				return
-			}
-			var ev network.EventRequestWillBeSent
-			if w.phase == rendering || jsonv2.Unmarshal(raw, &ev) != nil {
-				continue
-			}
-			if w.phase == leaving || mayOutliveDocument(ev.Type) {
-				w.lost = errors.Join(w.lost, fmt.Errorf("a frame of another site sent a %s request after the render, which may set cookies after the wipe", ev.Type))
-			}
-		default:
-			return
+	for _, raw := range sent {
+		var ev network.EventRequestWillBeSent
+		if jsonv2.Unmarshal(raw, &ev) == nil && (w.phase == leaving || mayOutliveDocument(ev.Type)) {
+			w.lost = errors.Join(w.lost, fmt.Errorf("a frame of another site sent a %s request after the render, which may set cookies after the wipe", ev.Type))
 		}
 	}
 }
@@ -305,39 +296,30 @@ func (w *siteWatch) checkSent(f *followed) {
 func (w *siteWatch) fail(err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.lost == nil {
-		w.lost = err
-	}
+	w.lost = errors.Join(w.lost, err)
 }
 
-// drain notes the documents f's session reported. Call with w.mu held.
+// drain notes the documents f's session reported: the page's own (its
+// frames in its renderer are of its site, and keep their storage under
+// their origin, which the tab's network watch saw), or all of a frame's.
+// Call with w.mu held.
 func (w *siteWatch) drain(f *followed) {
-	if len(f.navigated) == cap(f.navigated) {
-		// Events may have been dropped (see conn.readLoop).
+	navigated, full := buffered(f.navigated)
+	if full {
 		w.lost = errors.Join(w.lost, errors.New("too many documents in the page's frames to follow"))
 	}
-	for {
-		select {
-		case raw, ok := <-f.navigated:
-			if !ok {
-				return
-			}
-			var ev page.EventFrameNavigated
-			if jsonv2.Unmarshal(raw, &ev) != nil || ev.Frame == nil {
-				continue
-			}
-			origin := storageOrigin(ev.Frame.SecurityOrigin)
-			switch {
-			case origin == "":
-			case !f.frame && ev.Frame.ParentID == "":
-				w.note(w.tops, origin)
-			default:
-				// The page's own frames are of its site, but noting them
-				// costs nothing: their origins are cleared, not keys.
-				w.note(w.framed, origin)
-			}
-		default:
-			return
+	for _, raw := range navigated {
+		var ev page.EventFrameNavigated
+		if jsonv2.Unmarshal(raw, &ev) != nil || ev.Frame == nil {
+			continue
+		}
+		origin := storageOrigin(ev.Frame.SecurityOrigin)
+		switch {
+		case origin == "":
+		case f.frame:
+			w.note(w.framed, origin)
+		case ev.Frame.ParentID == "":
+			w.note(w.tops, origin)
 		}
 	}
 }

@@ -233,19 +233,14 @@ func (t *tab) wipe(ctx context.Context) error {
 		t.watchRequests()
 	}
 	defer t.unwatchRequests()
-	if len(t.sent) == cap(t.sent) {
+	sent, full := buffered(t.sent)
+	if full {
 		return errors.New("the page sent too many requests after the render to tell whether one may outlive it")
 	}
-	for more := true; more; {
-		select {
-		case raw, ok := <-t.sent:
-			var ev network.EventRequestWillBeSent
-			if ok && jsonv2.Unmarshal(raw, &ev) == nil && mayOutliveDocument(ev.Type) {
-				return fmt.Errorf("the page sent a %s request after the render, which may set cookies after the wipe", ev.Type)
-			}
-			more = ok
-		default:
-			more = false
+	for _, raw := range sent {
+		var ev network.EventRequestWillBeSent
+		if jsonv2.Unmarshal(raw, &ev) == nil && mayOutliveDocument(ev.Type) {
+			return fmt.Errorf("the page sent a %s request after the render, which may set cookies after the wipe", ev.Type)
 		}
 	}
 	t.sites.leave(ctx)
